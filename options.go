@@ -1,37 +1,98 @@
 package debitura
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Option configures a Client. Options are applied in order, so the last of two conflicting
-// options wins; an invalid value makes New return an error.
+// options wins; an invalid value makes New return an error. Options never panic.
 type Option func(*config) error
 
-// config is the settled configuration of a Client.
+// Defaults of the retry pipeline.
+const (
+	defaultMaxRetries   = 3
+	maxMaxRetries       = 10
+	defaultMaxRetryWait = 30 * time.Second
+	backoffBase         = 500 * time.Millisecond
+	backoffCap          = 8 * time.Second
+	waitFloor           = 100 * time.Millisecond
+)
+
+// config is the settled configuration of a Client. It holds the API key, so it has its own
+// String, GoString, Format and LogValue methods that leave the key out.
 type config struct {
-	apiKey     string
-	baseURL    string
-	userAgent  string
-	baseClient *http.Client // the caller's client; copied, never mutated
+	apiKey       string
+	baseURL      string
+	userAgent    string // extra product tokens from WithUserAgent
+	appName      string
+	appVersion   string
+	baseClient   *http.Client // the caller's client; copied, never mutated
+	maxRetries   int
+	maxRetryWait time.Duration
+	rateLimit    float64 // requests per second; 0 means no client-side limiter
+	rateBurst    int
+	logger       *slog.Logger // nil logs nothing
+
+	// Injected by tests only (unexported option withClock); nil means the real clock.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+	// jitter returns a random duration in [0, max]; nil means the Client's own random source.
+	jitter func(max time.Duration) time.Duration
 }
 
 func defaultConfig() config {
-	return config{baseURL: ProductionBaseURL}
+	return config{
+		baseURL:      ProductionBaseURL,
+		maxRetries:   defaultMaxRetries,
+		maxRetryWait: defaultMaxRetryWait,
+	}
 }
 
-// httpClient returns the *http.Client the SDK owns: a copy of the caller's, or a new one.
+// String describes the configuration without its API key.
+func (cfg config) String() string {
+	return fmt.Sprintf("debitura.config{baseURL: %s, apiKey: %s, maxRetries: %d, maxRetryWait: %s}",
+		cfg.baseURL, redactedMark, cfg.maxRetries, cfg.maxRetryWait)
+}
+
+// GoString is String, so %#v never prints the API key.
+func (cfg config) GoString() string { return cfg.String() }
+
+// Format prints String for every verb, so %v, %+v, %#v, %s and %q never print the API key.
+func (cfg config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, cfg.String()) }
+
+// LogValue keeps the API key out of slog output.
+func (cfg config) LogValue() slog.Value { return slog.StringValue(cfg.String()) }
+
+// httpClient returns the *http.Client the SDK owns: a copy of the caller's, or a new one. Its
+// transport is wrapped so that go-retryablehttp's CloseIdleConnections calls do not reach the
+// caller's (or net/http's default) connection pool.
 func (cfg *config) httpClient() *http.Client {
-	if cfg.baseClient == nil {
-		return &http.Client{}
+	var hc http.Client
+	if cfg.baseClient != nil {
+		hc = *cfg.baseClient
 	}
-	cp := *cfg.baseClient
-	return &cp
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = keepIdleTransport{base}
+	return &hc
+}
+
+// keepIdleTransport forwards RoundTrip only; it deliberately has no CloseIdleConnections.
+type keepIdleTransport struct{ rt http.RoundTripper }
+
+func (t keepIdleTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return t.rt.RoundTrip(req)
 }
 
 // WithBaseURL points the Client at another environment or at the mock server. The URL must use
@@ -47,7 +108,9 @@ func WithBaseURL(raw string) Option {
 }
 
 // WithHTTPClient sets the *http.Client whose transport, timeout, cookie jar and redirect policy
-// the SDK uses. The SDK keeps a copy and never changes the caller's client.
+// the SDK uses. The SDK keeps a copy and never changes the caller's client; it never closes the
+// idle connections of the caller's transport. The client's Timeout applies to each attempt; the
+// ctx passed to an operation bounds the whole call, retries and waits included.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(cfg *config) error {
 		if hc == nil {
@@ -56,6 +119,144 @@ func WithHTTPClient(hc *http.Client) Option {
 		cfg.baseClient = hc
 		return nil
 	}
+}
+
+// WithUserAgent adds product tokens (for example "billing-sync/2.1 (+https://example.com)") to
+// the User-Agent header, after the SDK's own "debitura-go/<Version>" token and any WithAppInfo
+// token. The value must be non-empty printable ASCII of at most 256 bytes.
+func WithUserAgent(ua string) Option {
+	return func(cfg *config) error {
+		ua = strings.TrimSpace(ua)
+		if ua == "" || len(ua) > 256 || !printableASCII(ua) {
+			return errors.New("WithUserAgent: user agent must be 1-256 printable ASCII characters")
+		}
+		cfg.userAgent = ua
+		return nil
+	}
+}
+
+// WithAppInfo names the application that embeds the SDK. The User-Agent becomes
+// "debitura-go/<Version> <name>/<version>" (just "<name>" when version is empty). Name and
+// version must be printable ASCII without spaces or slashes.
+func WithAppInfo(name, version string) Option {
+	return func(cfg *config) error {
+		if name == "" || len(name) > 64 || !tokenChars(name) {
+			return fmt.Errorf("WithAppInfo: name %q must be 1-64 printable ASCII characters without spaces or slashes", name)
+		}
+		if len(version) > 64 || (version != "" && !tokenChars(version)) {
+			return fmt.Errorf("WithAppInfo: version %q must be at most 64 printable ASCII characters without spaces or slashes", version)
+		}
+		cfg.appName, cfg.appVersion = name, version
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a failed attempt may be retried (0 to 10; default 3, so at
+// most 4 attempts). 0 turns retries off. Only operations whose retry is safe are retried; see
+// the package documentation.
+func WithMaxRetries(n int) Option {
+	return func(cfg *config) error {
+		if n < 0 || n > maxMaxRetries {
+			return fmt.Errorf("WithMaxRetries: %d is outside 0..%d", n, maxMaxRetries)
+		}
+		cfg.maxRetries = n
+		return nil
+	}
+}
+
+// WithMaxRetryWait sets the longest wait the SDK sleeps before a retry (default 30s; must be
+// positive). When the server asks for a longer wait (a 429's retryAfter or a Retry-After
+// header), the call does not sleep: it returns the answer as an *APIError whose RetryAfter says
+// how long the server asked for, so the caller can reschedule. The SDK's own exponential backoff
+// is capped at the smaller of 8s and this value.
+func WithMaxRetryWait(d time.Duration) Option {
+	return func(cfg *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithMaxRetryWait: %s is not positive", d)
+		}
+		cfg.maxRetryWait = d
+		return nil
+	}
+}
+
+// WithRateLimit adds a client-side limiter shared by every request of the Client (all
+// goroutines): at most perSecond requests per second on average with bursts of up to burst
+// requests. Every attempt, retries included, takes a token; waiting for one ends early when the
+// call's ctx ends. perSecond must be positive and finite and burst at least 1. Without this
+// option there is no client-side limit (the shared 429 gate still applies).
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(cfg *config) error {
+		if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond <= 0 {
+			return fmt.Errorf("WithRateLimit: perSecond %v must be positive and finite", perSecond)
+		}
+		if burst < 1 {
+			return fmt.Errorf("WithRateLimit: burst %d must be at least 1", burst)
+		}
+		cfg.rateLimit, cfg.rateBurst = perSecond, burst
+		return nil
+	}
+}
+
+// WithLogger makes the Client log one record per attempt to l: operation, method, route
+// template, status, attempt number, the wait before the next attempt and the request id. It
+// never logs URLs with their query, headers, bodies, API keys or tokens. Successful attempts are
+// logged at Debug, retries at Warn, final failures at Info. A nil l (the default) logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(cfg *config) error {
+		cfg.logger = l
+		return nil
+	}
+}
+
+// withClock injects the clock and the sleeper; tests use it so that no test sleeps for real.
+// sleep must return ctx.Err() when ctx ends first.
+func withClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(cfg *config) error {
+		if now == nil || sleep == nil {
+			return errors.New("withClock: nil clock or sleeper")
+		}
+		cfg.now, cfg.sleep = now, sleep
+		return nil
+	}
+}
+
+// withJitter injects the random source of the backoff (tests).
+func withJitter(j func(max time.Duration) time.Duration) Option {
+	return func(cfg *config) error {
+		if j == nil {
+			return errors.New("withJitter: nil jitter")
+		}
+		cfg.jitter = j
+		return nil
+	}
+}
+
+// userAgentString is the User-Agent header of every request.
+func (cfg *config) userAgentString() string {
+	ua := "debitura-go/" + Version
+	if cfg.appName != "" {
+		ua += " " + cfg.appName
+		if cfg.appVersion != "" {
+			ua += "/" + cfg.appVersion
+		}
+	}
+	if cfg.userAgent != "" {
+		ua += " " + cfg.userAgent
+	}
+	return ua
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func tokenChars(s string) bool {
+	return printableASCII(s) && !strings.ContainsAny(s, " /")
 }
 
 func parseBaseURL(raw string) (*url.URL, error) {

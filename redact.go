@@ -1,0 +1,48 @@
+package debitura
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// redactedMark replaces every secret the SDK removes from text.
+const redactedMark = "[REDACTED]"
+
+// secretPatterns match credentials that may appear in a response body or message: bearer
+// tokens, the XApiKey header echoed back, JSON fields holding tokens or keys, and JWTs.
+var secretPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*`),
+	regexp.MustCompile(`(?i)("?(?:x-?api-?key|api_?key|access_?token|refresh_?token|token|client_?secret|authorization)"?\s*[:=]\s*"?)([^"\s,}&]+)`),
+	regexp.MustCompile(`eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*`),
+}
+
+// redact removes the given literal secrets (the API key) and every credential-looking token
+// from s.
+func redact(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, redactedMark)
+		}
+	}
+	s = secretPatterns[0].ReplaceAllString(s, "${1}"+redactedMark)
+	s = secretPatterns[1].ReplaceAllStringFunc(s, func(m string) string {
+		sub := secretPatterns[1].FindStringSubmatch(m)
+		if sub[2] == redactedMark || strings.HasPrefix(sub[2], redactedMark) {
+			return m
+		}
+		return sub[1] + redactedMark
+	})
+	s = secretPatterns[2].ReplaceAllString(s, redactedMark)
+	return s
+}
+
+// formatRedacted implements fmt.Formatter for types that must print only their safe form.
+func formatRedacted(f fmt.State, verb rune, safe string) {
+	switch verb {
+	case 'q':
+		fmt.Fprintf(f, "%q", safe)
+	default:
+		_, _ = f.Write([]byte(safe))
+	}
+}

@@ -1,0 +1,307 @@
+package debitura
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// callStateKey carries the *callState of one do call in the request's context, so that
+// CheckRetry and PrepareRetry (which see only the context or the request) know the call's retry
+// class and history. It carries per-call bookkeeping, never configuration.
+type callStateKey struct{}
+
+// callState is the bookkeeping of one do call across its attempts. The retry engine runs the
+// attempts of a call one after another, so it needs no lock.
+type callState struct {
+	r        *apiRequest
+	attempts int
+	// uncertain: a retried attempt may have had its effect on the server (a 5xx, or a transport
+	// error that was not a failure to connect).
+	uncertain bool
+	// last answer (non-2xx) and its decoded error; nil when the last attempt had no answer.
+	lastStatus int
+	lastHeader http.Header
+	lastBody   []byte
+	lastAPIErr *APIError
+	lastConfl  errorBody
+	lastErr    error // last transport error
+}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(callStateKey{}).(*callState)
+	return st
+}
+
+// retryableStatus lists the answers that may be retried: 429 and the transient 5xx. 501 and
+// every 4xx other than 429 are final.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// retryableTransportError reports whether a transport error may be retried. Certificate
+// problems, bad schemes and redirect loops are final; everything else (resets, refused
+// connections, per-attempt timeouts) may be retried while the call's ctx is alive.
+func retryableTransportError(err error) bool {
+	var (
+		uae  x509.UnknownAuthorityError
+		he   x509.HostnameError
+		cie  x509.CertificateInvalidError
+		cve  *tls.CertificateVerificationError
+		rhe  tls.RecordHeaderError
+		uerr *url.Error
+	)
+	switch {
+	case errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie), errors.As(err, &cve), errors.As(err, &rhe):
+		return false
+	}
+	if errors.As(err, &uerr) {
+		msg := uerr.Err.Error()
+		if strings.Contains(msg, "stopped after") || strings.Contains(msg, "unsupported protocol scheme") {
+			return false
+		}
+	}
+	return true
+}
+
+// notSent reports whether a transport error certainly happened before the request was written
+// (name resolution or connecting failed), so the attempt had no effect.
+func notSent(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		return true
+	}
+	return false
+}
+
+// checkRetry is the CheckRetry of the retry engine. It counts the attempt, buffers a non-2xx
+// body, decides whether the call may be retried, and does the (ctx-aware, injectable) wait
+// itself, because the engine's Backoff sees neither ctx nor the body. It returns false without
+// an error when the call must end with the answer it has: go-retryablehttp then hands that
+// answer to do through the pass-through ErrorHandler or as a plain response.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st := stateFrom(ctx)
+	if st == nil { // not a request built by do
+		return false, err
+	}
+	st.attempts++
+	now := c.now()
+	status := 0
+	var ambiguous bool
+	if err != nil {
+		st.lastErr = err
+		st.lastStatus, st.lastHeader, st.lastBody, st.lastAPIErr, st.lastConfl = 0, nil, nil, nil, nil
+		if ctx.Err() != nil || !retryableTransportError(err) {
+			c.logAttempt(ctx, slog.LevelInfo, st, 0, "", 0, err)
+			return false, nil
+		}
+		ambiguous = !notSent(err)
+	} else {
+		status = resp.StatusCode
+		st.lastErr = nil
+		if status < 200 || status > 299 {
+			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+			_ = resp.Body.Close()
+			if rerr != nil {
+				body = nil
+			}
+			resp.Body = io.NopCloser(strings.NewReader(string(body)))
+			st.lastStatus, st.lastHeader, st.lastBody = status, resp.Header, body
+			st.lastAPIErr, st.lastConfl = decodeAPIError(status, resp.Header, body, now, c.cfg.apiKey)
+		}
+		reqID := requestIDFromHeader(resp.Header)
+		if st.lastAPIErr != nil && status >= 300 {
+			reqID = st.lastAPIErr.RequestID
+		}
+		if !retryableStatus(status) {
+			level := slog.LevelDebug
+			if status >= 300 {
+				level = slog.LevelInfo
+			}
+			c.logAttempt(ctx, level, st, status, reqID, 0, nil)
+			return false, nil
+		}
+		ambiguous = status >= 500 // a 429 is rejected before it does anything
+	}
+	reqID := ""
+	if st.lastAPIErr != nil {
+		reqID = st.lastAPIErr.RequestID
+	}
+
+	wait, hinted := c.retryWait(st.attempts-1, st.lastAPIErr)
+	if status == http.StatusTooManyRequests {
+		c.gate.hold(now.Add(wait), st.lastAPIErr)
+	}
+	if st.attempts > c.cfg.maxRetries {
+		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, 0, err)
+		return false, nil
+	}
+	if hinted && wait > c.cfg.maxRetryWait {
+		// The server asked for more than we are willing to sleep: hand the answer back.
+		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, wait, err)
+		return false, nil
+	}
+	if g, _ := c.gate.remaining(now); g > wait {
+		if g > c.cfg.maxRetryWait {
+			c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, g, err)
+			return false, nil
+		}
+		wait = g
+	}
+	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
+		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, wait, err)
+		return false, nil
+	}
+	c.logAttempt(ctx, slog.LevelWarn, st, status, reqID, wait, err)
+	if serr := c.sleep(ctx, wait); serr != nil {
+		return false, serr
+	}
+	if ambiguous {
+		st.uncertain = true
+	}
+	return true, nil
+}
+
+// zeroBackoff is the engine's Backoff: checkRetry has already waited.
+func zeroBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
+
+// prepareRetry runs before every retry: it holds the attempt at the shared 429 gate and the
+// client-side limiter.
+func (c *Client) prepareRetry(req *http.Request) error {
+	st := stateFrom(req.Context())
+	if st == nil {
+		return nil
+	}
+	return c.beforeSend(req.Context(), st)
+}
+
+// retryWait returns the wait before retry number n (0-based) and whether the server asked for
+// it: body retryAfter, legacy retry_after, Retry-After header (all already decoded into
+// apiErr.RetryAfter), else full-jitter exponential backoff. Waits have a small floor so that a
+// server-sent 0 does not make the SDK hammer the server.
+func (c *Client) retryWait(n int, apiErr *APIError) (time.Duration, bool) {
+	if apiErr != nil && apiErr.RetryAfter > 0 {
+		d := apiErr.RetryAfter
+		if d < waitFloor {
+			d = waitFloor
+		}
+		return d, true
+	}
+	ceiling := backoffCap
+	if c.cfg.maxRetryWait < ceiling {
+		ceiling = c.cfg.maxRetryWait
+	}
+	d := backoffBase
+	for i := 0; i < n && d < ceiling; i++ {
+		d *= 2
+	}
+	if d > ceiling {
+		d = ceiling
+	}
+	d = c.jitter(d)
+	if d < waitFloor {
+		d = waitFloor
+	}
+	return d, false
+}
+
+// beforeSend holds an attempt while the shared 429 gate is closed, then takes a token from the
+// client-side limiter. A gate wait longer than the maximum retry wait, or one that would outlive
+// ctx's deadline, is not started: it returns the 429 that closed the gate, as an *APIError for
+// this call.
+func (c *Client) beforeSend(ctx context.Context, st *callState) error {
+	for range 3 {
+		now := c.now()
+		rem, gerr := c.gate.remaining(now)
+		if rem <= 0 {
+			break
+		}
+		dl, hasDL := ctx.Deadline()
+		if rem > c.cfg.maxRetryWait || (hasDL && now.Add(rem).After(dl)) {
+			return gateError(gerr, st, rem)
+		}
+		c.log(ctx, slog.LevelDebug, "debitura: waiting for rate-limit gate", st, 0, "", rem, nil)
+		if err := c.sleep(ctx, rem); err != nil {
+			return err
+		}
+	}
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// gateError is the error of a call held back by the 429 gate: the 429 that closed the gate,
+// described as this call.
+func gateError(last *APIError, st *callState, rem time.Duration) *APIError {
+	var e APIError
+	if last != nil {
+		e = *last
+	} else {
+		e = APIError{StatusCode: http.StatusTooManyRequests, Message: http.StatusText(http.StatusTooManyRequests)}
+	}
+	e.RetryAfter = rem
+	e.Method, e.Route, e.Operation = st.r.method, st.r.route, st.r.op
+	e.Attempts = st.attempts
+	return &e
+}
+
+// rateGate is the Client-wide 429 gate: after a 429, no request of the Client is sent before
+// the server's retryAfter has passed.
+type rateGate struct {
+	mu    sync.Mutex
+	until time.Time
+	err   *APIError
+}
+
+func (g *rateGate) hold(until time.Time, err *APIError) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until.After(g.until) {
+		g.until, g.err = until, err
+	}
+}
+
+func (g *rateGate) remaining(now time.Time) (time.Duration, *APIError) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.until.Sub(now), g.err
+}
+
+// realSleep waits d or until ctx ends.
+func realSleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
