@@ -1,5 +1,443 @@
 package debitura
 
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
 // ClientsService links, reads, lists and manages the partner's clients (the API's "clients"
-// resource, LinkedClient in this SDK).
+// resource, LinkedClient in this SDK). It is safe for concurrent use.
+//
+// Errors: a request the SDK refuses to send is a *[ValidationError]. Every answer other than 2xx
+// is an *[APIError] (errors.Is works with ErrNotFound, ErrValidation, ErrConflict, ErrUnauthorized,
+// ErrForbidden, ErrRateLimited, ErrServer); transport failures and ctx ending are wrapped with %w.
 type ClientsService service
+
+// clientPath returns the escaped path of a per-client route: "/clients/{externalTenantId}" + suffix.
+func clientPath(externalTenantID, suffix string) string {
+	return "/clients/" + url.PathEscape(externalTenantID) + suffix
+}
+
+// Create creates a client and links it to the partner, or returns the current state of the
+// client already linked under req.ExternalTenantID (POST /clients; idempotent per
+// externalTenantId, so it is retried after failures whose outcome is unknown).
+//
+// The result's StatusCode is 201 when onboarding is done and 202 when it is not; then
+// OnboardingURL() is the hosted page to send the client to. When the request had to be sent more
+// than once, Uncertain is true and failed cases of type IdempotencyViolation are marked
+// PossiblyCreated.
+//
+// Errors: *[ValidationError] before sending (missing externalTenantId, client name, country or
+// support e-mail; no user; a user without name or e-mail; several users without exactly one
+// onboarding user; fields over the spec's lengths; invalid cases). A 409 is a *[ConflictError]
+// (errors.Is ErrConflict); its two documented types are *[ClientExistsNeedsLinkingError] and
+// *[AlreadyLinkedToAnotherPartnerError], reachable with errors.As. 400 and 422 are *[APIError]
+// matching ErrValidation.
+func (s *ClientsService) Create(ctx context.Context, req *ClientCreateRequest) (*LinkedClient, error) {
+	const op = "Clients.Create"
+	if err := req.validate(op); err != nil {
+		return nil, err
+	}
+	out := new(LinkedClient)
+	resp, err := s.client.do(ctx, &apiRequest{
+		op:     "postClients",
+		method: "POST",
+		route:  "/clients",
+		path:   "/clients",
+		body:   req,
+		retry:  retrySafe,
+	}, out)
+	if err != nil {
+		return nil, err
+	}
+	out.StatusCode = resp.StatusCode
+	markUncertain(out, resp)
+	return out, nil
+}
+
+// Get returns the client linked under externalTenantID (GET /clients/{externalTenantId}). The id
+// is case-sensitive and path-escaped.
+//
+// Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound when no active link
+// of the partner has that id (never linked, withdrawn, reset, pending approval, or another
+// partner's).
+func (s *ClientsService) Get(ctx context.Context, externalTenantID string) (*LinkedClient, error) {
+	const op = "Clients.Get"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return nil, err
+	}
+	out := new(LinkedClient)
+	resp, err := s.client.do(ctx, &apiRequest{
+		op:     "getClientsByExternalTenantId",
+		method: "GET",
+		route:  "/clients/{externalTenantId}",
+		path:   clientPath(externalTenantID, ""),
+		retry:  retrySafe,
+	}, out)
+	if err != nil {
+		return nil, err
+	}
+	out.StatusCode = resp.StatusCode
+	return out, nil
+}
+
+// ClientSort orders GET /clients: "field[:asc|desc]" over the fields dateCreated and name.
+type ClientSort string
+
+// The sort orders GET /clients supports. The API's default is SortDateCreatedDesc.
+const (
+	SortDateCreatedDesc ClientSort = "dateCreated:desc"
+	SortDateCreatedAsc  ClientSort = "dateCreated:asc"
+	SortNameAsc         ClientSort = "name:asc"
+	SortNameDesc        ClientSort = "name:desc"
+)
+
+// MaxPageSize is the largest page GET /clients serves.
+const MaxPageSize = 100
+
+// ClientListOptions are the query parameters of GET /clients. Zero values are not sent, so the
+// API's defaults apply (page 1, 50 per page, newest first); nil pointers leave a filter out.
+type ClientListOptions struct {
+	// Page is the page number, from 1. 0 means 1.
+	Page int
+	// PageSize is the number of clients per page, 1 to 100. 0 means the API's default (50) for
+	// List and 100 for All.
+	PageSize int
+	// Query searches company name, office e-mail and registration number, case-insensitively.
+	Query string
+	// ExternalTenantID keeps the client with exactly this id.
+	ExternalTenantID string
+	// IsAttributedClient keeps attributed (true) or linked-after-approval (false) clients.
+	IsAttributedClient *bool
+	// DateCreatedFrom keeps links created at or after this time.
+	DateCreatedFrom time.Time
+	// DateCreatedTo keeps links created at or before this time.
+	DateCreatedTo time.Time
+	// OnboardingDone keeps clients whose onboarding is done (true) or pending (false).
+	OnboardingDone *bool
+	// Sort orders the list; "" is the API's default (SortDateCreatedDesc).
+	Sort ClientSort
+}
+
+// query checks o and returns its query string values. The names are the API's: Page, PageSize,
+// Query, ExternalTenantId, IsAttributedClient, DateCreatedFrom, DateCreatedTo, OnboardingDone,
+// Sort.
+func (o *ClientListOptions) query(op string) (url.Values, error) {
+	q := url.Values{}
+	if o == nil {
+		return q, nil
+	}
+	if o.Page < 0 {
+		return nil, invalid(op, "Page", "must be at least 1, got %d", o.Page)
+	}
+	if o.PageSize < 0 || o.PageSize > MaxPageSize {
+		return nil, invalid(op, "PageSize", "must be between 1 and %d, got %d", MaxPageSize, o.PageSize)
+	}
+	if !o.DateCreatedFrom.IsZero() && !o.DateCreatedTo.IsZero() && o.DateCreatedTo.Before(o.DateCreatedFrom) {
+		return nil, invalid(op, "DateCreatedTo", "is before DateCreatedFrom")
+	}
+	if o.Sort != "" && !validSort(o.Sort) {
+		return nil, invalid(op, "Sort", "%q is not field[:asc|desc] with field dateCreated or name", string(o.Sort))
+	}
+	if o.Page > 0 {
+		q.Set("Page", strconv.Itoa(o.Page))
+	}
+	if o.PageSize > 0 {
+		q.Set("PageSize", strconv.Itoa(o.PageSize))
+	}
+	if o.Query != "" {
+		q.Set("Query", o.Query)
+	}
+	if o.ExternalTenantID != "" {
+		q.Set("ExternalTenantId", o.ExternalTenantID)
+	}
+	if o.IsAttributedClient != nil {
+		q.Set("IsAttributedClient", strconv.FormatBool(*o.IsAttributedClient))
+	}
+	if !o.DateCreatedFrom.IsZero() {
+		q.Set("DateCreatedFrom", o.DateCreatedFrom.Format(time.RFC3339Nano))
+	}
+	if !o.DateCreatedTo.IsZero() {
+		q.Set("DateCreatedTo", o.DateCreatedTo.Format(time.RFC3339Nano))
+	}
+	if o.OnboardingDone != nil {
+		q.Set("OnboardingDone", strconv.FormatBool(*o.OnboardingDone))
+	}
+	if o.Sort != "" {
+		q.Set("Sort", string(o.Sort))
+	}
+	return q, nil
+}
+
+func validSort(s ClientSort) bool {
+	field, dir, hasDir := strings.Cut(string(s), ":")
+	if field != "dateCreated" && field != "name" {
+		return false
+	}
+	return !hasDir || dir == "asc" || dir == "desc"
+}
+
+// List returns one page of the partner's active client links (GET /clients) with its PageData and
+// the partner's ClientsSummary. A nil opts lists the first page with the API's defaults. To walk
+// every page use [ClientsService.All]; to resume a walk, set opts.Page.
+//
+// Errors: *[ValidationError] before sending for a negative Page, a PageSize outside 1..100, an
+// unknown Sort or DateCreatedTo before DateCreatedFrom; *[APIError] (ErrValidation) for a 400.
+func (s *ClientsService) List(ctx context.Context, opts *ClientListOptions) (*ClientList, error) {
+	const op = "Clients.List"
+	q, err := opts.query(op)
+	if err != nil {
+		return nil, err
+	}
+	out := new(ClientList)
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:     "getClients",
+		method: "GET",
+		route:  "/clients",
+		path:   "/clients",
+		query:  q,
+		retry:  retrySafe,
+	}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Withdraw withdraws an attributed client that never finished onboarding
+// (POST /clients/{externalTenantId}/withdraw): the link is archived and its pending cases are
+// closed. The same externalTenantId can then be created again, as a new client. When a retry
+// after an attempt whose outcome is unknown answers 404, the first attempt worked and Withdraw
+// returns nil.
+//
+// Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound (no active link)
+// or ErrConflict (the client is not attributed or a case has progressed; not a link conflict).
+func (s *ClientsService) Withdraw(ctx context.Context, externalTenantID string) error {
+	const op = "Clients.Withdraw"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return err
+	}
+	_, err := s.client.do(ctx, &apiRequest{
+		op:     "postClientsByExternalTenantIdWithdraw",
+		method: "POST",
+		route:  "/clients/{externalTenantId}/withdraw",
+		path:   clientPath(externalTenantID, "/withdraw"),
+		retry:  retryDelete,
+	}, nil)
+	return err
+}
+
+// Reset deletes a client with its cases, leads and creditor account (DELETE
+// /clients/{externalTenantId}). It works in the test environment only; production answers 403.
+// When a retry after an attempt whose outcome is unknown answers 404, the first attempt worked
+// and Reset returns nil.
+//
+// Errors: *[ValidationError] for an empty id; *[APIError] matching ErrForbidden (production) or
+// ErrNotFound (no active link).
+func (s *ClientsService) Reset(ctx context.Context, externalTenantID string) error {
+	const op = "Clients.Reset"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return err
+	}
+	_, err := s.client.do(ctx, &apiRequest{
+		op:     "deleteClientsByExternalTenantId",
+		method: "DELETE",
+		route:  "/clients/{externalTenantId}",
+		path:   clientPath(externalTenantID, ""),
+		retry:  retryDelete,
+	}, nil)
+	return err
+}
+
+// IsDeletable reports whether [ClientsService.Reset] would succeed for the client
+// (GET /clients/{externalTenantId}/is-deletable; test environment only).
+//
+// Errors: *[ValidationError] for an empty id; *[APIError] matching ErrForbidden (production) or
+// ErrNotFound.
+func (s *ClientsService) IsDeletable(ctx context.Context, externalTenantID string) (*Deletability, error) {
+	const op = "Clients.IsDeletable"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return nil, err
+	}
+	out := new(Deletability)
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:     "getClientsByExternalTenantIdIsDeletable",
+		method: "GET",
+		route:  "/clients/{externalTenantId}/is-deletable",
+		path:   clientPath(externalTenantID, "/is-deletable"),
+		retry:  retrySafe,
+	}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SubmitKYC submits the client's director data for KYC/AML
+// (POST /clients/{externalTenantId}/kyc-verification); the latest submission counts. The call
+// carries an Idempotency-Key (opts.IdempotencyKey, or one the SDK generates) that is reused on
+// every retry, so a retry never submits twice. A nil opts means the defaults.
+//
+// Errors: *[ValidationError] before sending (empty id, a director name outside 1..500 or an
+// address outside 1..1000 characters, a missing or impossible date of birth, an Idempotency-Key
+// over 255 characters); *[APIError] matching ErrNotFound (no such client) or ErrValidation (400,
+// and the 422 IdempotencyConflict of a key reused with a different body).
+func (s *ClientsService) SubmitKYC(ctx context.Context, externalTenantID string, req *KYCRequest, opts *KYCOptions) (*KYCVerification, error) {
+	const op = "Clients.SubmitKYC"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return nil, err
+	}
+	if err := req.validate(op); err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &KYCOptions{}
+	}
+	if err := checkIdempotencyKey(op, opts.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	var q url.Values
+	if opts.SendChatNotification != nil {
+		q = url.Values{"sendChatNotification": {strconv.FormatBool(*opts.SendChatNotification)}}
+	}
+	out := new(KYCVerification)
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:             "postClientsByExternalTenantIdKycVerification",
+		method:         "POST",
+		route:          "/clients/{externalTenantId}/kyc-verification",
+		path:           clientPath(externalTenantID, "/kyc-verification"),
+		query:          q,
+		body:           req,
+		retry:          retryWithKey,
+		idempotencyKey: opts.IdempotencyKey,
+	}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (r *KYCRequest) validate(op string) error {
+	if r == nil {
+		return invalid(op, "request", "is nil")
+	}
+	if err := checkLen(op, "directorFullName", r.DirectorFullName, 1, 500); err != nil {
+		return err
+	}
+	if err := checkLen(op, "directorHomeAddress", r.DirectorHomeAddress, 1, 1000); err != nil {
+		return err
+	}
+	if r.DirectorDateOfBirth.IsZero() {
+		return invalid(op, "directorDateOfBirth", "is required")
+	}
+	if !r.DirectorDateOfBirth.IsValid() {
+		return invalid(op, "directorDateOfBirth", "%s is not a date", r.DirectorDateOfBirth)
+	}
+	return nil
+}
+
+// validate checks the rules of CreateClientRequest that the SDK can check without Debitura.
+func (r *ClientCreateRequest) validate(op string) error {
+	if r == nil {
+		return invalid(op, "request", "is nil")
+	}
+	if err := checkExternalTenantID(op, "externalTenantId", r.ExternalTenantID, -1); err != nil {
+		return err
+	}
+	c := &r.Client
+	if err := checkLen(op, "client.name", strings.TrimSpace(c.Name), 1, -1); err != nil {
+		return err
+	}
+	if err := checkLen(op, "client.country", strings.TrimSpace(c.Country), 1, -1); err != nil {
+		return err
+	}
+	if err := checkEmail(op, "client.supportEmail", c.SupportEmail); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		field, v string
+		max      int
+	}{
+		{"client.address", c.Address, 500},
+		{"client.zipCode", c.ZipCode, 20},
+		{"client.city", c.City, 100},
+		{"client.state", c.State, 100},
+	} {
+		if err := checkLen(op, f.field, f.v, 0, f.max); err != nil {
+			return err
+		}
+	}
+	if len(r.Users) == 0 {
+		return invalid(op, "users", "at least one user is required")
+	}
+	onboarding := 0
+	for i, u := range r.Users {
+		if err := checkLen(op, fmt.Sprintf("users[%d].name", i), strings.TrimSpace(u.Name), 1, -1); err != nil {
+			return err
+		}
+		if err := checkEmail(op, fmt.Sprintf("users[%d].email", i), u.Email); err != nil {
+			return err
+		}
+		if u.IsOnboardingUser {
+			onboarding++
+		}
+	}
+	if len(r.Users) > 1 && onboarding != 1 {
+		return invalid(op, "users", "with %d users exactly one must have isOnboardingUser=true, got %d", len(r.Users), onboarding)
+	}
+	if len(r.Users) == 1 && onboarding > 1 {
+		return invalid(op, "users", "only one user can be the onboarding user")
+	}
+	refs := make(map[string]int, len(r.Cases))
+	for i := range r.Cases {
+		if err := r.Cases[i].validate(op, fmt.Sprintf("cases[%d]", i)); err != nil {
+			return err
+		}
+		if ref := r.Cases[i].CreditorReference; ref != "" {
+			if j, dup := refs[ref]; dup {
+				return invalid(op, fmt.Sprintf("cases[%d].creditorReference", i), "%q repeats cases[%d]", ref, j)
+			}
+			refs[ref] = i
+		}
+	}
+	return nil
+}
+
+func (c *CaseRequest) validate(op, at string) error {
+	if err := checkLen(op, at+".currencyCode", strings.TrimSpace(c.CurrencyCode), 1, -1); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		field, v string
+		max      int
+	}{
+		{"comments", c.Comments, 4000},
+		{"claimDescription", c.ClaimDescription, 4000},
+		{"creditorReference", c.CreditorReference, 50},
+		{"tag", c.Tag, 100},
+		{"assignedUserEmail", c.AssignedUserEmail, 320},
+		{"returnUrl", c.ReturnURL, 2048},
+	} {
+		if err := checkLen(op, at+"."+f.field, f.v, 0, f.max); err != nil {
+			return err
+		}
+	}
+	if c.AssignedUserEmail != "" {
+		if err := checkEmail(op, at+".assignedUserEmail", c.AssignedUserEmail); err != nil {
+			return err
+		}
+	}
+	if c.Debtor != nil {
+		if err := checkLen(op, at+".debtor.type", string(c.Debtor.Type), 1, -1); err != nil {
+			return err
+		}
+		if err := checkLen(op, at+".debtor.name", strings.TrimSpace(c.Debtor.Name), 1, -1); err != nil {
+			return err
+		}
+	}
+	if (c.AmountToRecoverOver12Months == nil) != (c.AmountToRecoverOver24Months == nil) {
+		return invalid(op, at+".amountToRecoverOver12Months", "must be given together with amountToRecoverOver24Months")
+	}
+	return nil
+}

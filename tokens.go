@@ -1,4 +1,203 @@
 package debitura
 
-// TokensService mints and caches Customer API bearer tokens for linked clients.
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// TokensService mints and caches Customer API bearer tokens for linked clients. It is safe for
+// concurrent use.
+//
+// Errors: a request the SDK refuses to send is a *[ValidationError]; every answer other than 2xx
+// is an *[APIError]. No error text ever contains a token.
 type TokensService service
+
+// DefaultTokenLifetime is the lifetime of a Customer API token (expiresIn 1800). The SDK assumes
+// it when the API leaves expiresIn out.
+const DefaultTokenLifetime = 30 * time.Minute
+
+// expiryDelta is how long before its expiry a Token stops being Valid, so that a token is not
+// sent that expires in flight.
+const expiryDelta = 10 * time.Second
+
+// Token is a short-lived bearer token for Debitura's Customer API, scoped to one linked client.
+// It is a plain value, safe to copy and share. It never prints its AccessToken: String,
+// GoString, Format (every fmt verb), LogValue (slog) and MarshalJSON all redact it, so logging a
+// Token, or a struct that holds one, cannot leak it. Read the AccessToken field to use it.
+type Token struct {
+	// AccessToken is the JWT, sent as "Authorization: Bearer <AccessToken>".
+	AccessToken string
+	// TokenType is "Bearer".
+	TokenType string
+	// Expiry is when the token stops working, computed from expiresIn with the SDK client's
+	// clock when the token was received.
+	Expiry time.Time
+	// CreditorID is the Debitura creditor (client) the token grants access to. Empty for a token
+	// from Tokens.Rotate, whose answer does not carry it.
+	CreditorID string
+	// ExternalTenantID is the partner's id of that client.
+	ExternalTenantID string
+}
+
+// Valid reports whether t holds an access token that does not expire within the next 10
+// seconds. A nil Token is not valid.
+func (t *Token) Valid() bool {
+	return t.validAt(time.Now(), expiryDelta)
+}
+
+func (t *Token) validAt(now time.Time, early time.Duration) bool {
+	if t == nil || t.AccessToken == "" {
+		return false
+	}
+	return t.Expiry.IsZero() || now.Add(early).Before(t.Expiry)
+}
+
+// authorization returns the Authorization header value of t.
+func (t *Token) authorization() string {
+	typ := t.TokenType
+	if typ == "" || equalFoldASCII(typ, "bearer") {
+		typ = "Bearer"
+	}
+	return typ + " " + t.AccessToken
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+const redacted = "REDACTED"
+
+// String returns a description of t with the access token redacted.
+func (t Token) String() string {
+	at := ""
+	if t.AccessToken != "" {
+		at = redacted
+	}
+	return fmt.Sprintf("debitura.Token{TokenType: %q, AccessToken: %s, Expiry: %s, CreditorID: %q, ExternalTenantID: %q}",
+		t.TokenType, at, t.Expiry.Format(time.RFC3339), t.CreditorID, t.ExternalTenantID)
+}
+
+// GoString is String: %#v prints t redacted too.
+func (t Token) GoString() string { return t.String() }
+
+// Format prints t redacted for every verb (%v, %+v, %#v, %s, %q, ...).
+func (t Token) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", t.String())
+		return
+	}
+	fmt.Fprint(f, t.String())
+}
+
+// LogValue makes slog log t as a group without the access token.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("token_type", t.TokenType),
+		slog.String("access_token", redacted),
+		slog.Time("expiry", t.Expiry),
+		slog.String("creditor_id", t.CreditorID),
+		slog.String("external_tenant_id", t.ExternalTenantID),
+	)
+}
+
+// MarshalJSON encodes t with the access token redacted, so JSON loggers cannot leak it either.
+func (t Token) MarshalJSON() ([]byte, error) {
+	at := ""
+	if t.AccessToken != "" {
+		at = redacted
+	}
+	return fmt.Appendf(nil, `{"accessToken":%q,"tokenType":%q,"expiry":%q,"creditorId":%q,"externalTenantId":%q}`,
+		at, t.TokenType, t.Expiry.Format(time.RFC3339Nano), t.CreditorID, t.ExternalTenantID), nil
+}
+
+// accessTokenRequest is the body of POST /oauth/token (CreateAccessTokenRequest).
+type accessTokenRequest struct {
+	ExternalTenantID string `json:"externalTenantId"`
+}
+
+// accessTokenResponse is the answer of POST /oauth/token (AccessTokenResponse).
+type accessTokenResponse struct {
+	AccessToken      string `json:"accessToken"`
+	ExpiresIn        int    `json:"expiresIn"`
+	CreditorID       string `json:"creditorId"`
+	ExternalTenantID string `json:"externalTenantId"`
+	TokenType        string `json:"tokenType"`
+}
+
+// tokenFromResponse builds a Token whose expiry is counted from now.
+func tokenFromResponse(now time.Time, accessToken, tokenType string, expiresIn int, creditorID, externalTenantID string) *Token {
+	life := DefaultTokenLifetime
+	if expiresIn > 0 {
+		life = time.Duration(expiresIn) * time.Second
+	}
+	if tokenType == "" {
+		tokenType = "Bearer"
+	}
+	return &Token{
+		AccessToken:      accessToken,
+		TokenType:        tokenType,
+		Expiry:           now.Add(life),
+		CreditorID:       creditorID,
+		ExternalTenantID: externalTenantID,
+	}
+}
+
+// Mint mints a new 30-minute Customer API token for the client linked under externalTenantID
+// (POST /oauth/token). Every call mints a new token; use [TokensService.Source] to cache them.
+// The client must be linked and onboarded.
+//
+// Errors: *[ValidationError] for an id that is empty or longer than 255 characters; *[APIError]
+// matching ErrNotFound (no active link, or onboarding not done), ErrValidation (400) or
+// ErrForbidden (a suspended client, in the bundled mock).
+func (s *TokensService) Mint(ctx context.Context, externalTenantID string) (*Token, error) {
+	const op = "Tokens.Mint"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, maxTokenTenantIDLen); err != nil {
+		return nil, err
+	}
+	var out accessTokenResponse
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:     "postOauthToken",
+		method: "POST",
+		route:  "/oauth/token",
+		path:   "/oauth/token",
+		body:   &accessTokenRequest{ExternalTenantID: externalTenantID},
+		retry:  retrySafe,
+	}, &out); err != nil {
+		return nil, err
+	}
+	if out.AccessToken == "" {
+		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", op)
+	}
+	id := out.ExternalTenantID
+	if id == "" {
+		id = externalTenantID
+	}
+	return tokenFromResponse(s.client.now(), out.AccessToken, out.TokenType, out.ExpiresIn, out.CreditorID, id), nil
+}
+
+// Source returns the cached, context-aware token source of the client linked under
+// externalTenantID. It mints through [TokensService.Mint] and refreshes a token
+// [DefaultRefreshBefore] before it expires, with one refresh in flight however many goroutines
+// ask. For one Client, the same id returns the same source as long as it is in use, so
+// [TokensService.Rotate] can update its cached token. The id is checked on the first Token call
+// (*ValidationError).
+func (s *TokensService) Source(externalTenantID string) *CachedTokenSource {
+	return s.client.tokenState().source(s, externalTenantID)
+}

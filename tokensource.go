@@ -1,0 +1,251 @@
+package debitura
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+	"weak"
+
+	"golang.org/x/oauth2"
+)
+
+// TokenSource supplies Customer API tokens. Implementations must be safe for concurrent use and
+// must return promptly with ctx's error when ctx ends.
+type TokenSource interface {
+	// Token returns a token that is valid now, or an error.
+	Token(ctx context.Context) (*Token, error)
+}
+
+// TokenSourceFunc adapts a function to a TokenSource.
+type TokenSourceFunc func(ctx context.Context) (*Token, error)
+
+// Token calls f(ctx).
+func (f TokenSourceFunc) Token(ctx context.Context) (*Token, error) { return f(ctx) }
+
+// DefaultRefreshBefore is how long before expiry the sources of [TokensService.Source] replace
+// a cached token.
+const DefaultRefreshBefore = 60 * time.Second
+
+// refreshTimeout bounds one refresh, which runs detached from the context of the caller that
+// started it.
+const refreshTimeout = 2 * time.Minute
+
+// CachedTokenSource is a TokenSource that caches the token of another source and refreshes it
+// shortly before it expires. However many goroutines ask at once, exactly one refresh is in
+// flight; the others wait for it. A waiting caller whose ctx ends returns ctx's error at once,
+// without cancelling the refresh for the others (the refresh runs under the values of the ctx
+// that started it, without its cancellation, for at most two minutes). When a refresh fails
+// while the cached token is still usable, the cached token is returned. A failed refresh is not
+// cached: the next call tries again. It is safe for concurrent use.
+type CachedTokenSource struct {
+	src   TokenSource
+	early time.Duration
+	now   func() time.Time
+
+	mu   sync.Mutex
+	tok  *Token
+	call *refreshCall
+}
+
+type refreshCall struct {
+	done chan struct{}
+	tok  *Token
+	err  error
+}
+
+// NewCachedTokenSource returns a source that caches the tokens of src and refreshes one
+// refreshBefore ahead of its expiry (a negative refreshBefore is taken as 0). Wrap a source of
+// your own, or use [TokensService.Source], which wraps [TokensService.Mint].
+func NewCachedTokenSource(src TokenSource, refreshBefore time.Duration) *CachedTokenSource {
+	return &CachedTokenSource{src: src, early: max(refreshBefore, 0), now: time.Now}
+}
+
+// String describes the source without its token.
+func (s *CachedTokenSource) String() string { return "debitura.CachedTokenSource" }
+
+// Token returns the cached token while it is more than the refresh window away from expiry, and
+// otherwise waits for a refresh (starting one if none is in flight).
+//
+// Errors: ctx's error (wrapped) when ctx ends first; the refresh's error otherwise, for example a
+// *[ValidationError] or an *[APIError] from [TokensService.Mint].
+func (s *CachedTokenSource) Token(ctx context.Context) (*Token, error) {
+	if ctx == nil {
+		return nil, errors.New("debitura: CachedTokenSource.Token: nil context")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("debitura: token source: %w", err)
+	}
+	s.mu.Lock()
+	if s.tok.validAt(s.now(), s.early) {
+		t := s.tok
+		s.mu.Unlock()
+		return t, nil
+	}
+	call := s.call
+	if call == nil {
+		call = &refreshCall{done: make(chan struct{})}
+		s.call = call
+		go s.refresh(context.WithoutCancel(ctx), call)
+	}
+	s.mu.Unlock()
+
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("debitura: token source: %w", ctx.Err())
+	}
+	if call.err != nil {
+		s.mu.Lock()
+		t := s.tok
+		s.mu.Unlock()
+		if t.validAt(s.now(), expiryDelta) {
+			return t, nil
+		}
+		return nil, call.err
+	}
+	return call.tok, nil
+}
+
+func (s *CachedTokenSource) refresh(ctx context.Context, call *refreshCall) {
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
+	defer cancel()
+	var tok *Token
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("debitura: token source: refresh panicked: %v", p)
+			}
+		}()
+		tok, err = s.src.Token(ctx)
+	}()
+	if err == nil && (tok == nil || tok.AccessToken == "") {
+		err = errors.New("debitura: token source: the source returned no token")
+	}
+	s.mu.Lock()
+	call.tok, call.err = tok, err
+	if err == nil && (s.tok == nil || !tok.Expiry.Before(s.tok.Expiry)) {
+		s.tok = tok
+	}
+	if s.call == call {
+		s.call = nil
+	}
+	s.mu.Unlock()
+	close(call.done)
+}
+
+// Invalidate drops the cached token, so the next Token call refreshes. Use it when the Customer
+// API refused the token (401).
+func (s *CachedTokenSource) Invalidate() {
+	s.mu.Lock()
+	s.tok = nil
+	s.mu.Unlock()
+}
+
+// invalidateToken drops the cached token only if it is stale (the token that was refused), so
+// that concurrent 401s do not throw away a token another goroutine has just refreshed.
+func (s *CachedTokenSource) invalidateToken(stale *Token) {
+	s.mu.Lock()
+	if s.tok != nil && stale != nil && s.tok.AccessToken == stale.AccessToken {
+		s.tok = nil
+	}
+	s.mu.Unlock()
+}
+
+// replace caches tok (a token issued by Rotate) in place of the current one.
+func (s *CachedTokenSource) replace(tok *Token) {
+	s.mu.Lock()
+	s.tok = tok
+	s.mu.Unlock()
+}
+
+// OAuth2 adapts s to golang.org/x/oauth2, for [oauth2.NewClient]. See [OAuth2TokenSource].
+func (s *CachedTokenSource) OAuth2(ctx context.Context) oauth2.TokenSource {
+	return OAuth2TokenSource(ctx, s)
+}
+
+// OAuth2TokenSource adapts ts to golang.org/x/oauth2's TokenSource, whose Token method takes no
+// context: every Token call uses ctx, which the adapter holds for its lifetime (the oauth2
+// interface leaves no other way). Build the adapter with a context that lives as long as the
+// HTTP client that uses it. Note that *oauth2.Token, unlike [Token], prints its access token.
+func OAuth2TokenSource(ctx context.Context, ts TokenSource) oauth2.TokenSource {
+	return &oauth2Adapter{ctx: ctx, ts: ts}
+}
+
+type oauth2Adapter struct {
+	ctx context.Context
+	ts  TokenSource
+}
+
+func (a *oauth2Adapter) Token() (*oauth2.Token, error) {
+	t, err := a.ts.Token(a.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: "Bearer", Expiry: t.Expiry}, nil
+}
+
+// ---- per-Client token state ----
+
+// tokenState is the token state of one Client: the registry of the sources
+// Tokens.Source handed out. It is found through a process-wide map keyed by a weak pointer to
+// the Client, so it needs no field on Client and goes away with it.
+//
+// TODO(sdk): a field on Client (client.go) would be simpler; the registry then moves there.
+type tokenState struct {
+	mu      sync.Mutex
+	sources map[string]weak.Pointer[CachedTokenSource]
+}
+
+var tokenStates sync.Map // weak.Pointer[Client] -> *tokenState
+
+func (c *Client) tokenState() *tokenState {
+	key := weak.Make(c)
+	if v, ok := tokenStates.Load(key); ok {
+		return v.(*tokenState)
+	}
+	st := &tokenState{sources: make(map[string]weak.Pointer[CachedTokenSource])}
+	v, loaded := tokenStates.LoadOrStore(key, st)
+	if !loaded {
+		runtime.AddCleanup(c, func(k weak.Pointer[Client]) { tokenStates.Delete(k) }, key)
+	}
+	return v.(*tokenState)
+}
+
+// source returns the live source of id, or registers a new one.
+func (st *tokenState) source(s *TokensService, id string) *CachedTokenSource {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if wp, ok := st.sources[id]; ok {
+		if src := wp.Value(); src != nil {
+			return src
+		}
+	}
+	src := NewCachedTokenSource(TokenSourceFunc(func(ctx context.Context) (*Token, error) {
+		return s.Mint(ctx, id)
+	}), DefaultRefreshBefore)
+	src.now = s.client.now
+	wp := weak.Make(src)
+	st.sources[id] = wp
+	runtime.AddCleanup(src, func(id string) {
+		st.mu.Lock()
+		if cur, ok := st.sources[id]; ok && cur.Value() == nil {
+			delete(st.sources, id)
+		}
+		st.mu.Unlock()
+	}, id)
+	return src
+}
+
+// lookup returns the live source of id, or nil.
+func (st *tokenState) lookup(id string) *CachedTokenSource {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if wp, ok := st.sources[id]; ok {
+		return wp.Value()
+	}
+	return nil
+}
