@@ -1,0 +1,230 @@
+package debitura
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// This file holds the guide operations: the client-lifecycle operations of Debitura's legacy
+// client-linking guide that the published v1 API does not list (update with metadata, profile,
+// suspend, reactivate, token rotation), in the shapes of api/guide-extension.openapi.yaml. The
+// bundled mock serves them; Debitura's production API may answer 404 or 405.
+
+// ClientStatus is a linked client's lifecycle status in the guide operations. Values the SDK
+// does not know are kept verbatim.
+type ClientStatus string
+
+// The lifecycle statuses of the guide operations.
+const (
+	ClientActive            ClientStatus = "active"
+	ClientPendingOnboarding ClientStatus = "pending_onboarding"
+	ClientSuspended         ClientStatus = "suspended"
+)
+
+// ClientProfile is a linked client's lifecycle status, contact details and metadata, as the guide
+// operations return it (ClientProfile of api/guide-extension.openapi.yaml). It is not part of the
+// published v1 API.
+type ClientProfile struct {
+	ExternalTenantID string `json:"externalTenantId"`
+	// Status is suspended while suspended, otherwise pending_onboarding until the agreement is
+	// signed, then active.
+	Status       ClientStatus `json:"status"`
+	SupportEmail string       `json:"supportEmail,omitempty"`
+	SupportPhone string       `json:"supportPhone,omitempty"`
+	// Metadata holds the stored key/value pairs; numbers decode as float64.
+	Metadata map[string]any `json:"metadata"`
+	// UpdatedAt is when the profile last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// SuspendedAt is when the client was suspended; zero when it is not.
+	SuspendedAt time.Time `json:"suspendedAt,omitzero"`
+}
+
+// ClientUpdateRequest is the body of the guide's PATCH /clients/{externalTenantId}
+// (UpdateClientRequest). Nil fields are left unchanged. Metadata is merged key by key: a key with
+// a value replaces the stored value, a key whose value is nil removes it.
+type ClientUpdateRequest struct {
+	// SupportEmail replaces the support e-mail address.
+	SupportEmail *string `json:"supportEmail,omitempty"`
+	// SupportPhone replaces the support phone number.
+	SupportPhone *string `json:"supportPhone,omitempty"`
+	// Metadata values must be strings, numbers (any Go integer or float kind, or json.Number),
+	// bools, or nil to remove the key. At most 50 keys of 1 to 40 characters, at most 16 KB as
+	// JSON.
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// Update changes a linked client's support e-mail, support phone and metadata
+// (PATCH /clients/{externalTenantId}). It is a guide operation: the published v1 API does not
+// list it; the bundled mock serves it. It is retried after failures whose outcome is unknown
+// (repeating it has the same effect).
+//
+// Errors: *[ValidationError] before sending (empty id, nil or empty request, a support e-mail
+// that is not an address, metadata over its limits or with a value that is not a string, number,
+// bool or nil; the error names the key); *[APIError] matching ErrValidation (400: the merged
+// metadata is over the limits) or ErrNotFound.
+func (s *ClientsService) Update(ctx context.Context, externalTenantID string, req *ClientUpdateRequest) (*ClientProfile, error) {
+	const op = "Clients.Update"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return nil, err
+	}
+	if req == nil {
+		return nil, invalid(op, "request", "is nil")
+	}
+	if req.SupportEmail == nil && req.SupportPhone == nil && len(req.Metadata) == 0 {
+		return nil, invalid(op, "request", "changes nothing: set SupportEmail, SupportPhone or Metadata")
+	}
+	if req.SupportEmail != nil {
+		if err := checkEmail(op, "supportEmail", *req.SupportEmail); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateMetadata(op, req.Metadata); err != nil {
+		return nil, err
+	}
+	return s.profileCall(ctx, &apiRequest{
+		op:     "patchClient",
+		method: "PATCH",
+		route:  "/clients/{externalTenantId}",
+		path:   clientPath(externalTenantID, ""),
+		body:   req,
+		retry:  retrySafe,
+	})
+}
+
+// Profile returns a linked client's lifecycle status, contact details and metadata
+// (GET /clients/{externalTenantId}/profile). It is a guide operation: the published v1 API does
+// not list it; the bundled mock serves it.
+//
+// Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
+func (s *ClientsService) Profile(ctx context.Context, externalTenantID string) (*ClientProfile, error) {
+	const op = "Clients.Profile"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return nil, err
+	}
+	return s.profileCall(ctx, &apiRequest{
+		op:     "getClientProfile",
+		method: "GET",
+		route:  "/clients/{externalTenantId}/profile",
+		path:   clientPath(externalTenantID, "/profile"),
+		retry:  retrySafe,
+	})
+}
+
+// Suspend blocks new cases for a linked client (POST /clients/{externalTenantId}/suspend); its
+// existing cases continue, and minting or using its tokens is refused with 403 while it is
+// suspended. Suspending a suspended client changes nothing. It is a guide operation: the
+// published v1 API does not list it; the bundled mock serves it.
+//
+// Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
+func (s *ClientsService) Suspend(ctx context.Context, externalTenantID string) (*ClientProfile, error) {
+	return s.lifecycle(ctx, "Clients.Suspend", "suspendClient", "suspend", externalTenantID)
+}
+
+// Reactivate lifts a suspension (POST /clients/{externalTenantId}/reactivate). Reactivating a
+// client that is not suspended changes nothing. It is a guide operation: the published v1 API
+// does not list it; the bundled mock serves it.
+//
+// Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
+func (s *ClientsService) Reactivate(ctx context.Context, externalTenantID string) (*ClientProfile, error) {
+	return s.lifecycle(ctx, "Clients.Reactivate", "reactivateClient", "reactivate", externalTenantID)
+}
+
+func (s *ClientsService) lifecycle(ctx context.Context, op, opID, verb, externalTenantID string) (*ClientProfile, error) {
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return nil, err
+	}
+	return s.profileCall(ctx, &apiRequest{
+		op:     opID,
+		method: "POST",
+		route:  "/clients/{externalTenantId}/" + verb,
+		path:   clientPath(externalTenantID, "/"+verb),
+		retry:  retrySafe,
+	})
+}
+
+func (s *ClientsService) profileCall(ctx context.Context, r *apiRequest) (*ClientProfile, error) {
+	out := new(ClientProfile)
+	if _, err := s.client.do(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RotatedToken is the answer of [TokensService.Rotate] (RotateTokenResponse): the new token and
+// when the tokens issued before it stop working.
+type RotatedToken struct {
+	// Token is the new token. Its CreditorID is empty (the answer does not carry it).
+	Token *Token
+	// PreviousTokenExpiresAt is when every earlier token of the client stops working: the
+	// earlier of its own expiry and 24 hours after the rotation.
+	PreviousTokenExpiresAt time.Time
+}
+
+// String describes r with the token redacted.
+func (r RotatedToken) String() string {
+	tok := "<nil>"
+	if r.Token != nil {
+		tok = r.Token.String()
+	}
+	return fmt.Sprintf("debitura.RotatedToken{Token: %s, PreviousTokenExpiresAt: %s}", tok, r.PreviousTokenExpiresAt.Format(time.RFC3339))
+}
+
+// RotateOptions are the per-call settings of [TokensService.Rotate]. A nil *RotateOptions means
+// the defaults.
+type RotateOptions struct {
+	// IdempotencyKey is sent as the Idempotency-Key header (at most 255 printable ASCII
+	// characters); a retry with the same key replays the first rotation instead of rotating
+	// again. Empty: the SDK generates one for the call and reuses it on every retry.
+	IdempotencyKey string
+}
+
+// rotateTokenResponse is the wire shape of RotateTokenResponse.
+type rotateTokenResponse struct {
+	AccessToken            string    `json:"accessToken"`
+	TokenType              string    `json:"tokenType"`
+	ExpiresIn              int       `json:"expiresIn"`
+	PreviousTokenExpiresAt time.Time `json:"previousTokenExpiresAt"`
+}
+
+// Rotate issues a new bearer token for a linked client and schedules every earlier token to stop
+// working at PreviousTokenExpiresAt (POST /clients/{externalTenantId}/rotate-token). The cached
+// token of the client's [TokensService.Source] is replaced by the new one. The call carries an
+// Idempotency-Key (opts.IdempotencyKey, or one the SDK generates) reused on every retry, so a
+// retry never rotates twice. It is a guide operation: the published v1 API does not list it; the
+// bundled mock serves it.
+//
+// Errors: *[ValidationError] before sending (empty id, an Idempotency-Key over 255 characters);
+// *[APIError] matching ErrForbidden (the client is suspended) or ErrNotFound (no active link,
+// or onboarding not done).
+func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, opts *RotateOptions) (*RotatedToken, error) {
+	const op = "Tokens.Rotate"
+	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &RotateOptions{}
+	}
+	if err := checkIdempotencyKey(op, opts.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	var out rotateTokenResponse
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:             "rotateClientToken",
+		method:         "POST",
+		route:          "/clients/{externalTenantId}/rotate-token",
+		path:           clientPath(externalTenantID, "/rotate-token"),
+		retry:          retryWithKey,
+		idempotencyKey: opts.IdempotencyKey,
+	}, &out); err != nil {
+		return nil, err
+	}
+	if out.AccessToken == "" {
+		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", op)
+	}
+	tok := tokenFromResponse(s.client.now(), out.AccessToken, out.TokenType, out.ExpiresIn, "", externalTenantID)
+	if src := s.client.tokenState().lookup(externalTenantID); src != nil {
+		src.replace(tok)
+	}
+	return &RotatedToken{Token: tok, PreviousTokenExpiresAt: out.PreviousTokenExpiresAt}, nil
+}
