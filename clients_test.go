@@ -1,0 +1,611 @@
+package debitura
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func fullCreateRequest() *ClientCreateRequest {
+	return &ClientCreateRequest{
+		ExternalTenantID: "tenant-12345",
+		Client: ClientDetails{
+			Name: "Acme Corp", RegistrationNumber: "12345678", Address: "123 Business Street",
+			ZipCode: "1000", City: "Lisbon", State: "Lisbon", Country: "Portugal",
+			SupportEmail: "billing@acme-corp.com", SupportPhone: "+351 123 456 789",
+		},
+		Users: []ClientUser{
+			{Name: "John Doe", Email: "john.doe@acme-corp.com", IsOnboardingUser: true},
+			{Name: "Jane Roe", Email: "jane@acme-corp.com"},
+		},
+		Cases: []CaseRequest{{
+			CurrencyCode:                "EUR",
+			Date:                        time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC),
+			DueDate:                     time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC),
+			CreditorReference:           "INV-1",
+			Debtor:                      &Debtor{Type: DebtorCompany, Name: "Pacific Trading LLC", ContactPerson: "John Smith", CountryAlpha2: "US"},
+			AmountToRecover:             1500.5,
+			AmountToRecoverOver6Months:  Ptr(1000.0),
+			AmountToRecoverOver12Months: Ptr(0.0),
+			AmountToRecoverOver24Months: Ptr(0.0),
+			AllowPendingContracts:       true,
+		}},
+	}
+}
+
+const fullCreateBody = `{
+  "externalTenantId": "tenant-12345",
+  "client": {"name": "Acme Corp", "registrationNumber": "12345678", "address": "123 Business Street",
+    "zipCode": "1000", "city": "Lisbon", "state": "Lisbon", "country": "Portugal",
+    "supportEmail": "billing@acme-corp.com", "supportPhone": "+351 123 456 789"},
+  "users": [{"name": "John Doe", "email": "john.doe@acme-corp.com", "isOnboardingUser": true},
+            {"name": "Jane Roe", "email": "jane@acme-corp.com"}],
+  "cases": [{"currencyCode": "EUR", "date": "2025-01-02T00:00:00Z", "dueDate": "2025-02-01T00:00:00Z",
+    "creditorReference": "INV-1",
+    "debtor": {"type": "Company", "name": "Pacific Trading LLC", "contactPerson": "John Smith", "countryAlpha2": "US"},
+    "amountToRecover": 1500.5, "amountToRecoverOver6Months": 1000, "amountToRecoverOver12Months": 0,
+    "amountToRecoverOver24Months": 0, "allowPendingContracts": true}]
+}`
+
+// createdBody is a realistic 202 answer with a successful and a failed case and null fields.
+const createdBody = `{
+  "externalTenantId": "tenant-12345",
+  "onboardingDone": false,
+  "onboardingLinks": {"url": "https://testreferral.debitura.com/onboarding/companydetails/abc123"},
+  "client": {"id": "3f1c2a9e-1111-4c3b-9a55-0a0b0c0d0e0f", "companyName": "Acme Corp", "officeEmail": "billing@acme-corp.com",
+    "country": "Portugal", "address": null, "city": "Lisbon", "zipCode": "1000", "companyRegistrationNumber": "12345678"},
+  "users": [{"id": 17, "email": "john.doe@acme-corp.com", "firstName": "John", "lastName": "Doe"}],
+  "isAttributedClient": true,
+  "dateLinked": "2025-03-01T12:00:00Z",
+  "caseStats": {"casesTotal": 1, "casesClosed": 0, "earningsUsd": 0},
+  "kycStatus": "NotRequired",
+  "caseResults": {
+    "successfulCases": [{"id": "9a9a9a9a-0000-4000-8000-000000000001", "dateCreated": "2025-03-01T12:00:00Z",
+      "dateUpdated": null, "creditorReference": "INV-1", "grossAmount": 1500.5, "remainder": 1500.5,
+      "interestFees": 0, "reminderFees": 0, "collectionFees": 0, "totalAddedFees": 0, "currency": "EUR",
+      "isTestCase": false, "lifecycle": "PendingContractSigning", "dueDate": "2025-02-01T00:00:00Z",
+      "date": "2025-01-02T00:00:00Z", "dateFinished": null, "closeCode": null,
+      "debtor": {"type": "Company", "name": "Pacific Trading LLC", "contactPerson": "John Smith", "countryAlpha2": "US"},
+      "collectionPartner": {"name": "Collect AB", "surveyCadenceMode": 1},
+      "signingHandoff": {"combinedSigningUrl": "https://app.debitura.com/sign/1"},
+      "validation": {"needsInfo": false},
+      "allocationOutstanding": {"principal": 1500.5, "interest": 0, "reminderFees": 0, "collectionFees": 0}}],
+    "failedCases": [{"caseIndex": 1, "creditorReference": "INV-2", "errorType": "NoPartnerAvailable",
+      "errorMessage": "No collection partner covers this debtor", "validationErrors": null}]
+  }
+}`
+
+func TestClientsCreate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		status int
+	}{
+		{"202 onboarding pending", http.StatusAccepted},
+		{"201 onboarding done", http.StatusCreated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := newSvcAPI(t)
+			a.answer("POST /clients", tc.status, createdBody)
+			got, err := a.c.Clients.Create(t.Context(), fullCreateRequest())
+			if err != nil {
+				t.Fatalf("Clients.Create: %v", err)
+			}
+			checkCall(t, a.only(), svcWant{Method: "POST", Path: "/clients", Body: fullCreateBody})
+			want := &LinkedClient{
+				ExternalTenantID: "tenant-12345",
+				OnboardingLinks:  OnboardingLinks{URL: "https://testreferral.debitura.com/onboarding/companydetails/abc123"},
+				Client: Creditor{ID: "3f1c2a9e-1111-4c3b-9a55-0a0b0c0d0e0f", CompanyName: "Acme Corp", OfficeEmail: "billing@acme-corp.com",
+					Country: "Portugal", City: "Lisbon", ZipCode: "1000", CompanyRegistrationNumber: "12345678"},
+				Users:              []User{{ID: 17, Email: "john.doe@acme-corp.com", FirstName: "John", LastName: "Doe"}},
+				IsAttributedClient: true,
+				DateLinked:         time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
+				CaseStats:          CaseStats{CasesTotal: 1},
+				KYCStatus:          KYCStatusNotRequired,
+				CaseResults: CaseResults{
+					SuccessfulCases: []Invoice{{
+						ID: "9a9a9a9a-0000-4000-8000-000000000001", DateCreated: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
+						CreditorReference: "INV-1", GrossAmount: 1500.5, Remainder: 1500.5, Currency: "EUR",
+						Lifecycle: "PendingContractSigning", DueDate: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC),
+						Date:                  time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC),
+						Debtor:                &Debtor{Type: DebtorCompany, Name: "Pacific Trading LLC", ContactPerson: "John Smith", CountryAlpha2: "US"},
+						CollectionPartner:     &CollectionPartner{Name: "Collect AB", SurveyCadenceMode: 1},
+						SigningHandoff:        &SigningHandoff{CombinedSigningURL: "https://app.debitura.com/sign/1"},
+						Validation:            &CaseValidation{},
+						AllocationOutstanding: &AllocationOutstanding{Principal: 1500.5},
+					}},
+					FailedCases: []CaseCreationFailure{{CaseIndex: 1, CreditorReference: "INV-2", ErrorType: CaseErrorNoPartnerAvailable,
+						ErrorMessage: "No collection partner covers this debtor"}},
+				},
+				StatusCode: tc.status,
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Clients.Create mismatch (-want +got):\n%s", diff)
+			}
+			if got.OnboardingURL() != want.OnboardingLinks.URL {
+				t.Errorf("OnboardingURL() = %q, want %q", got.OnboardingURL(), want.OnboardingLinks.URL)
+			}
+		})
+	}
+}
+
+// A Create that was retried after a 5xx (the first attempt may have created the client and its
+// cases) must not report IdempotencyViolation failures as plainly failed.
+func TestClientsCreateUncertainMarksPossiblyCreated(t *testing.T) {
+	t.Parallel()
+	a := newSvcAPI(t)
+	var n int
+	a.mux.HandleFunc("POST /clients", func(w http.ResponseWriter, r *http.Request) {
+		n++
+		w.Header().Set("Content-Type", "application/json")
+		if n == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = w.Write([]byte(`{"error":"bad gateway","message":"upstream","businessErrors":null}`))
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte(`{"externalTenantId":"tenant-12345","onboardingDone":false,
+		  "onboardingLinks":{"url":"https://x.test/o/1"},"isAttributedClient":true,"kycStatus":"Pending",
+		  "caseResults":{"successfulCases":[],"failedCases":[
+		    {"caseIndex":0,"creditorReference":"INV-1","errorType":"IdempotencyViolation","errorMessage":"client already created"},
+		    {"caseIndex":1,"creditorReference":"INV-2","errorType":"NoPartnerAvailable","errorMessage":"none"}]}}`))
+	})
+	got, err := a.c.Clients.Create(t.Context(), fullCreateRequest())
+	if err != nil {
+		t.Fatalf("Clients.Create: %v", err)
+	}
+	if calls := a.Calls(); len(calls) != 2 {
+		t.Fatalf("server got %d requests, want 2 (one retry)", len(calls))
+	}
+	if !got.Uncertain {
+		t.Errorf("Clients.Create after a retried 502: Uncertain = false, want true")
+	}
+	wantPossibly := []bool{true, false}
+	for i, f := range got.CaseResults.FailedCases {
+		if f.PossiblyCreated != wantPossibly[i] {
+			t.Errorf("FailedCases[%d] (%s).PossiblyCreated = %v, want %v", i, f.ErrorType, f.PossiblyCreated, wantPossibly[i])
+		}
+	}
+}
+
+func TestMarkUncertain(t *testing.T) {
+	t.Parallel()
+	mk := func() *LinkedClient {
+		return &LinkedClient{CaseResults: CaseResults{FailedCases: []CaseCreationFailure{
+			{CaseIndex: 0, ErrorType: CaseErrorIdempotencyViolation},
+			{CaseIndex: 1, ErrorType: CaseErrorValidation},
+		}}}
+	}
+	certain := mk()
+	markUncertain(certain, &apiResponse{StatusCode: 202, Attempts: 1})
+	if certain.Uncertain || certain.CaseResults.FailedCases[0].PossiblyCreated {
+		t.Errorf("markUncertain on a certain answer changed the result: %+v", certain)
+	}
+	uncertain := mk()
+	markUncertain(uncertain, &apiResponse{StatusCode: 202, Attempts: 2, Uncertain: true})
+	if !uncertain.Uncertain || !uncertain.CaseResults.FailedCases[0].PossiblyCreated || uncertain.CaseResults.FailedCases[1].PossiblyCreated {
+		t.Errorf("markUncertain on an uncertain answer = %+v, want Uncertain and only the IdempotencyViolation marked", uncertain)
+	}
+}
+
+func TestClientsCreateConflict(t *testing.T) {
+	t.Parallel()
+	a := newSvcAPI(t)
+	a.answer("POST /clients", http.StatusConflict, `{"type":"ClientExistsNeedsLinking",
+	  "message":"Client already exists in Debitura. Approval required to link to referral partner.",
+	  "data":{"externalTenantId":"tenant-12345","onboardingLinks":{"url":"https://app.debitura.com/ReferralPartner/Approve?token=abc"}}}`)
+	_, err := a.c.Clients.Create(t.Context(), fullCreateRequest())
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("Clients.Create = %v, want ErrConflict", err)
+	}
+	var needs *ClientExistsNeedsLinkingError
+	if !errors.As(err, &needs) {
+		t.Fatalf("Clients.Create = %T %v, want *ClientExistsNeedsLinkingError", err, err)
+	}
+	if len(a.Calls()) != 1 {
+		t.Errorf("a 409 was retried: %d requests", len(a.Calls()))
+	}
+}
+
+func TestClientsGet(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, id, path, body string
+		header               []string
+		want                 KYCStatus
+	}{
+		{"plain id, snake_case kycStatus", "tenant-1", "/clients/tenant-1",
+			`{"externalTenantId":"tenant-1","onboardingDone":true,"kycStatus":"not_required","users":null,"onboardingLinks":{"url":null}}`,
+			lenient, KYCStatusNotRequired},
+		{"slash and space escaped", "a/b c", "/clients/a%2Fb%20c",
+			`{"externalTenantId":"a/b c","onboardingDone":true,"kycStatus":"Verified"}`, nil, KYCStatusVerified},
+		{"query and fragment characters escaped", "t?x#1%", "/clients/t%3Fx%231%25",
+			`{"externalTenantId":"t?x#1%","onboardingDone":true,"kycStatus":"pending"}`, lenient, KYCStatusPending},
+		{"PascalCase keys", "Tenant-UPPER", "/clients/Tenant-UPPER",
+			`{"ExternalTenantId":"Tenant-UPPER","OnboardingDone":true,"KycStatus":"Pending","DateLinked":"2025-03-01T12:00:00Z"}`,
+			lenient, KYCStatusPending},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := newSvcAPI(t)
+			a.answer("GET /clients/{id}", http.StatusOK, tc.body, tc.header...)
+			got, err := a.c.Clients.Get(t.Context(), tc.id)
+			if err != nil {
+				t.Fatalf("Clients.Get(%q): %v", tc.id, err)
+			}
+			checkCall(t, a.only(), svcWant{Method: "GET", Path: tc.path})
+			if got.ExternalTenantID != tc.id || !got.OnboardingDone || got.KYCStatus != tc.want || got.StatusCode != 200 {
+				t.Errorf("Clients.Get(%q) = %+v, want id %q, onboarding done, kycStatus %q, status 200", tc.id, got, tc.id, tc.want)
+			}
+		})
+	}
+}
+
+func TestClientsGetNotFound(t *testing.T) {
+	t.Parallel()
+	a := newSvcAPI(t)
+	a.answer("GET /clients/{id}", http.StatusNotFound, `{"error":"Client not found","message":"Client not found","businessErrors":[{"type":"NotFound","message":"Client not found"}]}`)
+	_, err := a.c.Clients.Get(t.Context(), "nope")
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Clients.Get(nope) = %v, want ErrNotFound", err)
+	}
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
+		t.Errorf("Clients.Get(nope) = %v, want *APIError with status 404", err)
+	}
+}
+
+const listBody = `{"page":{"totalResults":3,"pageSize":2,"currentPage":2,"responseCount":1,"totalPages":2},
+ "summary":{"totalClients":3,"attributedClients":2,"onboardingComplete":1,"onboardingPending":2,"totalCases":7},
+ "clients":[{"externalTenantId":"t3","onboardingDone":false,"isAttributedClient":false,"kycStatus":"Pending","dateLinked":"2025-01-01T00:00:00Z"}]}`
+
+func TestClientsList(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := time.Date(2025, 2, 1, 10, 30, 0, 0, time.FixedZone("CET", 3600))
+	for _, tc := range []struct {
+		name string
+		opts *ClientListOptions
+		want url.Values
+	}{
+		{"nil options", nil, url.Values{}},
+		{"zero options", &ClientListOptions{}, url.Values{}},
+		{"every filter", &ClientListOptions{
+			Page: 2, PageSize: 2, Query: "acme corp", ExternalTenantID: "t/3",
+			IsAttributedClient: Ptr(false), DateCreatedFrom: from, DateCreatedTo: to,
+			OnboardingDone: Ptr(true), Sort: SortNameAsc,
+		}, url.Values{
+			"Page": {"2"}, "PageSize": {"2"}, "Query": {"acme corp"}, "ExternalTenantId": {"t/3"},
+			"IsAttributedClient": {"false"}, "DateCreatedFrom": {"2025-01-01T00:00:00Z"},
+			"DateCreatedTo": {"2025-02-01T10:30:00+01:00"}, "OnboardingDone": {"true"}, "Sort": {"name:asc"},
+		}},
+		{"sort without direction", &ClientListOptions{Sort: "dateCreated"}, url.Values{"Sort": {"dateCreated"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := newSvcAPI(t)
+			a.answer("GET /clients", http.StatusOK, listBody)
+			got, err := a.c.Clients.List(t.Context(), tc.opts)
+			if err != nil {
+				t.Fatalf("Clients.List: %v", err)
+			}
+			checkCall(t, a.only(), svcWant{Method: "GET", Path: "/clients", Query: tc.want})
+			want := &ClientList{
+				Page:    PageData{TotalResults: 3, PageSize: 2, CurrentPage: 2, ResponseCount: 1, TotalPages: 2},
+				Summary: ClientsSummary{TotalClients: 3, AttributedClients: 2, OnboardingComplete: 1, OnboardingPending: 2, TotalCases: 7},
+				Clients: []*LinkedClient{{ExternalTenantID: "t3", KYCStatus: KYCStatusPending, DateLinked: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}},
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Clients.List mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestClientsWithdrawResetIsDeletable(t *testing.T) {
+	t.Parallel()
+	t.Run("Withdraw", func(t *testing.T) {
+		t.Parallel()
+		a := newSvcAPI(t)
+		a.answer("POST /clients/{id}/withdraw", http.StatusNoContent, "")
+		if err := a.c.Clients.Withdraw(t.Context(), "a/b c"); err != nil {
+			t.Fatalf("Clients.Withdraw: %v", err)
+		}
+		checkCall(t, a.only(), svcWant{Method: "POST", Path: "/clients/a%2Fb%20c/withdraw"})
+	})
+	t.Run("Withdraw conflict", func(t *testing.T) {
+		t.Parallel()
+		a := newSvcAPI(t)
+		a.answer("POST /clients/{id}/withdraw", http.StatusConflict, `{"error":"Client is not attributed","message":"Client is not attributed","businessErrors":null}`)
+		err := a.c.Clients.Withdraw(t.Context(), "t1")
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("Clients.Withdraw = %v, want ErrConflict", err)
+		}
+	})
+	t.Run("Reset", func(t *testing.T) {
+		t.Parallel()
+		a := newSvcAPI(t)
+		a.answer("DELETE /clients/{id}", http.StatusNoContent, "")
+		if err := a.c.Clients.Reset(t.Context(), "t 1"); err != nil {
+			t.Fatalf("Clients.Reset: %v", err)
+		}
+		checkCall(t, a.only(), svcWant{Method: "DELETE", Path: "/clients/t%201"})
+	})
+	t.Run("Reset forbidden", func(t *testing.T) {
+		t.Parallel()
+		a := newSvcAPI(t)
+		a.answer("DELETE /clients/{id}", http.StatusForbidden, `{"error":"Not available in production","message":"Not available in production","businessErrors":null}`)
+		if err := a.c.Clients.Reset(t.Context(), "t1"); !errors.Is(err, ErrForbidden) {
+			t.Fatalf("Clients.Reset = %v, want ErrForbidden", err)
+		}
+	})
+	t.Run("IsDeletable", func(t *testing.T) {
+		t.Parallel()
+		a := newSvcAPI(t)
+		a.answer("GET /clients/{id}/is-deletable", http.StatusOK, `{"isDeletable":false,"blockers":["Client has 2 active collection case(s)"]}`)
+		got, err := a.c.Clients.IsDeletable(t.Context(), "t1")
+		if err != nil {
+			t.Fatalf("Clients.IsDeletable: %v", err)
+		}
+		checkCall(t, a.only(), svcWant{Method: "GET", Path: "/clients/t1/is-deletable"})
+		want := &Deletability{Blockers: []string{"Client has 2 active collection case(s)"}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Clients.IsDeletable mismatch (-want +got):\n%s", diff)
+		}
+	})
+}
+
+const kycAnswer = `{"directorFullName":"Jane Director","directorHomeAddress":"1 Main St, London",
+  "directorDateOfBirth":"1980-05-17","dateCreated":"2025-03-01T12:00:00Z","verificationStatusUpdatedAt":null}`
+
+func TestClientsSubmitKYC(t *testing.T) {
+	t.Parallel()
+	req := &KYCRequest{DirectorFullName: "Jane Director", DirectorHomeAddress: "1 Main St, London", DirectorDateOfBirth: Date{1980, time.May, 17}}
+	body := `{"directorFullName":"Jane Director","directorHomeAddress":"1 Main St, London","directorDateOfBirth":"1980-05-17"}`
+	for _, tc := range []struct {
+		name  string
+		opts  *KYCOptions
+		query url.Values
+		key   string
+	}{
+		{"defaults: generated key, no query", nil, nil, "*"},
+		{"caller key and no chat notification", &KYCOptions{IdempotencyKey: "kyc-t1-2025-03-01", SendChatNotification: Ptr(false)},
+			url.Values{"sendChatNotification": {"false"}}, "kyc-t1-2025-03-01"},
+		{"chat notification true", &KYCOptions{SendChatNotification: Ptr(true)}, url.Values{"sendChatNotification": {"true"}}, "*"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := newSvcAPI(t)
+			a.answer("POST /clients/{id}/kyc-verification", http.StatusCreated, kycAnswer)
+			got, err := a.c.Clients.SubmitKYC(t.Context(), "t/1", req, tc.opts)
+			if err != nil {
+				t.Fatalf("Clients.SubmitKYC: %v", err)
+			}
+			checkCall(t, a.only(), svcWant{Method: "POST", Path: "/clients/t%2F1/kyc-verification", Query: tc.query, Body: body, IdemKey: tc.key})
+			want := &KYCVerification{DirectorFullName: "Jane Director", DirectorHomeAddress: "1 Main St, London",
+				DirectorDateOfBirth: Date{1980, time.May, 17}, DateCreated: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Clients.SubmitKYC mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// A retried SubmitKYC sends the same Idempotency-Key on every attempt.
+func TestClientsSubmitKYCRetryReusesKey(t *testing.T) {
+	t.Parallel()
+	a := newSvcAPI(t)
+	var n int
+	a.mux.HandleFunc("POST /clients/{id}/kyc-verification", func(w http.ResponseWriter, r *http.Request) {
+		n++
+		w.Header().Set("Content-Type", "application/json")
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":"busy","message":"busy","businessErrors":null}`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(kycAnswer))
+	})
+	req := &KYCRequest{DirectorFullName: "Jane Director", DirectorHomeAddress: "1 Main St", DirectorDateOfBirth: Date{1980, time.May, 17}}
+	if _, err := a.c.Clients.SubmitKYC(t.Context(), "t1", req, nil); err != nil {
+		t.Fatalf("Clients.SubmitKYC: %v", err)
+	}
+	calls := a.Calls()
+	if len(calls) != 2 {
+		t.Fatalf("server got %d requests, want 2", len(calls))
+	}
+	k1, k2 := calls[0].Header.Get("Idempotency-Key"), calls[1].Header.Get("Idempotency-Key")
+	if k1 == "" || k1 != k2 {
+		t.Errorf("Idempotency-Key of the two attempts = %q, %q, want the same non-empty key", k1, k2)
+	}
+}
+
+// Requests that break the API's rules are refused before anything is sent, with a
+// *ValidationError naming the field that also matches ErrValidation.
+func TestValidationBeforeSend(t *testing.T) {
+	t.Parallel()
+	a := newSvcAPI(t)
+	a.refuseAll()
+	ctx := t.Context()
+	c := a.c
+	mod := func(f func(r *ClientCreateRequest)) *ClientCreateRequest {
+		r := fullCreateRequest()
+		f(r)
+		return r
+	}
+	goodKYC := func() *KYCRequest {
+		return &KYCRequest{DirectorFullName: "J D", DirectorHomeAddress: "addr", DirectorDateOfBirth: Date{1980, 1, 2}}
+	}
+	for _, tc := range []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"create nil", func() error { _, err := c.Clients.Create(ctx, nil); return err }, "request"},
+		{"create no tenant id", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.ExternalTenantID = "" }))
+			return err
+		}, "externalTenantId"},
+		{"create no name", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.Name = " " }))
+			return err
+		}, "client.name"},
+		{"create no country", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.Country = "" }))
+			return err
+		}, "client.country"},
+		{"create no support email", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.SupportEmail = "" }))
+			return err
+		}, "client.supportEmail"},
+		{"create bad support email", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.SupportEmail = "Billing <b@x.io>" }))
+			return err
+		}, "client.supportEmail"},
+		{"create zip too long", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.ZipCode = strings.Repeat("9", 21) }))
+			return err
+		}, "client.zipCode"},
+		{"create address too long", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.Address = strings.Repeat("é", 501) }))
+			return err
+		}, "client.address"},
+		{"create no users", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users = nil }))
+			return err
+		}, "users"},
+		{"create user without email", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users[1].Email = "" }))
+			return err
+		}, "users[1].email"},
+		{"create user without name", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users[0].Name = "" }))
+			return err
+		}, "users[0].name"},
+		{"create two users, no onboarding user", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users[0].IsOnboardingUser = false }))
+			return err
+		}, "users"},
+		{"create two onboarding users", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users[1].IsOnboardingUser = true }))
+			return err
+		}, "users"},
+		{"create case without currency", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases[0].CurrencyCode = "" }))
+			return err
+		}, "cases[0].currencyCode"},
+		{"create case reference too long", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases[0].CreditorReference = strings.Repeat("r", 51) }))
+			return err
+		}, "cases[0].creditorReference"},
+		{"create duplicate case reference", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases = append(r.Cases, r.Cases[0]) }))
+			return err
+		}, "cases[1].creditorReference"},
+		{"create debtor without type", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases[0].Debtor.Type = "" }))
+			return err
+		}, "cases[0].debtor.type"},
+		{"create 12 without 24 months", func() error {
+			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases[0].AmountToRecoverOver24Months = nil }))
+			return err
+		}, "cases[0].amountToRecoverOver12Months"},
+		{"get empty id", func() error { _, err := c.Clients.Get(ctx, ""); return err }, "externalTenantId"},
+		{"get control character", func() error { _, err := c.Clients.Get(ctx, "a\nb"); return err }, "externalTenantId"},
+		{"withdraw empty id", func() error { return c.Clients.Withdraw(ctx, "") }, "externalTenantId"},
+		{"reset empty id", func() error { return c.Clients.Reset(ctx, "") }, "externalTenantId"},
+		{"is-deletable empty id", func() error { _, err := c.Clients.IsDeletable(ctx, ""); return err }, "externalTenantId"},
+		{"list page size 0 is fine but 101 is not", func() error { _, err := c.Clients.List(ctx, &ClientListOptions{PageSize: 101}); return err }, "PageSize"},
+		{"list negative page size", func() error { _, err := c.Clients.List(ctx, &ClientListOptions{PageSize: -1}); return err }, "PageSize"},
+		{"list negative page", func() error { _, err := c.Clients.List(ctx, &ClientListOptions{Page: -1}); return err }, "Page"},
+		{"list unknown sort", func() error { _, err := c.Clients.List(ctx, &ClientListOptions{Sort: "email:asc"}); return err }, "Sort"},
+		{"list bad sort direction", func() error { _, err := c.Clients.List(ctx, &ClientListOptions{Sort: "name:up"}); return err }, "Sort"},
+		{"list dates reversed", func() error {
+			_, err := c.Clients.List(ctx, &ClientListOptions{DateCreatedFrom: time.Now(), DateCreatedTo: time.Now().Add(-time.Hour)})
+			return err
+		}, "DateCreatedTo"},
+		{"kyc empty name", func() error {
+			r := goodKYC()
+			r.DirectorFullName = ""
+			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
+			return err
+		}, "directorFullName"},
+		{"kyc name too long", func() error {
+			r := goodKYC()
+			r.DirectorFullName = strings.Repeat("n", 501)
+			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
+			return err
+		}, "directorFullName"},
+		{"kyc address too long", func() error {
+			r := goodKYC()
+			r.DirectorHomeAddress = strings.Repeat("a", 1001)
+			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
+			return err
+		}, "directorHomeAddress"},
+		{"kyc no birth date", func() error {
+			r := goodKYC()
+			r.DirectorDateOfBirth = Date{}
+			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
+			return err
+		}, "directorDateOfBirth"},
+		{"kyc impossible birth date", func() error {
+			r := goodKYC()
+			r.DirectorDateOfBirth = Date{1980, 2, 30}
+			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
+			return err
+		}, "directorDateOfBirth"},
+		{"kyc key too long", func() error {
+			_, err := c.Clients.SubmitKYC(ctx, "t1", goodKYC(), &KYCOptions{IdempotencyKey: strings.Repeat("k", 256)})
+			return err
+		}, "Idempotency-Key"},
+		{"kyc key with space", func() error {
+			_, err := c.Clients.SubmitKYC(ctx, "t1", goodKYC(), &KYCOptions{IdempotencyKey: "a b"})
+			return err
+		}, "Idempotency-Key"},
+		{"kyc nil request", func() error { _, err := c.Clients.SubmitKYC(ctx, "t1", nil, nil); return err }, "request"},
+		{"mint empty id", func() error { _, err := c.Tokens.Mint(ctx, ""); return err }, "externalTenantId"},
+		{"mint id too long", func() error { _, err := c.Tokens.Mint(ctx, strings.Repeat("t", 256)); return err }, "externalTenantId"},
+		{"rotate empty id", func() error { _, err := c.Tokens.Rotate(ctx, "", nil); return err }, "externalTenantId"},
+		{"rotate key too long", func() error {
+			_, err := c.Tokens.Rotate(ctx, "t1", &RotateOptions{IdempotencyKey: strings.Repeat("k", 256)})
+			return err
+		}, "Idempotency-Key"},
+		{"update nil", func() error { _, err := c.Clients.Update(ctx, "t1", nil); return err }, "request"},
+		{"update nothing", func() error { _, err := c.Clients.Update(ctx, "t1", &ClientUpdateRequest{}); return err }, "request"},
+		{"update bad email", func() error {
+			_, err := c.Clients.Update(ctx, "t1", &ClientUpdateRequest{SupportEmail: Ptr("not-an-email")})
+			return err
+		}, "supportEmail"},
+		{"update bad metadata value", func() error {
+			_, err := c.Clients.Update(ctx, "t1", &ClientUpdateRequest{Metadata: map[string]any{"tags": []string{"a"}}})
+			return err
+		}, `metadata["tags"]`},
+		{"profile empty id", func() error { _, err := c.Clients.Profile(ctx, ""); return err }, "externalTenantId"},
+		{"suspend empty id", func() error { _, err := c.Clients.Suspend(ctx, ""); return err }, "externalTenantId"},
+		{"reactivate empty id", func() error { _, err := c.Clients.Reactivate(ctx, ""); return err }, "externalTenantId"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %T %v, want *ValidationError", err, err)
+			}
+			if ve.Field != tc.field {
+				t.Errorf("ValidationError.Field = %q, want %q (%v)", ve.Field, tc.field, err)
+			}
+			if !errors.Is(err, ErrValidation) {
+				t.Errorf("errors.Is(%v, ErrValidation) = false, want true", err)
+			}
+		})
+	}
+	if n := len(a.Calls()); n != 0 {
+		t.Errorf("server got %d requests, want none", n)
+	}
+}
