@@ -207,3 +207,9 @@ func (a *svcAPI) refuseAll() {
 		http.Error(w, "unexpected", http.StatusTeapot)
 	})
 }
+
+var contextCanceled = context.Canceled
+
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
+	return context.WithCancel(t.Context())
+}
