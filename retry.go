@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -248,7 +249,7 @@ func (c *Client) beforeSend(ctx context.Context, st *callState) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return err
+			return fmt.Errorf("client-side rate limit (WithRateLimit), not a server answer: %w", err)
 		}
 	}
 	return nil

@@ -1,0 +1,107 @@
+package debitura
+
+import (
+	"log/slog"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewOptionsValidation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		key     string
+		opts    []Option
+		wantErr string // substring; "" means success
+	}{
+		{name: "defaults", key: "k"},
+		{name: "empty key", key: " ", wantErr: "apiKey is empty"},
+		{name: "key with newline", key: "k\nX-Evil: 1", wantErr: "printable ASCII"},
+		{name: "nil option ignored", key: "k", opts: []Option{nil}},
+		{name: "base URL test env", key: "k", opts: []Option{WithBaseURL(TestBaseURL)}},
+		{name: "base URL http loopback", key: "k", opts: []Option{WithBaseURL("http://127.0.0.1:8080/x")}},
+		{name: "base URL http remote", key: "k", opts: []Option{WithBaseURL("http://example.com")}, wantErr: "must use https"},
+		{name: "base URL relative", key: "k", opts: []Option{WithBaseURL("/api")}, wantErr: "not an absolute URL"},
+		{name: "base URL with query", key: "k", opts: []Option{WithBaseURL("https://example.com/?a=1")}, wantErr: "must not carry"},
+		{name: "nil http client", key: "k", opts: []Option{WithHTTPClient(nil)}, wantErr: "client is nil"},
+		{name: "http client", key: "k", opts: []Option{WithHTTPClient(&http.Client{Timeout: time.Second})}},
+		{name: "user agent", key: "k", opts: []Option{WithUserAgent("sync/1.0")}},
+		{name: "user agent empty", key: "k", opts: []Option{WithUserAgent(" ")}, wantErr: "WithUserAgent"},
+		{name: "user agent control", key: "k", opts: []Option{WithUserAgent("a\r\nb")}, wantErr: "WithUserAgent"},
+		{name: "app info", key: "k", opts: []Option{WithAppInfo("billing", "")}},
+		{name: "app info empty name", key: "k", opts: []Option{WithAppInfo("", "1")}, wantErr: "WithAppInfo"},
+		{name: "app info slash", key: "k", opts: []Option{WithAppInfo("a/b", "1")}, wantErr: "WithAppInfo"},
+		{name: "app info space in version", key: "k", opts: []Option{WithAppInfo("a", "1 2")}, wantErr: "WithAppInfo"},
+		{name: "max retries 0", key: "k", opts: []Option{WithMaxRetries(0)}},
+		{name: "max retries 10", key: "k", opts: []Option{WithMaxRetries(10)}},
+		{name: "max retries 11", key: "k", opts: []Option{WithMaxRetries(11)}, wantErr: "WithMaxRetries"},
+		{name: "max retries -1", key: "k", opts: []Option{WithMaxRetries(-1)}, wantErr: "WithMaxRetries"},
+		{name: "max retry wait", key: "k", opts: []Option{WithMaxRetryWait(time.Second)}},
+		{name: "max retry wait 0", key: "k", opts: []Option{WithMaxRetryWait(0)}, wantErr: "WithMaxRetryWait"},
+		{name: "rate limit", key: "k", opts: []Option{WithRateLimit(10, 5)}},
+		{name: "rate limit 0", key: "k", opts: []Option{WithRateLimit(0, 1)}, wantErr: "WithRateLimit"},
+		{name: "rate limit NaN", key: "k", opts: []Option{WithRateLimit(math.NaN(), 1)}, wantErr: "WithRateLimit"},
+		{name: "rate limit Inf", key: "k", opts: []Option{WithRateLimit(math.Inf(1), 1)}, wantErr: "WithRateLimit"},
+		{name: "rate limit burst 0", key: "k", opts: []Option{WithRateLimit(1, 0)}, wantErr: "WithRateLimit"},
+		{name: "logger", key: "k", opts: []Option{WithLogger(slog.Default())}},
+		{name: "nil logger", key: "k", opts: []Option{WithLogger(nil)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := New(tt.key, tt.opts...)
+			if tt.wantErr == "" {
+				if err != nil || c == nil {
+					t.Errorf("New() = %v, %v; want a Client", c, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("New() error = %v, want one mentioning %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestOptionsLastWinsAndDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := New("k", WithMaxRetries(1), WithMaxRetries(5), WithBaseURL("https://a.example"), WithBaseURL(TestBaseURL),
+		WithAppInfo("one", "1"), WithAppInfo("two", "2"), WithUserAgent("extra/9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.cfg.maxRetries != 5 || c.rc.RetryMax != 5 {
+		t.Errorf("maxRetries = %d (engine %d), want 5", c.cfg.maxRetries, c.rc.RetryMax)
+	}
+	if c.baseURL.String() != TestBaseURL {
+		t.Errorf("baseURL = %s, want %s", c.baseURL, TestBaseURL)
+	}
+	if want := "debitura-go/" + Version + " two/2 extra/9"; c.userAgent != want {
+		t.Errorf("User-Agent = %q, want %q", c.userAgent, want)
+	}
+	d, err := New("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.cfg.maxRetries != 3 || d.cfg.maxRetryWait != 30*time.Second || d.limiter != nil || d.cfg.logger != nil || d.baseURL.String() != ProductionBaseURL {
+		t.Errorf("defaults = %+v, want 3 retries, 30s max wait, no limiter, no logger, production", d.cfg)
+	}
+}
+
+func TestWithHTTPClientIsCopied(t *testing.T) {
+	t.Parallel()
+	hc := &http.Client{Timeout: 3 * time.Second}
+	c, err := New("k", WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.httpc == hc || hc.Transport != nil || c.httpc.Timeout != 3*time.Second {
+		t.Errorf("SDK client shares or changed the caller's client (same %v, caller transport %v, timeout %v)", c.httpc == hc, hc.Transport, c.httpc.Timeout)
+	}
+	if _, ok := c.httpc.Transport.(interface{ CloseIdleConnections() }); ok {
+		t.Error("SDK transport exposes CloseIdleConnections; the engine would close the caller's pool")
+	}
+}

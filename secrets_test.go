@@ -1,0 +1,103 @@
+package debitura
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a slog handler.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const testBearer = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0LTEifQ.c2VjcmV0c2lnbg"
+
+func TestSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	clock := newFakeClock()
+	echo := `{"message":"invalid key ` + testAPIKey + `","error":"Authorization: Bearer ` + testBearer + `"}`
+	srv := newScriptServer(t, clock,
+		status(200, `{}`, "X-Request-Id", "req-ok"), // success
+		status(503, echo),                           // retried
+		status(401, echo, "X-Request-Id", "req-401"),
+		reset(), reset(), reset(), reset(), // transport failure path
+	)
+	c := newTestClient(t, srv, clock, WithLogger(logger), WithMaxRetries(1))
+
+	var errs []error
+	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
+		t.Fatalf("first do() = %v", err)
+	}
+	_, err := c.do(t.Context(), opKYC(), nil)
+	if !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("second do() = %v, want ErrUnauthorized", err)
+	}
+	errs = append(errs, err)
+	_, err = c.do(t.Context(), opReset(), nil)
+	if err == nil {
+		t.Fatal("third do() = nil, want a transport error")
+	}
+	errs = append(errs, err)
+
+	var apiErr *APIError
+	errors.As(errs[0], &apiErr)
+	var texts []string
+	for _, v := range []any{c, *c, c.cfg, &c.cfg, apiErr, *apiErr, errs[0], errs[1]} {
+		for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			texts = append(texts, fmt.Sprintf(f, v))
+		}
+	}
+	var lv bytes.Buffer
+	slog.New(slog.NewTextHandler(&lv, nil)).Info("values", "client", c, "cfg", c.cfg, "err", apiErr)
+	texts = append(texts, lv.String(), logs.String(), apiErr.Body, apiErr.Message)
+
+	for i, s := range texts {
+		for _, secret := range []string{testAPIKey, testBearer, "c2VjcmV0c2lnbg"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("text %d leaks a secret: %s", i, s)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), `"route":"/clients/{externalTenantId}/kyc-verification"`) ||
+		!strings.Contains(logs.String(), `"request_id":"req-401"`) {
+		t.Errorf("logs lack the route template or request id:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), srv.URL) {
+		t.Errorf("logs carry the URL:\n%s", logs.String())
+	}
+}
+
+func TestNoLoggerLogsNothing(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	srv := newScriptServer(t, clock, status(503, ""), status(200, "{}"))
+	c := newTestClient(t, srv, clock, WithLogger(nil))
+	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
+		t.Fatalf("do() = %v", err)
+	}
+	// Nothing to assert on output: the test passes when no nil-logger panic happens, and the
+	// retry engine's own logger is off (it would print to stderr).
+	if c.rc.Logger != nil {
+		t.Errorf("retryablehttp Logger = %v, want nil", c.rc.Logger)
+	}
+}
