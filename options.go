@@ -74,7 +74,8 @@ func (cfg config) LogValue() slog.Value { return slog.StringValue(cfg.String()) 
 
 // httpClient returns the *http.Client the SDK owns: a copy of the caller's, or a new one. Its
 // transport is wrapped so that go-retryablehttp's CloseIdleConnections calls do not reach the
-// caller's (or net/http's default) connection pool.
+// caller's (or net/http's default) connection pool, and its redirect policy drops the XApiKey
+// header when a redirect leaves the origin (the caller's CheckRedirect still runs).
 func (cfg *config) httpClient() *http.Client {
 	var hc http.Client
 	if cfg.baseClient != nil {
@@ -85,6 +86,21 @@ func (cfg *config) httpClient() *http.Client {
 		base = http.DefaultTransport
 	}
 	hc.Transport = keepIdleTransport{base}
+	prev := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		// net/http forwards custom headers on redirect: never send the key to another origin
+		// or over plain http.
+		if len(via) > 0 && (req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme) {
+			req.Header.Del("XApiKey")
+		}
+		if prev != nil {
+			return prev(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 	return &hc
 }
 

@@ -109,7 +109,8 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	var ambiguous bool
 	if err != nil {
 		st.lastErr = err
-		st.lastStatus, st.lastHeader, st.lastBody, st.lastAPIErr, st.lastConfl = 0, nil, nil, nil, nil
+		// lastAPIErr stays: a ctx that ends later still reports the last answer there was.
+		st.lastStatus, st.lastHeader, st.lastBody, st.lastConfl = 0, nil, nil, nil
 		if ctx.Err() != nil || !retryableTransportError(err) {
 			c.logAttempt(ctx, slog.LevelInfo, st, 0, "", 0, err)
 			return false, nil
@@ -143,13 +144,15 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		ambiguous = status >= 500 // a 429 is rejected before it does anything
 	}
 	reqID := ""
-	if st.lastAPIErr != nil {
-		reqID = st.lastAPIErr.RequestID
+	var answer *APIError // this attempt's answer; nil after a transport error
+	if err == nil && st.lastAPIErr != nil {
+		answer = st.lastAPIErr
+		reqID = answer.RequestID
 	}
 
-	wait, hinted := c.retryWait(st.attempts-1, st.lastAPIErr)
+	wait, hinted := c.retryWait(st.attempts-1, answer)
 	if status == http.StatusTooManyRequests {
-		c.gate.hold(now.Add(wait), st.lastAPIErr)
+		c.gate.hold(now.Add(wait), answer)
 	}
 	if st.attempts > c.cfg.maxRetries {
 		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, 0, err)
