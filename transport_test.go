@@ -1,0 +1,122 @@
+package debitura
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// customerAPI stands in for the Customer API: it records the bearer tokens and bodies it gets and
+// answers 401 to the tokens listed in reject.
+type customerAPI struct {
+	mu     sync.Mutex
+	auths  []string
+	bodies []string
+	reject func(auth string) bool
+}
+
+func (c *customerAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	auth := r.Header.Get("Authorization")
+	c.mu.Lock()
+	c.auths = append(c.auths, auth)
+	c.bodies = append(c.bodies, string(b))
+	c.mu.Unlock()
+	if c.reject(auth) {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+}
+
+func newCustomerAPI(t *testing.T, reject func(string) bool) (*customerAPI, *httptest.Server) {
+	c := &customerAPI{reject: reject}
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+	return c, srv
+}
+
+func TestTransport(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		reject     func(string) bool
+		body       func() (io.Reader, bool) // reader, replayable
+		wantStatus int
+		wantAuths  []string
+		wantMints  int32
+	}{
+		{"accepted", func(string) bool { return false }, nil, 201,
+			[]string{"Bearer " + secretJWT + "-1"}, 1},
+		{"401 then fresh token accepted", func(a string) bool { return strings.HasSuffix(a, "-1") },
+			func() (io.Reader, bool) { return strings.NewReader(`{"amount":1}`), true }, 201,
+			[]string{"Bearer " + secretJWT + "-1", "Bearer " + secretJWT + "-2"}, 2},
+		{"second 401 returned", func(string) bool { return true },
+			func() (io.Reader, bool) { return strings.NewReader(`{"amount":1}`), true }, 401,
+			[]string{"Bearer " + secretJWT + "-1", "Bearer " + secretJWT + "-2"}, 2},
+		{"body that cannot be replayed is not retried", func(string) bool { return true },
+			func() (io.Reader, bool) { return io.MultiReader(strings.NewReader(`{"amount":1}`)), false }, 401,
+			[]string{"Bearer " + secretJWT + "-1"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, m := newMintAPI(t)
+			cust, srv := newCustomerAPI(t, tc.reject)
+			hc := &http.Client{Transport: a.c.Tokens.Transport("t1", nil)}
+			var body io.Reader
+			method := http.MethodGet
+			if tc.body != nil {
+				body, _ = tc.body()
+				method = http.MethodPost
+			}
+			req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+"/cases", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tc.wantStatus)
+			}
+			if len(cust.auths) != len(tc.wantAuths) {
+				t.Fatalf("Customer API got %d requests (%d mints), want %d", len(cust.auths), m.mints.Load(), len(tc.wantAuths))
+			}
+			for i := range tc.wantAuths {
+				if cust.auths[i] != tc.wantAuths[i] {
+					t.Errorf("request %d: wrong Authorization header", i)
+				}
+				if tc.body != nil && cust.bodies[i] != `{"amount":1}` {
+					t.Errorf("request %d body = %q, want the original body", i, cust.bodies[i])
+				}
+			}
+			if n := m.mints.Load(); n != tc.wantMints {
+				t.Errorf("mints = %d, want %d", n, tc.wantMints)
+			}
+			if req.Header.Get("Authorization") != "" {
+				t.Errorf("Transport changed the caller's request")
+			}
+		})
+	}
+}
+
+func TestTransportTokenErrorCarriesNoToken(t *testing.T) {
+	t.Parallel()
+	a := newSvcAPI(t)
+	a.answer("POST /oauth/token", http.StatusNotFound, `{"error":"No active client link","message":"No active client link","businessErrors":null}`)
+	_, srv := newCustomerAPI(t, func(string) bool { return false })
+	hc := &http.Client{Transport: a.c.Tokens.Transport("t1", nil)}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/cases", nil)
+	_, err := hc.Do(req)
+	if err == nil {
+		t.Fatal("Do succeeded without a token")
+	}
+	if strings.Contains(err.Error(), svcAPIKey) {
+		t.Errorf("error leaks the API key: %v", err)
+	}
+}
