@@ -198,9 +198,15 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 		}
 		body = b
 	}
+	// r.path is already escaped: Path gets its unescaped form and RawPath the escaped one, so
+	// that "%2F" inside a segment stays "%2F" on the wire.
+	unescaped, err := url.PathUnescape(r.path)
+	if err != nil {
+		return nil, fmt.Errorf("debitura: %s %s: invalid path: %w", r.method, r.route, err)
+	}
 	u := *c.baseURL
-	u.Path = strings.TrimSuffix(u.Path, "/") + r.path
 	u.RawPath = strings.TrimSuffix(u.EscapedPath(), "/") + r.path
+	u.Path = strings.TrimSuffix(u.Path, "/") + unescaped
 	if r.query != nil {
 		u.RawQuery = r.query.Encode()
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,7 @@ func reset() step {
 // recorded is what the test server saw of one request.
 type recorded struct {
 	Method, Path, Query string
+	RawPath             string // escaped path as sent
 	Header              http.Header
 	Body                string
 	At                  time.Time // fake clock
@@ -122,7 +124,7 @@ func newScriptServer(t *testing.T, clock *fakeClock, steps ...step) *scriptServe
 				}
 			}
 		}
-		rec := recorded{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body.String()}
+		rec := recorded{Method: r.Method, Path: r.URL.Path, RawPath: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body.String()}
 		if clock != nil {
 			rec.At = clock.Now()
 		}
@@ -207,7 +209,7 @@ func TestDoSendsHeadersPathQueryAndDecodes(t *testing.T) {
 	want := recorded{Method: "GET", Path: "/base/clients", Query: "Page=2&PageSize=100"}
 	if diff := cmp.Diff(want, got, cmp.FilterPath(func(p cmp.Path) bool {
 		n := p.Last().String()
-		return n == ".Header" || n == ".At" || n == ".Body"
+		return n == ".Header" || n == ".At" || n == ".Body" || n == ".RawPath"
 	}, cmp.Ignore())); diff != "" {
 		t.Errorf("request mismatch (-want +got):\n%s", diff)
 	}
@@ -258,5 +260,21 @@ func TestDoDecodeErrorWrapsJSONError(t *testing.T) {
 	var syn *json.SyntaxError
 	if !errors.As(err, &syn) {
 		t.Errorf("do() = %v, want an error wrapping *json.SyntaxError", err)
+	}
+}
+
+func TestDoKeepsEscapedPathSegments(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	srv := newScriptServer(t, clock, status(200, "{}"))
+	c := newTestClient(t, srv, clock)
+	r := opGet()
+	r.path = "/clients/" + url.PathEscape("a/b c?d#e%")
+	if _, err := c.do(t.Context(), r, nil); err != nil {
+		t.Fatalf("do() = %v", err)
+	}
+	// The server's r.URL.Path is unescaped; compare the escaped form it received.
+	if got, want := srv.Requests()[0].RawPath, "/base/clients/a%2Fb%20c%3Fd%23e%25"; got != want {
+		t.Errorf("escaped path = %q, want %q", got, want)
 	}
 }
