@@ -39,12 +39,16 @@ func TestRetryTable(t *testing.T) {
 		{name: "429 body beats header", step: func(*fakeClock) step { return status(429, body429, "Retry-After", "9") }, retried: true, wait: 1500 * time.Millisecond},
 		{name: "429 retryAfter 0 gets floor", step: func(*fakeClock) step { return status(429, `{"retryAfter":0}`) }, retried: true, wait: 500 * time.Millisecond},
 		{name: "429 negative Retry-After ignored", step: func(*fakeClock) step { return status(429, "", "Retry-After", "-5") }, retried: true, wait: 500 * time.Millisecond},
-		{name: "500", step: func(*fakeClock) step { return status(500, `{"businessErrors":[{"type":"UnexpectedError","message":"boom"}]}`) }, retried: true, wait: 500 * time.Millisecond, uncertain: true},
+		{name: "500", step: func(*fakeClock) step {
+			return status(500, `{"businessErrors":[{"type":"UnexpectedError","message":"boom"}]}`)
+		}, retried: true, wait: 500 * time.Millisecond, uncertain: true},
 		{name: "502 HTML", step: func(*fakeClock) step { return status(502, "<html><body>Bad gateway</body></html>") }, retried: true, wait: 500 * time.Millisecond, uncertain: true},
 		{name: "503 Retry-After", step: func(*fakeClock) step { return status(503, "", "Retry-After", "2") }, retried: true, wait: 2 * time.Second, uncertain: true},
 		{name: "504", step: func(*fakeClock) step { return status(504, "") }, retried: true, wait: 500 * time.Millisecond, uncertain: true},
 		{name: "501", step: func(*fakeClock) step { return status(501, "") }, status: 501},
-		{name: "409", step: func(*fakeClock) step { return status(409, `{"error":"Client is not attributed","message":"Client is not attributed"}`) }, status: 409},
+		{name: "409", step: func(*fakeClock) step {
+			return status(409, `{"error":"Client is not attributed","message":"Client is not attributed"}`)
+		}, status: 409},
 		{name: "400", step: func(*fakeClock) step { return status(400, `{"Users":["At least one user is required"]}`) }, status: 400},
 		{name: "401", step: func(*fakeClock) step { return status(401, "") }, status: 401},
 		{name: "403", step: func(*fakeClock) step { return status(403, "") }, status: 403},

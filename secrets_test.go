@@ -38,7 +38,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	echo := `{"message":"invalid key ` + testAPIKey + `","error":"Authorization: Bearer ` + testBearer + `"}`
 	srv := newScriptServer(t, clock,
 		status(200, `{}`, "X-Request-Id", "req-ok"), // success
-		status(503, echo),                           // retried
+		status(503, echo), // retried
 		status(401, echo, "X-Request-Id", "req-401"),
 		reset(), reset(), reset(), reset(), // transport failure path
 	)
