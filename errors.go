@@ -487,14 +487,17 @@ func requestIDFromHeader(h http.Header) string {
 	return ""
 }
 
+// maxServerWait bounds a server-given wait.
+const maxServerWait = 24 * time.Hour
+
 // secondsToDuration turns a server-given number of seconds into a Duration; negative values
 // are rejected.
 func secondsToDuration(f float64, ok bool) (time.Duration, bool) {
 	if !ok || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
-	if f > float64(math.MaxInt64/int64(time.Second)) {
-		return time.Duration(math.MaxInt64), true
+	if f > maxServerWait.Seconds() { // absurd values must not overflow time arithmetic
+		return maxServerWait, true
 	}
 	return time.Duration(f * float64(time.Second)), true
 }
