@@ -1,0 +1,249 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The control API over HTTP, under /__mock/ (403 in the Production environment). JSON in, JSON
+// out; errors are ApiErrorResponseDto. Every route is listed in the package doc.
+
+func (b *Backend) adminRoutes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /__mock/reset", func(w http.ResponseWriter, r *http.Request) {
+		b.Reset()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST /__mock/partners", func(w http.ResponseWriter, r *http.Request) {
+		var p PartnerSpec
+		if !adminDecode(w, r, &p) {
+			return
+		}
+		out, err := b.AddPartner(p)
+		if adminErr(w, err) {
+			return
+		}
+		writeJSON(w, http.StatusCreated, out)
+	})
+	m.HandleFunc("POST /__mock/creditors", func(w http.ResponseWriter, r *http.Request) {
+		var c CreditorSpec
+		if !adminDecode(w, r, &c) {
+			return
+		}
+		id, err := b.AddCreditor(c)
+		if adminErr(w, err) {
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	})
+	m.HandleFunc("POST /__mock/clients/{externalTenantId}/complete-onboarding", func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("XApiKey")
+		if key == "" {
+			key = DefaultAPIKey
+		}
+		if adminErr(w, b.CompleteOnboarding(key, r.PathValue("externalTenantId"))) {
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET /__mock/clients/{externalTenantId}", func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("XApiKey")
+		if key == "" {
+			key = DefaultAPIKey
+		}
+		info, err := b.Client(key, r.PathValue("externalTenantId"))
+		if adminErr(w, err) {
+			return
+		}
+		writeJSON(w, http.StatusOK, info)
+	})
+	m.HandleFunc("POST /__mock/agreement/release", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]int{"agreementVersion": b.ReleaseAgreement()})
+	})
+	m.HandleFunc("POST /__mock/links/{token}/approve", func(w http.ResponseWriter, r *http.Request) {
+		if adminErr(w, b.ApproveLink(r.PathValue("token"))) {
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST /__mock/links/{token}/decline", func(w http.ResponseWriter, r *http.Request) {
+		if adminErr(w, b.DeclineLink(r.PathValue("token"))) {
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("POST /__mock/links/expire", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]int{"expired": b.ExpireLinks()})
+	})
+	m.HandleFunc("POST /__mock/clock/advance", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Seconds  float64 `json:"seconds"`
+			Duration string  `json:"duration"`
+		}
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		d := time.Duration(in.Seconds * float64(time.Second))
+		if in.Duration != "" {
+			var err error
+			if d, err = time.ParseDuration(in.Duration); err != nil {
+				writeAPIError(w, http.StatusBadRequest, "ValidationError", "duration: "+err.Error())
+				return
+			}
+		}
+		ac, ok := b.clock.(AdvanceableClock)
+		if !ok {
+			writeAPIError(w, http.StatusConflict, "ClockNotAdvanceable", "The mock's clock cannot be advanced (WithClock was given a clock without Advance).")
+			return
+		}
+		ac.Advance(d)
+		writeJSON(w, http.StatusOK, map[string]string{"now": ts(b.now())})
+	})
+	m.HandleFunc("GET /__mock/rate-limit", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, rateLimitJSON(b.RateLimit()))
+	})
+	m.HandleFunc("PUT /__mock/rate-limit", func(w http.ResponseWriter, r *http.Request) {
+		var in rateLimitIn
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		cfg := RateLimitConfig{Disabled: in.Disabled}
+		for _, win := range in.Windows {
+			p, err := time.ParseDuration(win.Period)
+			if err != nil || p <= 0 || win.Limit <= 0 {
+				writeAPIError(w, http.StatusBadRequest, "ValidationError", "each window needs limit > 0 and a period such as \"1m\"")
+				return
+			}
+			cfg.Windows = append(cfg.Windows, RateWindow{Limit: win.Limit, Period: p, Segments: win.Segments, AnchorFirstRequest: win.AnchorFirstRequest})
+		}
+		b.SetRateLimit(cfg)
+		writeJSON(w, http.StatusOK, rateLimitJSON(cfg))
+	})
+	m.HandleFunc("POST /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
+		var in faultIn
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		f := in.Fault
+		if in.Latency != "" {
+			d, err := time.ParseDuration(in.Latency)
+			if err != nil {
+				writeAPIError(w, http.StatusBadRequest, "ValidationError", "latency: "+err.Error())
+				return
+			}
+			f.Latency = d
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"id": b.InjectFault(f)})
+	})
+	m.HandleFunc("GET /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, b.Faults())
+	})
+	m.HandleFunc("DELETE /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
+		b.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("DELETE /__mock/faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if !b.RemoveFault(r.PathValue("id")) {
+			writeNotFound(w, "no such fault")
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET /__mock/journal", func(w http.ResponseWriter, r *http.Request) {
+		j := b.Journal()
+		if op := r.URL.Query().Get("operation"); op != "" {
+			j = b.Requests(op)
+		}
+		if j == nil {
+			j = []JournalEntry{}
+		}
+		writeJSON(w, http.StatusOK, j)
+	})
+	m.HandleFunc("DELETE /__mock/journal", func(w http.ResponseWriter, r *http.Request) {
+		b.ResetJournal()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET /__mock/state", func(w http.ResponseWriter, r *http.Request) {
+		body, err := b.State()
+		if err != nil {
+			writeAPIError(w, http.StatusInternalServerError, "UnexpectedError", err.Error())
+			return
+		}
+		writeRaw(w, http.StatusOK, "application/json; charset=utf-8", body)
+	})
+	m.HandleFunc("POST /__mock/token/check", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Token string `json:"token"`
+		}
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		writeJSON(w, http.StatusOK, b.CheckToken(in.Token))
+	})
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeNotFound(w, "No mock control route matches "+r.Method+" "+r.URL.Path)
+	})
+	b.admin = m
+}
+
+type rateWindowJSON struct {
+	Limit              int    `json:"limit"`
+	Period             string `json:"period"`
+	Segments           int    `json:"segments,omitempty"`
+	AnchorFirstRequest bool   `json:"anchorFirstRequest,omitempty"`
+}
+
+type rateLimitIn struct {
+	Disabled bool             `json:"disabled"`
+	Windows  []rateWindowJSON `json:"windows"`
+}
+
+func rateLimitJSON(c RateLimitConfig) rateLimitIn {
+	out := rateLimitIn{Disabled: c.Disabled, Windows: []rateWindowJSON{}}
+	for _, w := range c.Windows {
+		out.Windows = append(out.Windows, rateWindowJSON{Limit: w.Limit, Period: w.Period.String(), Segments: w.Segments, AnchorFirstRequest: w.AnchorFirstRequest})
+	}
+	return out
+}
+
+// faultIn is a Fault as JSON, with latency as a Go duration string ("250ms").
+type faultIn struct {
+	Fault
+	Latency string `json:"latency,omitempty"`
+}
+
+func adminDecode(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err == nil && len(strings.TrimSpace(string(body))) == 0 {
+		return true
+	}
+	if err == nil {
+		err = json.Unmarshal(body, v)
+	}
+	if err != nil {
+		writeAPIError(w, http.StatusBadRequest, "ValidationError", "invalid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func adminErr(w http.ResponseWriter, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrNotFound):
+		writeAPIError(w, http.StatusNotFound, "NotFound", err.Error())
+	case errors.Is(err, ErrConflict), errors.Is(err, ErrExpired):
+		writeAPIError(w, http.StatusConflict, "Conflict", err.Error())
+	case errors.Is(err, ErrInvalid):
+		writeAPIError(w, http.StatusBadRequest, "ValidationError", err.Error())
+	default:
+		writeAPIError(w, http.StatusInternalServerError, "UnexpectedError", fmt.Sprint(err))
+	}
+	return true
+}

@@ -1,0 +1,55 @@
+package mockserver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+)
+
+// Idempotency-Key handling (kyc-verification and rotate-token). Keys are scoped per partner and
+// operation; the fingerprint of a request is its path plus its canonical JSON body. The first
+// terminal response is stored (every status except 400 field-validation errors and 5xx) and a
+// repeat with the same key and fingerprint gets it back verbatim with no second side effect; the
+// same key with another fingerprint is a 422 ApiErrorResponseDto whose businessErrors[0].type is
+// "IdempotencyConflict".
+
+const maxIdempotencyKey = 255
+
+// idempotent runs handle (with b.mu held) under the request's Idempotency-Key, if any. It
+// returns false when it already answered (a bad key, a replay or a conflict).
+func (b *Backend) idempotent(w http.ResponseWriter, r *http.Request, ce *call, raw []byte, handle func(http.ResponseWriter)) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		handle(w)
+		return
+	}
+	if len(key) > maxIdempotencyKey {
+		writeValidation(w, []string{"The Idempotency-Key header must be at most 255 characters."})
+		return
+	}
+	sum := sha256.Sum256([]byte(r.URL.Path + "\n" + canonicalJSON(raw)))
+	fp := hex.EncodeToString(sum[:])
+	scope := ce.partner.ID + "|" + ce.op + "|" + key
+	if rec := b.st.Idempotency[scope]; rec != nil {
+		if rec.BodyHash != fp {
+			writeAPIError(w, http.StatusUnprocessableEntity, "IdempotencyConflict",
+				"The Idempotency-Key has already been used with a different request.")
+			return
+		}
+		w.Header().Set("Idempotent-Replayed", "true")
+		ce.effect(EffectIdempotentReplay)
+		writeRaw(w, rec.Status, rec.ContentType, rec.Body)
+		return
+	}
+	rr := httptest.NewRecorder()
+	handle(rr)
+	if rr.Code != http.StatusBadRequest && rr.Code < 500 {
+		b.st.Idempotency[scope] = &idemRec{Scope: scope, BodyHash: fp, Status: rr.Code, ContentType: rr.Header().Get("Content-Type"), Body: rr.Body.Bytes()}
+	}
+	for k, v := range rr.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rr.Code)
+	_, _ = w.Write(rr.Body.Bytes())
+}

@@ -1,0 +1,149 @@
+package mockserver
+
+import (
+	"sync"
+	"time"
+)
+
+// Side effects recorded in [JournalEntry.Effects].
+const (
+	EffectClientCreated     = "client.created"
+	EffectLinkRequested     = "link.requested"
+	EffectLinkApproved      = "link.approved"
+	EffectLinkDeclined      = "link.declined"
+	EffectLinkExpired       = "link.expired"
+	EffectCaseCreated       = "case.created"
+	EffectCaseFailed        = "case.failed"
+	EffectCaseClosed        = "case.closed"
+	EffectCasesReplayFailed = "cases.replay_failed"
+	EffectChatMessage       = "case.chat_message"
+	EffectKYCRecorded       = "kyc.recorded"
+	EffectTokenMinted       = "token.minted"
+	EffectTokenRotated      = "token.rotated"
+	EffectClientWithdrawn   = "client.withdrawn"
+	EffectClientReset       = "client.reset"
+	EffectClientUpdated     = "client.updated"
+	EffectClientSuspended   = "client.suspended"
+	EffectClientReactivated = "client.reactivated"
+	EffectOnboardingSigned  = "onboarding.contract_signed"
+	EffectDetailsSubmitted  = "onboarding.details_submitted"
+	EffectAgreementReleased = "agreement.released"
+	EffectIdempotentReplay  = "idempotency.replayed"
+)
+
+// JournalEntry is one recorded request (or one control action, with an empty Method). It never
+// holds an API key, a bearer token or a link-approval token.
+type JournalEntry struct {
+	Seq       int64         `json:"seq"`
+	Time      time.Time     `json:"time"`
+	Method    string        `json:"method,omitempty"`
+	Path      string        `json:"path,omitempty"`
+	Route     string        `json:"route,omitempty"`
+	Operation string        `json:"operation"`
+	Status    int           `json:"status"`
+	PartnerID string        `json:"partnerId,omitempty"`
+	Fault     string        `json:"fault,omitempty"`
+	Effects   []string      `json:"effects,omitempty"`
+	Duration  time.Duration `json:"durationNs"`
+}
+
+type journal struct {
+	mu      sync.Mutex
+	limit   int
+	seq     int64
+	entries []JournalEntry
+	counts  map[string]int
+}
+
+func newJournal(limit int) *journal {
+	return &journal{limit: limit, counts: map[string]int{}}
+}
+
+func (j *journal) add(e JournalEntry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	e.Seq = j.seq
+	j.counts[e.Operation]++
+	if j.limit > 0 && len(j.entries) >= j.limit {
+		n := copy(j.entries, j.entries[len(j.entries)-j.limit+1:])
+		j.entries = j.entries[:n]
+	}
+	j.entries = append(j.entries, e)
+}
+
+// Journal returns a copy of the recorded requests, oldest first.
+func (b *Backend) Journal() []JournalEntry {
+	j := b.journal
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]JournalEntry, len(j.entries))
+	copy(out, j.entries)
+	for i := range out {
+		out[i].Effects = append([]string(nil), out[i].Effects...)
+	}
+	return out
+}
+
+// ResetJournal forgets every recorded request and every count; state and faults stay.
+func (b *Backend) ResetJournal() {
+	j := b.journal
+	j.mu.Lock()
+	j.entries, j.counts = nil, map[string]int{}
+	j.mu.Unlock()
+}
+
+// Requests returns the journal entries of one operation (operation ids of the API documents,
+// e.g. "postClients"), oldest first.
+func (b *Backend) Requests(operation string) []JournalEntry {
+	var out []JournalEntry
+	for _, e := range b.Journal() {
+		if e.Operation == operation {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Count reports how many requests of an operation were served since the last reset (including
+// ones dropped from the capped journal).
+func (b *Backend) Count(operation string) int {
+	j := b.journal
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.counts[operation]
+}
+
+// Counts reports the number of requests per operation since the last reset.
+func (b *Backend) Counts() map[string]int {
+	j := b.journal
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make(map[string]int, len(j.counts))
+	for k, v := range j.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// EffectCount reports how many times a side effect (e.g. [EffectClientCreated]) was recorded in
+// the retained journal.
+func (b *Backend) EffectCount(effect string) int {
+	n := 0
+	for _, e := range b.Journal() {
+		for _, x := range e.Effects {
+			if x == effect {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// recordControl journals a control action (typed API or hosted page) and its effects.
+func (b *Backend) recordControl(op, partnerID string, effects []string) {
+	if len(effects) == 0 {
+		return
+	}
+	b.journal.add(JournalEntry{Time: b.now(), Operation: op, PartnerID: partnerID, Effects: effects})
+}

@@ -1,0 +1,131 @@
+package mockserver
+
+import (
+	"net/http"
+)
+
+// call is the per-request context the middleware hands to a handler.
+type call struct {
+	op      string
+	route   string
+	partner *partnerRec
+	effects []string
+}
+
+func (c *call) effect(e ...string) { c.effects = append(c.effects, e...) }
+
+type apiHandler func(w http.ResponseWriter, r *http.Request, c *call)
+
+type route struct {
+	method, path, op string
+	auth             bool // XApiKey required, rate-limited
+	h                func(b *Backend) apiHandler
+}
+
+// Operation ids of the two API documents, plus the mock's Customer API check.
+const (
+	OpPostClients         = "postClients"
+	OpGetClients          = "getClients"
+	OpGetClient           = "getClientsByExternalTenantId"
+	OpDeleteClient        = "deleteClientsByExternalTenantId"
+	OpIsDeletable         = "getClientsByExternalTenantIdIsDeletable"
+	OpWithdraw            = "postClientsByExternalTenantIdWithdraw"
+	OpKYC                 = "postClientsByExternalTenantIdKycVerification"
+	OpToken               = "postOauthToken"
+	OpMe                  = "getMe"
+	OpPatchClient         = "patchClient"
+	OpProfile             = "getClientProfile"
+	OpSuspend             = "suspendClient"
+	OpReactivate          = "reactivateClient"
+	OpRotateToken         = "rotateClientToken"
+	OpCustomerAPIWhoami   = "customerApiWhoami"
+	opUnknownRoute        = "unknownRoute"
+	CustomerAPIWhoamiPath = "/customer-api/whoami"
+)
+
+var apiRoutes = []route{
+	{"POST", "/clients", OpPostClients, true, func(b *Backend) apiHandler { return b.postClients }},
+	{"GET", "/clients", OpGetClients, true, func(b *Backend) apiHandler { return b.getClients }},
+	{"GET", "/clients/{externalTenantId}", OpGetClient, true, func(b *Backend) apiHandler { return b.getClient }},
+	{"DELETE", "/clients/{externalTenantId}", OpDeleteClient, true, func(b *Backend) apiHandler { return b.deleteClient }},
+	{"GET", "/clients/{externalTenantId}/is-deletable", OpIsDeletable, true, func(b *Backend) apiHandler { return b.isDeletable }},
+	{"POST", "/clients/{externalTenantId}/withdraw", OpWithdraw, true, func(b *Backend) apiHandler { return b.withdraw }},
+	{"POST", "/clients/{externalTenantId}/kyc-verification", OpKYC, true, func(b *Backend) apiHandler { return b.submitKYC }},
+	{"POST", "/oauth/token", OpToken, true, func(b *Backend) apiHandler { return b.mintToken }},
+	{"GET", "/me", OpMe, true, func(b *Backend) apiHandler { return b.getMe }},
+	{"PATCH", "/clients/{externalTenantId}", OpPatchClient, true, func(b *Backend) apiHandler { return b.patchClient }},
+	{"GET", "/clients/{externalTenantId}/profile", OpProfile, true, func(b *Backend) apiHandler { return b.getProfile }},
+	{"POST", "/clients/{externalTenantId}/suspend", OpSuspend, true, func(b *Backend) apiHandler { return b.suspend }},
+	{"POST", "/clients/{externalTenantId}/reactivate", OpReactivate, true, func(b *Backend) apiHandler { return b.reactivate }},
+	{"POST", "/clients/{externalTenantId}/rotate-token", OpRotateToken, true, func(b *Backend) apiHandler { return b.rotateToken }},
+	{"GET", CustomerAPIWhoamiPath, OpCustomerAPIWhoami, false, func(b *Backend) apiHandler { return b.whoami }},
+}
+
+func (b *Backend) routes() {
+	b.api = http.NewServeMux()
+	for _, rt := range apiRoutes {
+		b.api.Handle(rt.method+" "+rt.path, b.wrap(rt))
+	}
+	b.api.Handle("/", b.wrap(route{path: "", op: opUnknownRoute, auth: true, h: func(b *Backend) apiHandler {
+		return func(w http.ResponseWriter, r *http.Request, c *call) {
+			writeNotFound(w, "No route matches "+r.Method+" "+r.URL.Path)
+		}
+	}}))
+	b.adminRoutes()
+}
+
+// wrap is the middleware every API request goes through: rate limit (per key, before the key is
+// checked), fault injection, authentication, the handler, and the journal.
+func (b *Backend) wrap(rt route) http.Handler {
+	h := rt.h(b)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := b.now()
+		c := &call{op: rt.op, route: rt.path}
+		entry := JournalEntry{Time: start, Method: r.Method, Path: r.URL.Path, Route: rt.path, Operation: rt.op}
+		if rt.path != "" {
+			entry.Route = rt.method + " " + rt.path
+		}
+		var partnerID string
+		if rt.auth {
+			if key := r.Header.Get("XApiKey"); key != "" {
+				b.mu.Lock()
+				c.partner = b.st.partnerByKey[key]
+				b.mu.Unlock()
+			}
+			if c.partner != nil {
+				partnerID = c.partner.ID
+			}
+			entry.PartnerID = partnerID
+			if ok, wait := b.limiter.allow(partnerID, start); !ok {
+				b.writeRateLimited(w, wait)
+				entry.Status = http.StatusTooManyRequests
+				entry.Fault = "rate_limited"
+				b.finish(entry, c)
+				return
+			}
+		}
+		real := func(w http.ResponseWriter) {
+			if rt.auth && c.partner == nil {
+				writeAPIError(w, http.StatusUnauthorized, "Unauthorized", "API key is missing or invalid. Send your key in the XApiKey header.")
+				return
+			}
+			h(w, r, c)
+		}
+		if f := b.matchFault(rt.op, partnerID); f != nil {
+			entry.Fault = f.kind()
+			entry.Status = b.serveFault(w, r, f, real)
+			b.finish(entry, c)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		real(sw)
+		entry.Status = sw.code()
+		b.finish(entry, c)
+	})
+}
+
+func (b *Backend) finish(e JournalEntry, c *call) {
+	e.Effects = c.effects
+	e.Duration = b.now().Sub(e.Time)
+	b.journal.add(e)
+}
