@@ -155,6 +155,7 @@ func (s *ClientsService) profileCall(ctx context.Context, r *apiRequest) (*Clien
 // when the tokens issued before it stop working.
 type RotatedToken struct {
 	// Token is the new token. Its CreditorID is empty (the answer does not carry it).
+	// TokensService.Source of the same client now serves it.
 	Token *Token
 	// PreviousTokenExpiresAt is when every earlier token of the client stops working: the
 	// earlier of its own expiry and 24 hours after the rotation.
