@@ -47,6 +47,8 @@ type Client struct {
 	rndMu     *sync.Mutex
 	rnd       *mrand.Rand
 
+	tokens *tokenState // sources handed out by Tokens.Source
+
 	// Clients links, reads, lists and manages the partner's clients.
 	Clients *ClientsService
 	// Tokens mints Customer API bearer tokens for linked clients.
@@ -88,7 +90,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("debitura: New: %w", err)
 	}
-	c := &Client{cfg: cfg, baseURL: u, httpc: cfg.httpClient(), gate: &rateGate{}, userAgent: cfg.userAgentString()}
+	c := &Client{cfg: cfg, baseURL: u, httpc: cfg.httpClient(), gate: &rateGate{}, tokens: &tokenState{}, userAgent: cfg.userAgentString()}
 	var seed [16]byte
 	_, _ = rand.Read(seed[:])
 	c.rndMu = &sync.Mutex{}

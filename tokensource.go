@@ -190,30 +190,15 @@ func (a *oauth2Adapter) Token() (*oauth2.Token, error) {
 
 // ---- per-Client token state ----
 
-// tokenState is the token state of one Client: the registry of the sources
-// Tokens.Source handed out. It is found through a process-wide map keyed by a weak pointer to
-// the Client, so it needs no field on Client and goes away with it.
-//
-// TODO(sdk): a field on Client (client.go) would be simpler; the registry then moves there.
+// tokenState is the token state of one Client: the registry of the sources Tokens.Source
+// handed out, so Rotate can update the source of a client. Sources are held weakly, so a bulk
+// job that asks for the sources of 100,000 clients does not keep them all alive.
 type tokenState struct {
 	mu      sync.Mutex
 	sources map[string]weak.Pointer[CachedTokenSource]
 }
 
-var tokenStates sync.Map // weak.Pointer[Client] -> *tokenState
-
-func (c *Client) tokenState() *tokenState {
-	key := weak.Make(c)
-	if v, ok := tokenStates.Load(key); ok {
-		return v.(*tokenState)
-	}
-	st := &tokenState{sources: make(map[string]weak.Pointer[CachedTokenSource])}
-	v, loaded := tokenStates.LoadOrStore(key, st)
-	if !loaded {
-		runtime.AddCleanup(c, func(k weak.Pointer[Client]) { tokenStates.Delete(k) }, key)
-	}
-	return v.(*tokenState)
-}
+func (c *Client) tokenState() *tokenState { return c.tokens }
 
 // source returns the live source of id, or registers a new one.
 func (st *tokenState) source(s *TokensService, id string) *CachedTokenSource {
@@ -223,6 +208,9 @@ func (st *tokenState) source(s *TokensService, id string) *CachedTokenSource {
 		if src := wp.Value(); src != nil {
 			return src
 		}
+	}
+	if st.sources == nil {
+		st.sources = make(map[string]weak.Pointer[CachedTokenSource])
 	}
 	src := NewCachedTokenSource(TokenSourceFunc(func(ctx context.Context) (*Token, error) {
 		return s.Mint(ctx, id)
