@@ -56,7 +56,7 @@ func (b *Backend) adminRoutes() {
 		if key == "" {
 			key = DefaultAPIKey
 		}
-		info, err := b.Client(key, r.PathValue("externalTenantId"))
+		info, err := b.LinkedClient(key, r.PathValue("externalTenantId"))
 		if adminErr(w, err) {
 			return
 		}

@@ -427,8 +427,8 @@ type ClientInfo struct {
 	CaseIDs                []string       `json:"caseIds,omitempty"`
 }
 
-// Client returns the mock's view of the partner's active client ext.
-func (b *Backend) Client(apiKey, ext string) (ClientInfo, error) {
+// LinkedClient returns the mock's view of the partner's active client ext.
+func (b *Backend) LinkedClient(apiKey, ext string) (ClientInfo, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	l, err := b.linkFor(apiKey, ext)
