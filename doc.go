@@ -1,4 +1,200 @@
 // Package debitura is a typed client for Debitura's Referral Partner API: it links a SaaS
 // platform's customers to Debitura's debt-collection network and mints Customer API tokens for
 // them.
+//
+// # Usage
+//
+// Build one [Client] per API key with [New] and share it: it is immutable and safe for
+// concurrent use. Without [WithBaseURL] it talks to production ([ProductionBaseURL]); use
+// [TestBaseURL] for Debitura's test environment, or the URL of the bundled mock server. The
+// operations hang off three services: [Client].Clients ([ClientsService]), [Client].Tokens
+// ([TokensService]) and [Client].Partner ([PartnerService]). Every operation takes a
+// [context.Context] first, which bounds the whole call, retries and waits included.
+//
+//	c, err := debitura.New(os.Getenv("DEBITURA_API_KEY"), debitura.WithBaseURL(debitura.TestBaseURL))
+//	if err != nil {
+//		return err
+//	}
+//	lc, err := c.Clients.Create(ctx, &debitura.ClientCreateRequest{
+//		ExternalTenantID: "tenant-42", // your own id for the customer
+//		Client: debitura.ClientDetails{Name: "Acme ApS", Country: "DK", SupportEmail: "support@acme.example"},
+//		Users:  []debitura.ClientUser{{Name: "Ada Lovelace", Email: "ada@acme.example"}},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	if !lc.OnboardingDone {
+//		// 202: send the customer to lc.OnboardingURL() to sign Debitura's agreement.
+//	}
+//
+// [ClientsService.Create] is idempotent per ExternalTenantID: calling it again returns the
+// client's current state, 201 (LinkedClient.StatusCode) once onboarding is done and 202 with an
+// onboarding URL while it is not. A client that was onboarded can get 202 again when Debitura
+// releases a new agreement version. The other operations are [ClientsService.Get],
+// [ClientsService.List], [ClientsService.All], [ClientsService.Withdraw],
+// [ClientsService.SubmitKYC], the test-environment-only [ClientsService.Reset] and
+// [ClientsService.IsDeletable], and [PartnerService.Me], the cheapest check that a key works.
+//
+// # Authentication and tokens
+//
+// The API key passed to [New] is sent in the XApiKey header of every request. It never appears
+// in an error, a log record or the output of fmt or slog for a [Client].
+//
+// A linked, onboarded client can be given a Customer API bearer token: [TokensService.Mint]
+// mints one (a 30-minute JWT; there is no refresh token, so a new one is minted on expiry).
+// Most programs want [TokensService.Source] instead: a [CachedTokenSource] per client that
+// mints on first use, serves the cached token, refreshes it [DefaultRefreshBefore] ahead of
+// expiry with one refresh in flight however many goroutines ask, and lets a waiting caller give
+// up when its own ctx ends. [TokensService.Transport] wraps that source in a [Transport], an
+// [net/http.RoundTripper] for the Customer API that sets "Authorization: Bearer ..." on a clone
+// of each request and, after a 401, drops the refused token and retries once with a fresh one.
+// To use golang.org/x/oauth2 instead, adapt the source with [CachedTokenSource.OAuth2] (or
+// [OAuth2TokenSource] for any [TokenSource]) and pass it to oauth2.NewClient.
+//
+// A [Token] is a plain value that redacts its AccessToken under every fmt verb, slog and JSON
+// encoding; read the field to use it. Note that *oauth2.Token prints its access token.
+//
+// # Errors
+//
+// A request the SDK refuses to send because it breaks the API's schema (a missing required
+// field, a page size out of range, metadata over its limits) is a *[ValidationError]; nothing
+// was sent. Every answer other than 2xx is an *[APIError] with the status, the error type and
+// message, business and field errors, the request id for Debitura support and the wait the
+// server asked for, whatever shape the body had. Transport errors and a ctx that ends are
+// wrapped with %w, so *url.Error, [context.Canceled] and [context.DeadlineExceeded] stay
+// reachable with errors.Is and errors.As. Branch on kinds with errors.Is and the sentinels
+// [ErrUnauthorized], [ErrForbidden], [ErrNotFound], [ErrConflict], [ErrValidation] (400 and 422,
+// and a *ValidationError), [ErrRateLimited] and [ErrServer]; read details with errors.As.
+//
+// The 409 of [ClientsService.Create] is a *[ConflictError] that unwraps to the *APIError. Its
+// two documented types have types of their own: *[ClientExistsNeedsLinkingError] (the customer
+// already has a Debitura account; a link request was created and the customer approves it at
+// ApprovalURL) and *[AlreadyLinkedToAnotherPartnerError] (a hard block that only Debitura
+// support can lift). The 409 of [ClientsService.Withdraw] is not a link conflict and stays a
+// plain *APIError.
+//
+//	lc, err := c.Clients.Create(ctx, req)
+//	var needsLinking *debitura.ClientExistsNeedsLinkingError
+//	var linkedElsewhere *debitura.AlreadyLinkedToAnotherPartnerError
+//	var apiErr *debitura.APIError
+//	switch {
+//	case err == nil:
+//		// use lc
+//	case errors.As(err, &needsLinking):
+//		// ask the customer to approve the link at needsLinking.ApprovalURL
+//	case errors.As(err, &linkedElsewhere):
+//		// hard block: the customer must contact Debitura support
+//	case errors.Is(err, debitura.ErrConflict):
+//		// another conflict type (see ConflictType), kept verbatim in *ConflictError
+//	case errors.Is(err, debitura.ErrRateLimited) && errors.As(err, &apiErr):
+//		// reschedule after apiErr.RetryAfter
+//	default:
+//		return err
+//	}
+//
+// # Retries and rate limits
+//
+// Every operation goes through one request path that retries what is safe to retry and nothing
+// else. Connection errors (not certificate errors) and the answers 429, 500, 502, 503 and 504
+// are retried; 400, 401, 403, 404, 409, 422, 501 and every other status are final, and a
+// conflict is a business answer that is never retried. Whether an operation may be sent again
+// depends on its retry class:
+//
+//   - Safe: every GET, [ClientsService.Update] (PATCH), [ClientsService.Suspend],
+//     [ClientsService.Reactivate], [ClientsService.Create] (POST /clients is idempotent per
+//     externalTenantId) and [TokensService.Mint] (an extra token is harmless). When Create had
+//     to be sent more than once after an attempt whose outcome is unknown, the result's
+//     Uncertain is true and its IdempotencyViolation case failures are marked PossiblyCreated.
+//   - Safe only with an Idempotency-Key: [ClientsService.SubmitKYC] and [TokensService.Rotate].
+//     The SDK generates a key per call (or sends the caller's, from [KYCOptions] or
+//     [RotateOptions]) and reuses it on every retry, so a retry never submits or rotates twice.
+//   - Safe in effect: [ClientsService.Withdraw] and [ClientsService.Reset]. When a retry after an
+//     attempt whose outcome is unknown answers 404, the first attempt worked and the call
+//     returns nil.
+//
+// The wait before a retry is, in this order: the body's retryAfter (seconds, fractional), the
+// legacy body's retry_after, the Retry-After header (seconds or an HTTP date), and otherwise
+// exponential backoff with full jitter (from 0.5s, doubling, capped at 8s or the maximum wait
+// if smaller). [WithMaxRetries] sets how many retries a call may make (default 3; 0 turns
+// retries off). [WithMaxRetryWait] sets the longest wait the SDK sleeps (default 30s): when the
+// server asks for longer, the call does not sleep but returns the answer as an *APIError whose
+// RetryAfter says how long the server asked for, so the caller can reschedule. Every wait ends
+// early when ctx ends, and a wait that would outlive ctx's deadline is not started.
+//
+// After a 429, a gate shared by every request of the [Client] holds all of them until the
+// server's wait has passed, so many goroutines do not each run into the limit. A request that
+// would have to wait at the gate longer than the maximum wait, or past its ctx's deadline, is not
+// sent: it returns that 429 as an *APIError (Attempts 0). [WithRateLimit] adds a client-side
+// limiter on top, shared by every request and retry of the Client. Debitura's documented limits
+// are 2,000 requests per minute, 20,000 per hour and 100,000 per day per API key.
+//
+// # Pagination
+//
+// [ClientsService.List] returns one page of GET /clients ([ClientList]) with its [PageData] and
+// the partner's [ClientsSummary]; set [ClientListOptions].Page to resume a walk. The page size
+// is 1 to [MaxPageSize] (100); the API's default is 50. [ClientsService.All] returns a lazy
+// iter.Seq2 over every matching client, 100 per page: no request is sent before the loop
+// starts, the caller's options are copied, the first error is yielded once and ends the walk,
+// breaking out of the loop stops it, and a list that changes during the walk cannot make it
+// loop forever or yield a client twice.
+//
+//	for lc, err := range c.Clients.All(ctx, &debitura.ClientListOptions{OnboardingDone: debitura.Ptr(false)}) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(lc.ExternalTenantID, lc.OnboardingURL())
+//	}
+//
+// # Linking helpers
+//
+// Clients.EnsureLinked is the just-in-time pattern in one call: it creates or looks up the
+// client and returns a typed outcome (ready; onboarding required, with the onboarding URL;
+// approval required, with the approval URL), or the blocking conflict as an error. Concurrent
+// calls for one externalTenantId within a process are collapsed into one request.
+// Clients.LinkMany links many clients for a back-fill job: bounded concurrency under the shared
+// 429 gate, a progress callback, one result per input in input order, and no single failure
+// aborting the batch.
+//
+// # Concurrency
+//
+// A [Client] and its services are safe for concurrent use by many goroutines and immutable
+// after [New]; build one per API key and share it. Each Client owns its *http.Client (a copy of
+// the one given with [WithHTTPClient]), its 429 gate and its token sources:
+// [TokensService.Source] returns the same [CachedTokenSource] for the same id while it is in
+// use. [Token] values are safe to copy and share. A [TokenSource] of your own must be safe for
+// concurrent use.
+//
+// # Testing with the mock
+//
+// The module ships an in-memory backend that behaves like Debitura, in
+// github.com/debitura-go/debitura/mockserver: state per partner, Debitura accounts that exist
+// before any link (for both 409s), the 201/202 flip, link requests with an approval page,
+// 30-minute tokens, the rate-limit windows, fault injection, a journal and an injectable clock.
+// In tests, start one with mockserver.NewTest (closed when the test ends) or mockserver.New
+// (close it yourself), point the Client at its URL with [WithBaseURL] (http is allowed on
+// loopback hosts only) and use mockserver.DefaultAPIKey, or a key of a partner added with
+// AddPartner (mock keys start with "mock_", so a real key never works there). Its control
+// methods play the customer's part: CompleteOnboarding signs the agreement, AddCreditor seeds
+// an existing account, ApproveLink approves a link request. WithSeed makes ids deterministic.
+//
+//	func TestSignup(t *testing.T) {
+//		srv := mockserver.NewTest(t, mockserver.WithSeed(1))
+//		c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		// ... exercise your code with c ...
+//	}
+//
+// For other languages, or for a service under test that runs as its own process, the same
+// backend runs as a binary: go run github.com/debitura-go/debitura/cmd/debitura-mock.
+//
+// # Guide operations
+//
+// Debitura's legacy client-linking guide describes operations that the published v1 API does
+// not list: [ClientsService.Update] (support e-mail, phone and metadata), [ClientsService.Profile],
+// [ClientsService.Suspend], [ClientsService.Reactivate] and [TokensService.Rotate] (a new token,
+// with the earlier ones valid for at most 24 hours more). The SDK keeps them in the shapes of the
+// project's guide extension, and the bundled mock serves them; Debitura's API may answer 404 or
+// 405 to them.
 package debitura
