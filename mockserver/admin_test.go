@@ -12,7 +12,7 @@ import (
 func TestAdminHTTP(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	s := NewTest(t, WithClock(clock))
+	s := newTestServer(t, WithClock(clock))
 	steps := []struct {
 		method, path, key string
 		body              any
@@ -80,7 +80,7 @@ func must[T any](v T, err error) T {
 func TestSnapshotRestore(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	s := NewTest(t, WithClock(clock), WithSeed(7))
+	s := newTestServer(t, WithClock(clock), WithSeed(7))
 	body := newClient("s1", "s1@x.example")
 	body["cases"] = []any{caseBody("r", "DK")}
 	do(t, s, "POST", "/clients", key, body)
@@ -97,7 +97,7 @@ func TestSnapshotRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2 := NewTest(t, WithClock(clock))
+	s2 := newTestServer(t, WithClock(clock))
 	if err := s2.Restore(snap); err != nil {
 		t.Fatal(err)
 	}

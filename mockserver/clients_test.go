@@ -74,7 +74,7 @@ func TestCreateClientValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := NewTest(t)
+			s := newTestServer(t)
 			r := do(t, s, "POST", "/clients", key, tt.body)
 			if r.status != tt.want {
 				t.Fatalf("POST /clients = %d %s, want %d", r.status, r.body, tt.want)
@@ -112,7 +112,7 @@ func TestCreateClientValidation(t *testing.T) {
 
 func TestCreateClientIdempotencyAndAgreementFlip(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t, WithSeed(1))
+	s := newTestServer(t, WithSeed(1))
 	first := mustCreate(t, s, key, "tenant-1", "john@acme.example")
 	url1 := str(first, "onboardingLinks", "url")
 	if !strings.HasPrefix(url1, s.URL+"/onboarding/companydetails/") {
@@ -197,7 +197,7 @@ func TestConflictTypes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s := NewTest(t, WithPartner(PartnerSpec{APIKey: other}))
+			s := newTestServer(t, WithPartner(PartnerSpec{APIKey: other}))
 			if _, err := s.AddCreditor(tt.creditor); err != nil {
 				t.Fatal(err)
 			}
@@ -248,7 +248,7 @@ func TestLinkRequestTTLApprovalAndReplay(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	const k2 = "mock_test_ttl_partner"
-	s := NewTest(t, WithClock(clock), WithCoverage("DK", "SE"), WithPartner(PartnerSpec{APIKey: k2, ApprovalTTLDays: 2, ReferralFeePercentage: 15}))
+	s := newTestServer(t, WithClock(clock), WithCoverage("DK", "SE"), WithPartner(PartnerSpec{APIKey: k2, ApprovalTTLDays: 2, ReferralFeePercentage: 15}))
 	if _, err := s.AddCreditor(CreditorSpec{CompanyName: "Existing ApS", Emails: []string{"cfo@existing.example"}, OnboardingDone: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestLinkRequestDeclineAndTTLClamp(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	const k2 = "mock_test_clamp"
-	s := NewTest(t, WithClock(clock), WithPartner(PartnerSpec{APIKey: k2, ApprovalTTLDays: 90}))
+	s := newTestServer(t, WithClock(clock), WithPartner(PartnerSpec{APIKey: k2, ApprovalTTLDays: 90}))
 	if _, err := s.AddCreditor(CreditorSpec{CompanyName: "Existing", Emails: []string{"x@e.example"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +348,7 @@ func TestLinkRequestDeclineAndTTLClamp(t *testing.T) {
 
 func TestCaseOutcomes(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t, WithCoverage("DK", "GB"))
+	s := newTestServer(t, WithCoverage("DK", "GB"))
 	body := newClient("c", "a@c.example")
 	kp := caseBody("r-kp", "KP")
 	body["cases"] = []any{caseBody("r-dk", "DK"), kp, map[string]any{

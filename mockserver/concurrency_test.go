@@ -9,7 +9,7 @@ import (
 func TestConcurrentMixedOperations(t *testing.T) {
 	t.Parallel()
 	const other = "mock_test_concurrent_b"
-	s := NewTest(t, WithPartner(PartnerSpec{APIKey: other}), WithRateLimit(RateLimitConfig{Disabled: true}))
+	s := newTestServer(t, WithPartner(PartnerSpec{APIKey: other}), WithRateLimit(RateLimitConfig{Disabled: true}))
 	var wg sync.WaitGroup
 	for g := range 64 {
 		wg.Go(func() {

@@ -12,7 +12,7 @@ func TestFaults(t *testing.T) {
 	t.Parallel()
 	t.Run("status shapes, Times and marker header", func(t *testing.T) {
 		t.Parallel()
-		s := NewTest(t)
+		s := newTestServer(t)
 		s.InjectFault(Fault{Operation: OpMe, Status: 503, Times: 2})
 		for i := range 2 {
 			r := do(t, s, "GET", "/me", key, nil)
@@ -52,7 +52,7 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("reset and truncate", func(t *testing.T) {
 		t.Parallel()
-		s := NewTest(t)
+		s := newTestServer(t)
 		s.InjectFault(Fault{Operation: OpMe, Reset: true, Times: 1})
 		req, _ := http.NewRequestWithContext(t.Context(), "GET", s.URL+"/me", nil)
 		req.Header.Set("XApiKey", key)
@@ -76,10 +76,11 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("After: side effect happens, response lost", func(t *testing.T) {
 		t.Parallel()
-		s := NewTest(t)
+		s := newTestServer(t)
 		s.InjectFault(Fault{Operation: OpPostClients, After: true, Reset: true, Times: 1})
 		req, _ := http.NewRequestWithContext(t.Context(), "POST", s.URL+"/clients", strings.NewReader(`{"externalTenantId":"a","client":{"name":"A","country":"DK","supportEmail":"a@a.example"},"users":[{"name":"A","email":"a@a.example"}]}`))
 		req.Header.Set("XApiKey", key)
+		req.Header.Set("Content-Type", "application/json")
 		if res, err := s.Client().Do(req); err == nil {
 			res.Body.Close()
 			t.Fatalf("After+Reset answered %d", res.StatusCode)
@@ -98,7 +99,7 @@ func TestFaults(t *testing.T) {
 	t.Run("latency and seeded probability", func(t *testing.T) {
 		t.Parallel()
 		run := func() []int {
-			s := NewTest(t, WithSeed(42))
+			s := newTestServer(t, WithSeed(42))
 			s.InjectFault(Fault{Operation: OpMe, Status: 500, Probability: 0.5})
 			var got []int
 			for range 20 {
@@ -119,7 +120,7 @@ func TestFaults(t *testing.T) {
 		if n500 == 0 || n500 == 20 {
 			t.Errorf("probability 0.5 gave %d/20 faults", n500)
 		}
-		s := NewTest(t)
+		s := newTestServer(t)
 		s.InjectFault(Fault{Operation: OpMe, Latency: 80 * time.Millisecond, Times: 1})
 		start := time.Now()
 		r := do(t, s, "GET", "/me", key, nil)

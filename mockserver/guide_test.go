@@ -10,7 +10,7 @@ import (
 
 func TestPatchAndProfile(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t)
+	s := newTestServer(t)
 	mustCreate(t, s, key, "g", "g@x.example")
 	r := do(t, s, "GET", "/clients/g/profile", key, nil)
 	var p wireProfile

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/debitura-go/debitura/internal/contract"
 )
 
 type resp struct {
@@ -56,6 +58,7 @@ func do(t *testing.T, s *Server, method, path, key string, body any, hdr ...stri
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set(contract.SkipRequestHeader, "1")
 	if key != "" {
 		req.Header.Set("XApiKey", key)
 	}

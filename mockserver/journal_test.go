@@ -8,7 +8,7 @@ import (
 
 func TestJournalHasNoSecrets(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t)
+	s := newTestServer(t)
 	if _, err := s.AddCreditor(CreditorSpec{CompanyName: "E", Emails: []string{"e@x.example"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 func TestKYCIdempotency(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t)
+	s := newTestServer(t)
 	body := newClient("k", "k@x.example")
 	body["cases"] = []any{caseBody("c1", "DK")}
 	do(t, s, "POST", "/clients", key, body)

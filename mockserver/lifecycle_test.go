@@ -12,7 +12,7 @@ func TestWithdraw(t *testing.T) {
 	t.Parallel()
 	t.Run("closes pending cases and archives; re-POST creates a new client", func(t *testing.T) {
 		t.Parallel()
-		s := NewTest(t)
+		s := newTestServer(t)
 		body := newClient("w", "w@x.example")
 		body["cases"] = []any{caseBody("r1", "DK"), caseBody("r2", "DK")}
 		r := do(t, s, "POST", "/clients", key, body)
@@ -41,7 +41,7 @@ func TestWithdraw(t *testing.T) {
 	})
 	t.Run("409 when not attributed", func(t *testing.T) {
 		t.Parallel()
-		s := NewTest(t)
+		s := newTestServer(t)
 		if _, err := s.AddCreditor(CreditorSpec{CompanyName: "L", Emails: []string{"l@x.example"}, LinkedToPartner: key, LinkedAsExternalTenantID: "l"}); err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func TestWithdraw(t *testing.T) {
 	})
 	t.Run("409 when a case progressed", func(t *testing.T) {
 		t.Parallel()
-		s := NewTest(t)
+		s := newTestServer(t)
 		body := newClient("p", "p@x.example")
 		body["cases"] = []any{caseBody("r1", "DK")}
 		do(t, s, "POST", "/clients", key, body)
@@ -76,7 +76,7 @@ func TestWithdraw(t *testing.T) {
 
 func TestResetCascade(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t)
+	s := newTestServer(t)
 	body := newClient("r", "r@x.example")
 	body["cases"] = []any{caseBody("c1", "DK")}
 	do(t, s, "POST", "/clients", key, body)
@@ -120,7 +120,7 @@ func TestResetCascade(t *testing.T) {
 
 func TestProductionEnvironment(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t, WithEnvironment(Production))
+	s := newTestServer(t, WithEnvironment(Production))
 	mustCreate(t, s, key, "p", "p@x.example")
 	for _, rq := range []struct{ method, path string }{
 		{"DELETE", "/clients/p"}, {"GET", "/clients/p/is-deletable"}, {"POST", "/__mock/reset"}, {"GET", "/__mock/state"},
@@ -139,7 +139,7 @@ func TestProductionEnvironment(t *testing.T) {
 
 func TestAuthentication(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t)
+	s := newTestServer(t)
 	for _, k := range []string{"", "mock_test_unknown", "deb_live_realkey"} {
 		r := do(t, s, "GET", "/me", k, nil)
 		var e wireAPIError

@@ -27,7 +27,7 @@ func listIDs(t *testing.T, s *Server, query string) (wireClientList, []string) {
 func TestListClients(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC))
-	s := NewTest(t, WithClock(clock))
+	s := newTestServer(t, WithClock(clock))
 	names := []string{"Charlie", "alpha", "Bravo", "Delta"}
 	for i, n := range names {
 		body := newClient(fmt.Sprintf("t%d", i), fmt.Sprintf("u%d@x.example", i))
@@ -95,7 +95,7 @@ func TestListClients(t *testing.T) {
 
 func TestGetClientNotFound(t *testing.T) {
 	t.Parallel()
-	s := NewTest(t, WithPartner(PartnerSpec{APIKey: "mock_test_b"}))
+	s := newTestServer(t, WithPartner(PartnerSpec{APIKey: "mock_test_b"}))
 	mustCreate(t, s, key, "Tenant", "a@x.example")
 	for _, tc := range []struct{ k, id string }{{key, "tenant"}, {key, "nope"}, {"mock_test_b", "Tenant"}} {
 		if r := do(t, s, "GET", "/clients/"+tc.id, tc.k, nil); r.status != 404 {

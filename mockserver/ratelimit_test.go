@@ -10,7 +10,7 @@ func TestRateLimitWindows(t *testing.T) {
 	t.Run("sliding minute in 10s segments", func(t *testing.T) {
 		t.Parallel()
 		clock := NewFakeClock(time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC))
-		s := NewTest(t, WithClock(clock), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 3, Period: time.Minute, Segments: 6}}}))
+		s := newTestServer(t, WithClock(clock), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 3, Period: time.Minute, Segments: 6}}}))
 		for range 2 {
 			do(t, s, "GET", "/me", key, nil)
 		}
@@ -41,7 +41,7 @@ func TestRateLimitWindows(t *testing.T) {
 	t.Run("fixed hour resets at the top of the hour, with header", func(t *testing.T) {
 		t.Parallel()
 		clock := NewFakeClock(time.Date(2025, 1, 1, 10, 59, 30, 500e6, time.UTC))
-		s := NewTest(t, WithClock(clock), WithRetryAfterHeader(true), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 1, Period: time.Hour}}}))
+		s := newTestServer(t, WithClock(clock), WithRetryAfterHeader(true), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 1, Period: time.Hour}}}))
 		do(t, s, "GET", "/me", key, nil)
 		r := do(t, s, "GET", "/me", key, nil)
 		var body wireRateLimit
@@ -57,7 +57,7 @@ func TestRateLimitWindows(t *testing.T) {
 	t.Run("day window anchored to the first request; unauthenticated partition", func(t *testing.T) {
 		t.Parallel()
 		clock := NewFakeClock(time.Date(2025, 1, 1, 15, 0, 0, 0, time.UTC))
-		s := NewTest(t, WithClock(clock), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 2, Period: 24 * time.Hour, AnchorFirstRequest: true}}}))
+		s := newTestServer(t, WithClock(clock), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 2, Period: 24 * time.Hour, AnchorFirstRequest: true}}}))
 		do(t, s, "GET", "/me", "", nil)
 		do(t, s, "GET", "/me", "mock_test_nobody", nil)
 		if r := do(t, s, "GET", "/me", "", nil); r.status != 429 {
@@ -73,7 +73,7 @@ func TestRateLimitWindows(t *testing.T) {
 	})
 	t.Run("defaults and disabled", func(t *testing.T) {
 		t.Parallel()
-		s := NewTest(t)
+		s := newTestServer(t)
 		if got := s.RateLimit(); len(got.Windows) != 3 || got.Windows[0].Limit != 2000 || got.Windows[1].Limit != 20000 || got.Windows[2].Limit != 100000 {
 			t.Errorf("default windows = %+v", got)
 		}

@@ -28,7 +28,7 @@ func mint(t *testing.T, s *Server, k, ext string) (resp, string) {
 func TestTokenMintRules(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC))
-	s := NewTest(t, WithClock(clock))
+	s := newTestServer(t, WithClock(clock))
 	created := mustCreate(t, s, key, "tok", "t@x.example")
 	if r, _ := mint(t, s, key, "tok"); r.status != 404 {
 		t.Errorf("mint before onboarding = %d, want 404", r.status)
@@ -99,7 +99,7 @@ func TestTokenMintRules(t *testing.T) {
 func TestTokenRotationGrace(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC))
-	s := NewTest(t, WithClock(clock))
+	s := newTestServer(t, WithClock(clock))
 	mustCreate(t, s, key, "rot", "r@x.example")
 	if r := do(t, s, "POST", "/clients/rot/rotate-token", key, nil); r.status != 404 {
 		t.Errorf("rotate before onboarding = %d, want 404", r.status)
@@ -147,7 +147,7 @@ func TestTokenRotationGrace(t *testing.T) {
 func TestRotationCapsAt24Hours(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC))
-	s := NewTest(t, WithClock(clock))
+	s := newTestServer(t, WithClock(clock))
 	mustCreate(t, s, key, "g", "g@x.example")
 	if err := s.CompleteOnboarding(key, "g"); err != nil {
 		t.Fatal(err)
