@@ -1,0 +1,164 @@
+// Package mockserver is an in-memory, stateful fake of Debitura's Referral Partner API
+// (client linking), for tests that must pass against Debitura when they pass against it.
+//
+// It serves every route of api/openapi.yaml except /v1/Webhooks* and every route of
+// api/guide-extension.openapi.yaml, with the wire shapes of those documents, and models the
+// state behind them: partners isolated by API key, Debitura creditors that exist before any link
+// (to produce every 409), link requests with a TTL and replayed cases, the 201/202 agreement flip,
+// withdraw and test-environment reset, KYC with a real Idempotency-Key, 30-minute Customer API
+// tokens with suspension and rotation, the documented rate-limit windows, fault injection, an
+// injected clock and a request journal. It does not import the SDK.
+//
+// # Usage in Go
+//
+//	s := mockserver.NewTest(t)                      // closed when the test ends
+//	c, _ := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(s.URL))
+//	s.AddCreditor(mockserver.CreditorSpec{CompanyName: "Existing ApS", Emails: []string{"cfo@existing.example"}})
+//	... c.Clients.Create(ctx, ...)                  // 409 ClientExistsNeedsLinking
+//	s.ApproveLink(token)                            // as the client would on the approval page
+//	s.CompleteOnboarding(mockserver.DefaultAPIKey, "tenant-1")
+//	s.ReleaseAgreement()                            // 201 becomes 202 with the ContractUpgrade URL
+//	s.InjectFault(mockserver.Fault{Operation: "postClients", Status: 503, Times: 2})
+//
+// [NewBackend] returns the bare http.Handler; [New] puts it behind a loopback httptest server;
+// [NewTest] adds t.Cleanup. Options: [WithClock] (use [NewFakeClock] to drive TTLs, token
+// expiry and rate limits), [WithSeed] (deterministic ids, tokens and fault draws),
+// [WithEnvironment], [WithPartner], [WithRateLimit], [WithRetryAfterHeader], [WithPublicURL],
+// [WithCoverage], [WithJournalLimit]. Options that are invalid make NewBackend panic, as setup
+// helpers in httptest do. The Backend is safe for concurrent use (one mutex around the store).
+//
+// Every Backend starts with one partner whose key is [DefaultAPIKey]. Keys of the mock must start
+// with "mock_" ([Backend.AddPartner] refuses others), so a test never runs against Debitura with a
+// real key by accident, and a real key never works here.
+//
+// # Routes
+//
+// Referral Partner API (header XApiKey): POST /clients, GET /clients, GET|PATCH|DELETE
+// /clients/{externalTenantId}, GET /clients/{externalTenantId}/is-deletable, /profile, POST
+// /clients/{externalTenantId}/withdraw, /kyc-verification, /suspend, /reactivate, /rotate-token,
+// POST /oauth/token, GET /me. The mock's Customer API check is GET /customer-api/whoami with
+// "Authorization: Bearer <accessToken>": 200 {"creditorId","externalTenantId"}; 401 when the token
+// is missing, malformed, badly signed, expired, cut off by a rotation, or its link was withdrawn or
+// reset; 403 when the client is suspended ([Backend.CheckToken] gives the same verdict in Go).
+// Hosted pages: {public}/onboarding/companydetails/{linkId},
+// {public}/onboarding/ContractUpgrade/Sign/{linkId}, {public}/ReferralPartner/Approve?token=...
+// (served by pages.go; their typed API is [Backend.OnboardingPage], [Backend.SubmitCompanyDetails],
+// [Backend.SignAgreement], [Backend.SignContractUpgrade], [Backend.LinkRequest],
+// [Backend.ApproveLink], [Backend.DeclineLink]).
+//
+// # Control API over HTTP (/__mock/)
+//
+// For clients not written in Go; JSON in and out; errors are ApiErrorResponseDto; every route
+// answers 403 in the Production environment. Not rate-limited and not journaled.
+//
+//	POST   /__mock/reset                                   Reset(): state, journal, faults, rate counters
+//	POST   /__mock/partners                                AddPartner(PartnerSpec) -> 201 PartnerSpec
+//	POST   /__mock/creditors                               AddCreditor(CreditorSpec) -> 201 {"id"}
+//	POST   /__mock/clients/{externalTenantId}/complete-onboarding
+//	                                                       CompleteOnboarding (partner from XApiKey, default partner without it) -> 204
+//	GET    /__mock/clients/{externalTenantId}              LinkedClient (fee snapshot, metadata, link id) -> 200 ClientInfo
+//	POST   /__mock/agreement/release                       ReleaseAgreement -> {"agreementVersion"}
+//	POST   /__mock/links/{token}/approve | /decline        ApproveLink / DeclineLink -> 204 (404, 409 when decided or expired)
+//	POST   /__mock/links/expire                            ExpireLinks -> {"expired": n}
+//	POST   /__mock/clock/advance                           {"seconds": 90} or {"duration": "1h"} -> {"now"}; 409 if the clock cannot advance
+//	GET    /__mock/rate-limit, PUT /__mock/rate-limit      {"disabled":false,"windows":[{"limit":100,"period":"1s","segments":0,"anchorFirstRequest":false}]}
+//	POST   /__mock/faults                                  Fault as JSON ("latency": "250ms") -> 201 {"id"}
+//	GET    /__mock/faults, DELETE /__mock/faults, DELETE /__mock/faults/{id}
+//	GET    /__mock/journal[?operation=postClients], DELETE /__mock/journal
+//	GET    /__mock/state                                   state without secrets (no keys, approval tokens, signing secret, stored idempotent bodies)
+//	POST   /__mock/token/check                             {"token"} -> TokenStatus
+//
+// # Faults, rate limits, journal, persistence
+//
+// [Fault] rules are keyed by operationId (postClients, getClients, getClientsByExternalTenantId,
+// deleteClientsByExternalTenantId, getClientsByExternalTenantIdIsDeletable,
+// postClientsByExternalTenantIdWithdraw, postClientsByExternalTenantIdKycVerification,
+// postOauthToken, getMe, patchClient, getClientProfile, suspendClient, reactivateClient,
+// rotateClientToken, customerApiWhoami). Faulted responses carry [FaultHeader] (X-Mock-Fault) so
+// contract validation skips them. Rate limits ([RateLimitConfig]) apply per API key before the key
+// is checked; unknown and missing keys share one partition. The journal ([Backend.Journal],
+// [Backend.Requests], [Backend.Count], [Backend.EffectCount]) records operation, route, status,
+// partner id, fault and side effects, and never a key or token. [Backend.Snapshot] and
+// [Backend.Restore] write and read the whole state as JSON (for a -state file).
+//
+// # Where the mock knowingly differs from Debitura
+//
+// Open questions of REFERENCE §7.4, and how the mock answers them:
+//
+//   - 401 body: ApiErrorResponseDto {"error","message","businessErrors":[{"type":"Unauthorized"}]},
+//     for a missing and an unknown key alike (the newest docs use businessErrors everywhere).
+//   - Retry-After: not sent by default (the newest rate-limiting page says Debitura does not send
+//     it); [WithRetryAfterHeader](true) adds it in whole seconds, rounded up. The body's
+//     retryAfter is the exact wait rounded up to 0.1 s.
+//   - 422 IdempotencyConflict: ApiErrorResponseDto with businessErrors[0].type
+//     "IdempotencyConflict" (error and message carry the text).
+//   - PageSize > 100 (and < 1, Page < 1, unparsable values, an unknown Sort field or direction):
+//     400 ApiErrorResponseDto, not a clamp, so a client that relies on clamping fails here first.
+//   - A repeat POST /clients during a pending link request: 409 ClientExistsNeedsLinking again
+//     with the same URL until the TTL passes; after it, a fresh link request and URL. Cases sent
+//     with the repeat are ignored (the first request's cases are the ones replayed).
+//   - InvalidClientType: a 409 ConflictResponse without data, when the e-mail matches an account
+//     whose Kind is not "creditor" (e.g. a collection partner).
+//   - The data of client.link_* webhook events: not applicable, the mock sends no webhooks; the
+//     journal records link.requested, link.approved, link.declined, link.expired and
+//     cases.replay_failed instead.
+//   - users[].name split: at the last space ("Anna Maria Jensen" -> "Anna Maria" / "Jensen"); a
+//     single word is the first name with an empty last name.
+//   - Nulls: nullable members are written as null (Newtonsoft's default); objects the spec does not
+//     mark nullable are omitted when there is nothing to say (kycVerification before any KYC,
+//     caseResults outside POST /clients responses that carried cases, collectionPartner,
+//     verificationStatus while not reviewed).
+//
+// Other choices:
+//
+//   - Wire values: kycStatus is snake_case (not_required before any KYC submission, pending after
+//     one, verified once its review status is Completed), as the spec's description says, though
+//     its enum lists PascalCase. The 409 for another partner uses ClientAlreadyLinkedToAnotherPartner.
+//   - 400 bodies: field and business validation are ApiErrorResponseDto with the documented texts
+//     in error, message and businessErrors[].message (type "ValidationError"); all field errors of
+//     a body come at once, business rules (onboarding-user rules, unknown country) one at a time.
+//     "Case validation failed" adds the docs' validationErrors map keyed Cases[n].Field, beside
+//     the declared members. Malformed JSON, type mismatches and unknown members are ASP.NET's
+//     ValidationProblemDetails (application/problem+json) keyed "$.member". These three are the
+//     only places responses go beyond the declared schemas.
+//   - Unknown members are rejected (additionalProperties: false), member names match
+//     case-insensitively (PascalCase input works), as with ASP.NET's binder.
+//   - E-mail matching is exact and case-insensitive over the request's user e-mails (in order)
+//     and then its support e-mail; the first match wins. Withdrawn and reset creditors leave
+//     matching. A match on a creditor linked to the same partner under another externalTenantId
+//     is 409 AlreadyLinkedDifferentTenant with data {externalTenantId, existingExternalTenantId}.
+//   - Cases: validated before anything is created; created in PendingContractSigning with a
+//     signingHandoff to the onboarding URL; a case fails with NoPartnerAvailable when the debtor's
+//     jurisdiction (countryAlpha2, else country, else the client's country) is not covered. By
+//     default every ISO country is covered except AF, AQ, BV, BY, CU, EH, GS, HM, IO, IR, KP, MM,
+//     PN, RU, SD, SS, SY, TF, UM, VE and YE; [WithCoverage] replaces the set. Cases of a 409 request
+//     are stored and replayed on approval with AllowPendingContracts forced.
+//   - The referral fee percentage is snapshotted when the link is created (on approval for a
+//     link request); it is visible in [Backend.LinkedClient], GET /__mock/clients/{id} and the
+//     state, not in the API (ClientCreatedResponse has no such member).
+//   - ApprovalTtlDays per partner ([PartnerSpec].ApprovalTTLDays, default 7, clamped 1-30); expiry
+//     is evaluated lazily on the mock clock whenever a link request is read.
+//   - GET /clients: summary counts the partner's whole portfolio (all active links), not only the
+//     filtered ones; Query matches company name, support ("office") e-mail and registration
+//     number; DateCreatedTo is inclusive; a Sort field without a direction is ascending; ties
+//     break by creation order; the response's clients is [] (never null).
+//   - Withdraw also answers 409 when the client has completed onboarding (the spec describes
+//     withdraw as for clients that never finished onboarding). Closed cases use close code
+//     CaseNeverStartedInternal (the spec; the docs say CaseNeverStarted).
+//   - Reset (DELETE, test environment) deletes cases, the creditor and its users; pending link
+//     requests for that creditor expire. is-deletable reports one blocker when any case is past
+//     PendingContractSigning and not closed; there are no leads.
+//   - Idempotency-Key (kyc-verification and rotate-token): scoped per partner and operation;
+//     the fingerprint is the path plus the canonical JSON body (member order and spacing ignored,
+//     member-name case not); every response except 400 and 5xx is stored and replayed verbatim
+//     with Idempotent-Replayed: true; keys do not expire.
+//   - /oauth/token: 404 when there is no active link or onboarding is not done, 403 when the
+//     client is suspended (a guide operation's rule). Tokens are HS256 JWTs signed with a per-mock
+//     secret, valid 30 minutes. rotate-token caps every earlier token at min(its expiry, now+24h);
+//     previousTokenExpiresAt is the latest earlier token's expiry capped likewise (now when none).
+//   - PATCH: supportEmail null leaves it unchanged (a client always has one); supportPhone null
+//     clears it; a new supportEmail is matched from then on.
+//   - /me: every partner is returned as configured; isActive=false changes nothing else.
+//   - Unknown routes answer 404 ApiErrorResponseDto (also for a known path with another method).
+//   - No webhooks, no e-mails, no /cases, /coverage or reporting routes.
+package mockserver
