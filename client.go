@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 )
 
@@ -48,6 +49,8 @@ type Client struct {
 	rnd       *mrand.Rand
 
 	tokens *tokenState // sources handed out by Tokens.Source
+
+	linkFlights *singleflight.Group // Clients.EnsureLinked calls in flight, by externalTenantId
 
 	// Clients links, reads, lists and manages the partner's clients.
 	Clients *ClientsService
@@ -90,7 +93,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("debitura: New: %w", err)
 	}
-	c := &Client{cfg: cfg, baseURL: u, httpc: cfg.httpClient(), gate: &rateGate{}, tokens: &tokenState{}, userAgent: cfg.userAgentString()}
+	c := &Client{cfg: cfg, baseURL: u, httpc: cfg.httpClient(), gate: &rateGate{}, tokens: &tokenState{}, linkFlights: &singleflight.Group{}, userAgent: cfg.userAgentString()}
 	var seed [16]byte
 	_, _ = rand.Read(seed[:])
 	c.rndMu = &sync.Mutex{}

@@ -1,0 +1,386 @@
+package debitura
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// LinkState says where a client stands after [ClientsService.EnsureLinked] or one item of
+// [ClientsService.LinkMany]. The zero value is not a state the SDK returns.
+type LinkState int
+
+const (
+	// LinkReady: the client is linked to the partner and has finished onboarding; a Customer
+	// API token can be minted for it ([TokensService.Mint]).
+	LinkReady LinkState = iota + 1
+	// LinkOnboardingRequired: the client is linked but has not signed Debitura's agreement (a
+	// new client, or one that must sign a new agreement version). Send it to
+	// [LinkOutcome].OnboardingURL; Debitura sends no e-mail in referral flows.
+	LinkOnboardingRequired
+	// LinkApprovalRequired: the e-mail matched a client that already exists in Debitura and is
+	// not linked to anyone (the 409 ClientExistsNeedsLinking). A link request was created; the
+	// existing client must approve it at [LinkOutcome].ApprovalURL. Until it does, the client is
+	// not linked and [LinkOutcome].Client is nil.
+	LinkApprovalRequired
+)
+
+// String returns "ready", "onboarding_required" or "approval_required".
+func (s LinkState) String() string {
+	switch s {
+	case LinkReady:
+		return "ready"
+	case LinkOnboardingRequired:
+		return "onboarding_required"
+	case LinkApprovalRequired:
+		return "approval_required"
+	}
+	return fmt.Sprintf("LinkState(%d)", int(s))
+}
+
+// LinkOutcome is the typed answer of the linking helpers: the client's [LinkState] and what the
+// partner needs for the next step.
+type LinkOutcome struct {
+	// State is where the client stands.
+	State LinkState
+	// Client is the linked client as the API returned it; nil when State is
+	// LinkApprovalRequired (there is no link yet).
+	Client *LinkedClient
+	// OnboardingURL is the hosted onboarding (or contract upgrade) page when State is
+	// LinkOnboardingRequired; "" otherwise.
+	OnboardingURL string
+	// ApprovalURL is the page where the existing Debitura client approves the link when State is
+	// LinkApprovalRequired; "" otherwise.
+	ApprovalURL string
+}
+
+// clone returns a copy of o whose Client is a copy too (slices inside the client are shared).
+func (o *LinkOutcome) clone() *LinkOutcome {
+	if o == nil {
+		return nil
+	}
+	c := *o
+	if o.Client != nil {
+		lc := *o.Client
+		c.Client = &lc
+	}
+	return &c
+}
+
+// outcomeOf classifies a linked client: onboarded means ready, otherwise onboarding required.
+func outcomeOf(lc *LinkedClient) *LinkOutcome {
+	if lc.OnboardingDone {
+		return &LinkOutcome{State: LinkReady, Client: lc}
+	}
+	return &LinkOutcome{State: LinkOnboardingRequired, Client: lc, OnboardingURL: lc.OnboardingURL()}
+}
+
+// createOutcome turns the answer of Clients.Create into an outcome: 201 ready, 202 onboarding
+// required, the 409 ClientExistsNeedsLinking approval required. Every other error is returned.
+func createOutcome(lc *LinkedClient, err error) (*LinkOutcome, error) {
+	if err == nil {
+		return outcomeOf(lc), nil
+	}
+	var needs *ClientExistsNeedsLinkingError
+	if errors.As(err, &needs) {
+		return &LinkOutcome{State: LinkApprovalRequired, ApprovalURL: needs.ApprovalURL}, nil
+	}
+	return nil, err
+}
+
+// linkFlightTimeout bounds the shared work of one EnsureLinked flight. The flight runs apart
+// from its callers' contexts, so this is what keeps it from running forever. It leaves room for
+// the default retries of two requests (3 retries, waits of up to 30 s each).
+const linkFlightTimeout = 2 * time.Minute
+
+// EnsureLinked is the just-in-time linking pattern in one call: it reads the client linked under
+// req.ExternalTenantID (GET /clients/{externalTenantId}) and, when there is none (404), creates or
+// links it with req (POST /clients). Call it when a customer first needs Debitura, for example
+// before its first case.
+//
+// The outcome says what to do next: [LinkReady] (mint a token), [LinkOnboardingRequired] (send
+// the client to OnboardingURL) or [LinkApprovalRequired] (the e-mail matched an existing
+// Debitura client, which must approve the link at ApprovalURL; Client is nil). A client that is
+// linked but whose GET answer carries no onboarding URL is sent through POST /clients (idempotent
+// per externalTenantId) to get one.
+//
+// Concurrent calls for the same ExternalTenantID on one Client share one round of requests
+// (golang.org/x/sync/singleflight): the first caller starts the work, later callers wait for
+// its result, and all of them get copies of the same outcome (slices inside Client are shared;
+// treat them as read-only). The later callers' req is not sent; callers that race to link one
+// tenant are expected to describe it alike. A call that starts after the shared work ended
+// sends its own requests: nothing is cached.
+//
+// The shared work does not end when its callers' contexts do. It runs under
+// context.WithoutCancel of the first caller's ctx (so values such as trace spans carry over)
+// with a timeout of two minutes of its own. A caller whose ctx ends stops waiting at once and
+// gets ctx's error, while the others keep waiting for the result; if every caller has gone, the
+// work still runs to its end (at most the two minutes), which is harmless because both requests
+// are idempotent. EnsureLinked works on a copy of req (its Users and Cases slices are copied;
+// pointers inside cases are shared), so req may be reused once EnsureLinked returns.
+//
+// Errors: *[ValidationError] before sending (the checks of [ClientsService.Create]); the error of
+// ctx, wrapped, when ctx ends before the result is there (errors.Is context.Canceled or
+// context.DeadlineExceeded); the link conflicts that block linking as returned by Create:
+// *[AlreadyLinkedToAnotherPartnerError] (errors.As; a hard block, contact Debitura support) and
+// *[ConflictError] for InvalidClientType and other types, all matching ErrConflict; and every
+// other *[APIError] of the GET or the POST (ErrUnauthorized, ErrValidation, ErrRateLimited,
+// ErrServer; a 404 of the GET is not an error) or transport error.
+func (s *ClientsService) EnsureLinked(ctx context.Context, req *ClientCreateRequest) (*LinkOutcome, error) {
+	const op = "Clients.EnsureLinked"
+	if ctx == nil {
+		return nil, errors.New("debitura: " + op + ": nil context")
+	}
+	if err := req.validate(op); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("debitura: %s: %w", op, err)
+	}
+	r := *req
+	r.Users = slices.Clone(req.Users)
+	r.Cases = slices.Clone(req.Cases)
+	ch := s.client.linkFlights.DoChan(r.ExternalTenantID, func() (any, error) {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), linkFlightTimeout)
+		defer cancel()
+		return s.ensureLinked(wctx, &r)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*LinkOutcome).clone(), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("debitura: %s: stopped waiting: %w", op, ctx.Err())
+	}
+}
+
+// ensureLinked is the work of one EnsureLinked flight.
+func (s *ClientsService) ensureLinked(ctx context.Context, req *ClientCreateRequest) (*LinkOutcome, error) {
+	lc, err := s.Get(ctx, req.ExternalTenantID)
+	switch {
+	case err == nil && (lc.OnboardingDone || lc.OnboardingURL() != ""):
+		return outcomeOf(lc), nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return nil, err
+	}
+	return createOutcome(s.Create(ctx, req))
+}
+
+// Bounds of [LinkManyOptions].Concurrency.
+const (
+	// DefaultLinkConcurrency is how many requests LinkMany keeps in flight when
+	// LinkManyOptions.Concurrency is 0.
+	DefaultLinkConcurrency = 8
+	// MaxLinkConcurrency is the largest LinkManyOptions.Concurrency.
+	MaxLinkConcurrency = 64
+)
+
+// LinkManyOptions configure [ClientsService.LinkMany]. A nil *LinkManyOptions means the
+// defaults.
+type LinkManyOptions struct {
+	// Concurrency is how many requests are in flight at once, 1 to MaxLinkConcurrency; 0 means
+	// DefaultLinkConcurrency.
+	Concurrency int
+	// Progress, when non-nil, is called after each input is settled (its outcome or error is
+	// known), never concurrently with itself, on the goroutine that called LinkMany. It should
+	// return quickly: results are collected while it runs.
+	Progress func(LinkProgress)
+}
+
+// LinkProgress reports how far a [ClientsService.LinkMany] batch has come. The counts are of
+// inputs, so a duplicate ExternalTenantID counts once per input.
+type LinkProgress struct {
+	// Done is how many inputs are settled; Total is how many there are.
+	Done, Total int
+	// Ready, OnboardingRequired and ApprovalRequired count the settled inputs by outcome;
+	// Failed counts those that ended with an error (invalid inputs included).
+	Ready, OnboardingRequired, ApprovalRequired, Failed int
+	// Last is the result of the input that was settled just now.
+	Last LinkResult
+}
+
+// LinkResult is the result of one input of [ClientsService.LinkMany]. Exactly one of Outcome
+// and Err is set.
+type LinkResult struct {
+	// Index is the input's position in the slice given to LinkMany.
+	Index int
+	// ExternalTenantID is the input's ExternalTenantID ("" for a nil input).
+	ExternalTenantID string
+	// Outcome is the linking outcome, as [ClientsService.EnsureLinked] describes it.
+	Outcome *LinkOutcome
+	// Err is why the input failed: a *ValidationError for a nil or invalid input (not sent), the
+	// error of Clients.Create (for example *AlreadyLinkedToAnotherPartnerError), or ctx's error
+	// for an input that was not attempted because ctx ended.
+	Err error
+	// Duplicate is true when an earlier input had the same ExternalTenantID: no request was
+	// sent for this input, and it shares that input's Outcome or Err.
+	Duplicate bool
+}
+
+// LinkMany links many clients in one batch (the bulk back-fill pattern): one POST /clients per
+// distinct ExternalTenantID, through [ClientsService.Create]. No GET is sent first, because
+// POST /clients is idempotent per externalTenantId and answers an existing client's current
+// state. Up to opts.Concurrency requests are in flight at once; all of them pass through the
+// Client's shared 429 gate and its WithRateLimit limiter, so a rate-limited batch slows down to
+// the allowed rate instead of failing.
+//
+// LinkMany returns one [LinkResult] per input, in input order. No single failure aborts the
+// batch: a nil or invalid input (the checks of Create) and every failed request become that
+// input's Err, with the counts in [LinkProgress].Failed. Inputs that repeat an earlier
+// input's ExternalTenantID are not sent again: they share the first one's outcome (its request
+// is the one that counts) and are marked Duplicate, so one batch never sends two concurrent
+// requests for one client.
+//
+// When ctx ends, LinkMany stops starting requests, lets the ones in flight end (they see the
+// same ctx, so they end at once), and returns promptly with every result: settled inputs keep
+// their outcome or error, inputs that were not attempted get ctx's error as Err, and the
+// returned error wraps ctx's error. Progress is not called for inputs that were not attempted.
+//
+// Errors: the returned error is nil when every input was settled, even if some failed (see
+// each LinkResult.Err); a *[ValidationError] (with nil results) for a Concurrency outside
+// 0..MaxLinkConcurrency; or ctx's error, wrapped, when ctx ended before every input was
+// settled.
+func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateRequest, opts *LinkManyOptions) ([]LinkResult, error) {
+	const op = "Clients.LinkMany"
+	if ctx == nil {
+		return nil, errors.New("debitura: " + op + ": nil context")
+	}
+	conc := DefaultLinkConcurrency
+	var progress func(LinkProgress)
+	if opts != nil {
+		if opts.Concurrency < 0 || opts.Concurrency > MaxLinkConcurrency {
+			return nil, invalid(op, "Concurrency", "must be between 1 and %d (0 for %d), got %d",
+				MaxLinkConcurrency, DefaultLinkConcurrency, opts.Concurrency)
+		}
+		if opts.Concurrency > 0 {
+			conc = opts.Concurrency
+		}
+		progress = opts.Progress
+	}
+
+	results := make([]LinkResult, len(reqs))
+	p := LinkProgress{Total: len(reqs)}
+	settle := func(i int) {
+		res := results[i]
+		p.Done++
+		switch {
+		case res.Err != nil || res.Outcome == nil:
+			p.Failed++
+		case res.Outcome.State == LinkReady:
+			p.Ready++
+		case res.Outcome.State == LinkOnboardingRequired:
+			p.OnboardingRequired++
+		case res.Outcome.State == LinkApprovalRequired:
+			p.ApprovalRequired++
+		}
+		p.Last = res
+		if progress != nil {
+			progress(p)
+		}
+	}
+
+	// Check every input first; the first valid input of each ExternalTenantID leads.
+	var leaders []int
+	followers := map[int][]int{}
+	first := map[string]int{}
+	for i, r := range reqs {
+		results[i].Index = i
+		if r == nil {
+			results[i].Err = invalid(op, fmt.Sprintf("requests[%d]", i), "is nil")
+			continue
+		}
+		results[i].ExternalTenantID = r.ExternalTenantID
+		if err := r.validate(op); err != nil {
+			results[i].Err = err
+			continue
+		}
+		if j, dup := first[r.ExternalTenantID]; dup {
+			results[i].Duplicate = true
+			followers[j] = append(followers[j], i)
+			continue
+		}
+		first[r.ExternalTenantID] = i
+		leaders = append(leaders, i)
+	}
+	for i := range results {
+		if results[i].Err != nil {
+			settle(i)
+		}
+	}
+
+	type settled struct {
+		i   int
+		out *LinkOutcome
+		err error
+	}
+	jobs := make(chan int)
+	done := make(chan settled)
+	var wg sync.WaitGroup
+	for range min(conc, len(leaders)) {
+		wg.Go(func() {
+			for i := range jobs {
+				out, err := createOutcome(s.Create(ctx, reqs[i]))
+				done <- settled{i, out, err}
+			}
+		})
+	}
+	record := func(d settled) {
+		results[d.i].Outcome, results[d.i].Err = d.out, d.err
+		settle(d.i)
+		for _, f := range followers[d.i] {
+			results[f].Outcome, results[f].Err = d.out.clone(), d.err
+			settle(f)
+		}
+	}
+
+	next, inFlight := 0, 0
+	var interrupted error
+	for next < len(leaders) || inFlight > 0 {
+		var send chan<- int
+		var job int
+		if next < len(leaders) && interrupted == nil {
+			send, job = jobs, leaders[next]
+		}
+		var stop <-chan struct{}
+		if interrupted == nil {
+			stop = ctx.Done()
+		}
+		if send == nil && inFlight == 0 {
+			break // interrupted, nothing in flight
+		}
+		select {
+		case send <- job:
+			next++
+			inFlight++
+		case d := <-done:
+			inFlight--
+			record(d)
+		case <-stop:
+			interrupted = ctx.Err()
+		}
+	}
+	close(jobs)
+	wg.Wait()
+
+	if interrupted == nil {
+		return results, nil
+	}
+	for _, i := range leaders[next:] {
+		results[i].Err = interrupted
+		for _, f := range followers[i] {
+			results[f].Err = interrupted
+		}
+	}
+	// ctx may have ended just as the last requests succeeded: then the batch is complete.
+	for _, r := range results {
+		if errors.Is(r.Err, interrupted) {
+			return results, fmt.Errorf("debitura: %s: stopped after %d of %d inputs: %w", op, p.Done, p.Total, interrupted)
+		}
+	}
+	return results, nil
+}
