@@ -113,7 +113,7 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Errorf("token after Restore = %+v, want valid (secret restored)", st)
 	}
 	if r := do(t, s2, "POST", "/clients", key, newClient("p", "p@x.example")); r.status != 409 ||
-		approvalToken(t, str(r.json(t), "data", "onboardingLinks", "url")) != approvalToken(t, str(pending, "data", "onboardingLinks", "url")) {
+		tokenFromURL(t, str(r.json(t), "data", "onboardingLinks", "url")) != tokenFromURL(t, str(pending, "data", "onboardingLinks", "url")) {
 		t.Errorf("pending link request after Restore = %d %s", r.status, r.body)
 	}
 	if err := s2.Restore([]byte(`{"format":99}`)); err == nil {

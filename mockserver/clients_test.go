@@ -235,7 +235,7 @@ func TestConflictTypes(t *testing.T) {
 	}
 }
 
-func approvalToken(t *testing.T, u string) string {
+func tokenFromURL(t *testing.T, u string) string {
 	t.Helper()
 	pu, err := url.Parse(u)
 	if err != nil {
@@ -265,14 +265,14 @@ func TestLinkRequestTTLApprovalAndReplay(t *testing.T) {
 	if r := do(t, s, "POST", "/clients", k2, newClient("ext-1", "cfo@existing.example")); r.status != 409 || str(r.json(t), "data", "onboardingLinks", "url") != url1 {
 		t.Fatalf("repeat = %d %s, want 409 with %s", r.status, r.body, url1)
 	}
-	info, err := s.LinkRequest(approvalToken(t, url1))
+	info, err := s.LinkRequest(tokenFromURL(t, url1))
 	if err != nil || info.Status != "pending" || info.CaseCount != 2 || !info.ExpiresAt.Equal(time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)) {
 		t.Fatalf("LinkRequest = %+v, %v", info, err)
 	}
 
 	// After the TTL: the old token is expired and a repeat issues a fresh URL.
 	clock.Advance(time.Hour)
-	if err := s.ApproveLink(approvalToken(t, url1)); !errors.Is(err, ErrExpired) {
+	if err := s.ApproveLink(tokenFromURL(t, url1)); !errors.Is(err, ErrExpired) {
 		t.Fatalf("ApproveLink(expired) = %v, want ErrExpired", err)
 	}
 	r = do(t, s, "POST", "/clients", k2, body)
@@ -285,10 +285,10 @@ func TestLinkRequestTTLApprovalAndReplay(t *testing.T) {
 	if err := s.SetReferralFeePercentage(k2, 25); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ApproveLink(approvalToken(t, url2)); err != nil {
+	if err := s.ApproveLink(tokenFromURL(t, url2)); err != nil {
 		t.Fatalf("ApproveLink = %v", err)
 	}
-	if err := s.ApproveLink(approvalToken(t, url2)); !errors.Is(err, ErrConflict) {
+	if err := s.ApproveLink(tokenFromURL(t, url2)); !errors.Is(err, ErrConflict) {
 		t.Errorf("second ApproveLink = %v, want ErrConflict", err)
 	}
 	if err := s.SetReferralFeePercentage(k2, 30); err != nil {
@@ -325,7 +325,7 @@ func TestLinkRequestDeclineAndTTLClamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := do(t, s, "POST", "/clients", k2, newClient("e", "x@e.example"))
-	tok := approvalToken(t, str(r.json(t), "data", "onboardingLinks", "url"))
+	tok := tokenFromURL(t, str(r.json(t), "data", "onboardingLinks", "url"))
 	info, _ := s.LinkRequest(tok)
 	if want := clock.Now().Add(30 * 24 * time.Hour); !info.ExpiresAt.Equal(want) {
 		t.Errorf("ExpiresAt = %v, want %v (TTL clamped to 30 days)", info.ExpiresAt, want)
@@ -338,7 +338,7 @@ func TestLinkRequestDeclineAndTTLClamp(t *testing.T) {
 	}
 	// After a decline, POST again creates a new link request.
 	r = do(t, s, "POST", "/clients", k2, newClient("e", "x@e.example"))
-	if tok2 := approvalToken(t, str(r.json(t), "data", "onboardingLinks", "url")); r.status != 409 || tok2 == tok {
+	if tok2 := tokenFromURL(t, str(r.json(t), "data", "onboardingLinks", "url")); r.status != 409 || tok2 == tok {
 		t.Errorf("POST after decline = %d %s, want 409 with a new token", r.status, r.body)
 	}
 	if _, err := s.LinkRequest("nope"); !errors.Is(err, ErrNotFound) {

@@ -19,7 +19,7 @@ func TestJournalHasNoSecrets(t *testing.T) {
 	_, tok := mint(t, s, key, "j")
 	rot := do(t, s, "POST", "/clients/j/rotate-token", key, nil).json(t)["accessToken"].(string)
 	whoami(t, s, tok)
-	approval := approvalToken(t, str(do(t, s, "POST", "/clients", key, newClient("e", "e@x.example")).json(t), "data", "onboardingLinks", "url"))
+	approval := tokenFromURL(t, str(do(t, s, "POST", "/clients", key, newClient("e", "e@x.example")).json(t), "data", "onboardingLinks", "url"))
 	if err := s.ApproveLink(approval); err != nil {
 		t.Fatal(err)
 	}

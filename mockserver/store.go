@@ -1,6 +1,8 @@
 package mockserver
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -74,7 +76,8 @@ type creditorRec struct {
 	LinkID                 string     `json:"linkId,omitempty"` // the one active referral-partner link
 	CaseIDs                []string   `json:"caseIds,omitempty"`
 
-	search string // lower-cased companyName, supportEmail and registrationNumber for Query
+	search  string // lower-cased companyName, supportEmail and registrationNumber for Query
+	nameKey string // lower-cased companyName for Sort=name
 }
 
 type rotationRec struct {
@@ -245,7 +248,9 @@ func (s *store) nextSeq() int64 {
 	return s.Seq
 }
 
+// searchKey computes the Query haystack (and refreshes the name sort key).
 func searchKey(c *creditorRec) string {
+	c.nameKey = strings.ToLower(c.CompanyName)
 	return strings.ToLower(c.CompanyName + "\x00" + c.SupportEmail + "\x00" + c.RegistrationNumber)
 }
 
@@ -315,7 +320,10 @@ func (s *store) addActiveLink(p *partnerRec, l *linkRec) {
 		p.dateDirty = true
 	}
 	p.byDate = append(p.byDate, l)
-	p.byName = nil
+	if p.byName != nil {
+		i, _ := slices.BinarySearchFunc(p.byName, l, nameCmp)
+		p.byName = slices.Insert(p.byName, i, l)
+	}
 	l.cred.LinkID = l.ID
 }
 
@@ -328,7 +336,13 @@ func (s *store) removeActiveLink(p *partnerRec, l *linkRec) {
 			break
 		}
 	}
-	p.byName = nil
+	if p.byName != nil {
+		if i, ok := slices.BinarySearchFunc(p.byName, l, nameCmp); ok && p.byName[i] == l {
+			p.byName = slices.Delete(p.byName, i, i+1)
+		} else {
+			p.byName = nil
+		}
+	}
 	if l.cred != nil && l.cred.LinkID == l.ID {
 		l.cred.LinkID = ""
 	}
@@ -354,18 +368,17 @@ func (p *partnerRec) sortedByDate() []*linkRec {
 // slice is cached until the set of active links or a company name changes.
 func (p *partnerRec) sortedByName() []*linkRec {
 	if p.byName == nil {
-		p.byName = make([]*linkRec, len(p.byDate))
-		copy(p.byName, p.byDate)
-		sort.Slice(p.byName, func(i, j int) bool {
-			a, b := p.byName[i], p.byName[j]
-			an, bn := strings.ToLower(a.cred.CompanyName), strings.ToLower(b.cred.CompanyName)
-			if an != bn {
-				return an < bn
-			}
-			return a.Seq < b.Seq
-		})
+		p.byName = slices.Clone(p.byDate)
+		slices.SortFunc(p.byName, nameCmp)
 	}
 	return p.byName
+}
+
+func nameCmp(a, b *linkRec) int {
+	if c := strings.Compare(a.cred.nameKey, b.cred.nameKey); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Seq, b.Seq)
 }
 
 // onboardingDone reports whether the creditor has signed the current agreement version.

@@ -1,0 +1,62 @@
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// populate creates n linked clients for the default partner through the same code path as POST
+// /clients (handler called in-process, without HTTP).
+func populate(tb testing.TB, b *Backend, n int) {
+	tb.Helper()
+	p := b.st.partnerByKey[DefaultAPIKey]
+	for i := range n {
+		body := fmt.Sprintf(`{"externalTenantId":"tenant-%d","client":{"name":"Company %d","country":"DK","supportEmail":"billing-%d@c.example","registrationNumber":"REG%d"},"users":[{"name":"User Number%d","email":"user-%d@c.example"}]}`, i, i, i, i, i, i)
+		r := httptest.NewRequest("POST", "/clients", stringsReader(body))
+		w := httptest.NewRecorder()
+		b.postClients(w, r, &call{op: OpPostClients, partner: p})
+		if w.Code != http.StatusAccepted {
+			tb.Fatalf("populate %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+}
+
+func TestScale100k(t *testing.T) {
+	if testing.Short() || raceSlowdown > 1 {
+		t.Skip("100k clients: not in -short or -race runs (heap and timing need a plain build)")
+	}
+	const n = 100000
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b := NewBackend(WithSeed(1), WithRateLimit(RateLimitConfig{Disabled: true}))
+	populate(t, b, n)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perClient := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("heap per linked client: %.0f bytes", perClient)
+	if perClient > 2048 {
+		t.Errorf("heap per linked client = %.0f bytes, want <= 2048", perClient)
+	}
+	for _, q := range []string{"", "?Sort=name&Page=500", "?Query=company%2099999", "?OnboardingDone=false&PageSize=100&Page=999"} {
+		var w *httptest.ResponseRecorder
+		var d time.Duration
+		for range 2 { // the first Sort=name query builds the cached name order
+			start := time.Now()
+			r := httptest.NewRequest("GET", "/clients"+q, nil)
+			r.Header.Set("XApiKey", DefaultAPIKey)
+			w = httptest.NewRecorder()
+			b.ServeHTTP(w, r)
+			d = time.Since(start)
+		}
+		t.Logf("GET /clients%s: %v (%d bytes)", q, d, w.Body.Len())
+		if w.Code != 200 || d > 50*time.Millisecond*raceSlowdown {
+			t.Errorf("GET /clients%s = %d in %v, want 200 within 50ms", q, w.Code, d)
+		}
+	}
+	runtime.KeepAlive(b)
+}
