@@ -9,7 +9,8 @@ package mockserver
 // Every page shows the partner's branding (company name, logo, background and font colours,
 // font family) in a header, and carries one element #status whose data-status attribute is a
 // machine-readable state (listed below). Fixed path segments match case-insensitively, as
-// Debitura's ASP.NET routes do; the ids and the token keep their case.
+// Debitura's ASP.NET routes do (the /onboarding/ and /ReferralPartner/ prefixes are matched
+// exactly by the router); the ids and the token keep their case.
 //
 // Onboarding of a new client (onboardingLinks.url of a 202 from POST /clients):
 //
@@ -79,14 +80,14 @@ var pageTemplates = func() map[string]*template.Template {
 
 // Page data-status values (see the file comment).
 const (
-	pageStatusPending         = "pending"
-	pageStatusApproved        = "approved"
-	pageStatusDeclined        = "declined"
-	pageStatusNotFound        = "not_found"
-	pageStatusExpired         = "expired"
-	pageStatusConflict        = "conflict"
-	pageStatusInvalid         = "invalid"
-	pageStatusBadRequest      = "bad_request"
+	pageStatusPending          = "pending"
+	pageStatusApproved         = "approved"
+	pageStatusDeclined         = "declined"
+	pageStatusNotFound         = "not_found"
+	pageStatusExpired          = "expired"
+	pageStatusConflict         = "conflict"
+	pageStatusInvalid          = "invalid"
+	pageStatusBadRequest       = "bad_request"
 	pageStatusMethodNotAllowed = "method_not_allowed"
 )
 
@@ -294,7 +295,6 @@ func checkDetailsLength(c CompanyDetails) string {
 	return ""
 }
 
-
 func (b *Backend) pageSign(w http.ResponseWriter, r *http.Request, linkID string, post bool) {
 	d, ok := b.onboardingData(w, linkID)
 	if !ok {
@@ -381,8 +381,8 @@ func (b *Backend) pageDone(w http.ResponseWriter, r *http.Request, linkID string
 	})
 }
 
-// approvalToken reads the token from the query, or on POST from the form.
-func approvalToken(r *http.Request) string {
+// pageToken reads the token from the query, or on POST from the form.
+func pageToken(r *http.Request) string {
 	if t := r.PostForm.Get("token"); t != "" {
 		return t
 	}
@@ -395,7 +395,7 @@ func (b *Backend) pageApprove(w http.ResponseWriter, r *http.Request, post bool)
 	if post && !parsePageForm(w, r) {
 		return
 	}
-	token := approvalToken(r)
+	token := pageToken(r)
 	info, ok := b.linkRequestPage(w, token)
 	if !ok {
 		return
