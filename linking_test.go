@@ -1,0 +1,769 @@
+package debitura_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/mockserver"
+)
+
+const lnkOtherPartnerKey = "mock_linking_other_partner"
+
+// lnkSetup starts a mock with a second partner and returns it with an SDK client for the
+// default partner.
+func lnkSetup(t *testing.T, opts ...mockserver.Option) (*mockserver.Server, *debitura.Client) {
+	t.Helper()
+	srv := mockserver.NewTest(t, opts...)
+	if _, err := srv.AddPartner(mockserver.PartnerSpec{APIKey: lnkOtherPartnerKey, CompanyName: "Other Partner A/S"}); err != nil {
+		t.Fatalf("AddPartner: %v", err)
+	}
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return srv, c
+}
+
+// lnkReq is a valid request for a client with one user whose e-mail is email.
+func lnkReq(ext, email string) *debitura.ClientCreateRequest {
+	return &debitura.ClientCreateRequest{
+		ExternalTenantID: ext,
+		Client:           debitura.ClientDetails{Name: "Company " + ext, Country: "DK", SupportEmail: email},
+		Users:            []debitura.ClientUser{{Name: "Ann Hansen", Email: email}},
+	}
+}
+
+// lnkAddCreditor seeds an existing Debitura creditor with one e-mail; otherKey links it to that
+// partner ("" leaves it unlinked).
+func lnkAddCreditor(t *testing.T, srv *mockserver.Server, email, otherKey string) {
+	t.Helper()
+	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
+		CompanyName:     "Existing " + email,
+		Country:         "DK",
+		Emails:          []string{email},
+		LinkedToPartner: otherKey,
+		OnboardingDone:  true,
+	}); err != nil {
+		t.Fatalf("AddCreditor(%s): %v", email, err)
+	}
+}
+
+// lnkView is what the tests compare of an outcome.
+type lnkView struct {
+	State         debitura.LinkState
+	ClientExt     string // Client.ExternalTenantID, "" for a nil Client
+	OnboardingURL string
+	ApprovalURL   string
+}
+
+func lnkViewOf(o *debitura.LinkOutcome) lnkView {
+	if o == nil {
+		return lnkView{}
+	}
+	v := lnkView{State: o.State, OnboardingURL: o.OnboardingURL, ApprovalURL: o.ApprovalURL}
+	if o.Client != nil {
+		v.ClientExt = o.Client.ExternalTenantID
+		if v.ClientExt == "" {
+			v.ClientExt = "<client without id>"
+		}
+	}
+	return v
+}
+
+// lnkStatuses lists the statuses the journal recorded for an operation.
+func lnkStatuses(srv *mockserver.Server, op string) []int {
+	var s []int
+	for _, e := range srv.Requests(op) {
+		s = append(s, e.Status)
+	}
+	return s
+}
+
+// lnkApprovalToken returns the token query parameter of an approval URL.
+func lnkApprovalToken(t *testing.T, approvalURL string) string {
+	t.Helper()
+	u, err := url.Parse(approvalURL)
+	if err != nil {
+		t.Fatalf("approval URL %q: %v", approvalURL, err)
+	}
+	tok := u.Query().Get("token")
+	if tok == "" {
+		t.Fatalf("approval URL %q has no token", approvalURL)
+	}
+	return tok
+}
+
+func TestEnsureLinked(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// seed prepares the mock; ext and email are the request's.
+		seed func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string)
+		// want builds the expected view (it may read the mock).
+		want         func(t *testing.T, srv *mockserver.Server, ext string) lnkView
+		wantGet      []int // statuses of GET /clients/{id} in the journal
+		wantPost     []int // statuses of POST /clients
+		wantCreated  int   // EffectCount(client.created)
+		wantApproval bool  // ApprovalURL must be an approval page of the mock
+	}{
+		{
+			name: "new tenant needs onboarding",
+			want: func(t *testing.T, srv *mockserver.Server, ext string) lnkView {
+				info, err := srv.LinkedClient(mockserver.DefaultAPIKey, ext)
+				if err != nil {
+					t.Fatalf("LinkedClient(%q): %v", ext, err)
+				}
+				return lnkView{State: debitura.LinkOnboardingRequired, ClientExt: ext,
+					OnboardingURL: srv.URL + "/onboarding/companydetails/" + info.LinkID}
+			},
+			wantGet:     []int{404},
+			wantPost:    []int{202},
+			wantCreated: 1,
+		},
+		{
+			name: "linked and onboarded is ready without a POST",
+			seed: func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string) {
+				if _, err := c.Clients.Create(t.Context(), lnkReq(ext, email)); err != nil {
+					t.Fatalf("Create: %v", err)
+				}
+				if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, ext); err != nil {
+					t.Fatalf("CompleteOnboarding: %v", err)
+				}
+				srv.ResetJournal()
+			},
+			want: func(t *testing.T, srv *mockserver.Server, ext string) lnkView {
+				return lnkView{State: debitura.LinkReady, ClientExt: ext}
+			},
+			wantGet: []int{200},
+		},
+		{
+			name: "linked but not onboarded gets the URL from GET",
+			seed: func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string) {
+				if _, err := c.Clients.Create(t.Context(), lnkReq(ext, email)); err != nil {
+					t.Fatalf("Create: %v", err)
+				}
+				srv.ResetJournal()
+			},
+			want: func(t *testing.T, srv *mockserver.Server, ext string) lnkView {
+				info, err := srv.LinkedClient(mockserver.DefaultAPIKey, ext)
+				if err != nil {
+					t.Fatalf("LinkedClient(%q): %v", ext, err)
+				}
+				return lnkView{State: debitura.LinkOnboardingRequired, ClientExt: ext,
+					OnboardingURL: srv.URL + "/onboarding/companydetails/" + info.LinkID}
+			},
+			wantGet: []int{200},
+		},
+		{
+			name: "existing unlinked Debitura creditor needs approval",
+			seed: func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string) {
+				lnkAddCreditor(t, srv, email, "")
+			},
+			want: func(t *testing.T, srv *mockserver.Server, ext string) lnkView {
+				return lnkView{State: debitura.LinkApprovalRequired}
+			},
+			wantGet:      []int{404},
+			wantPost:     []int{409},
+			wantApproval: true,
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := lnkSetup(t)
+			ext, email := fmt.Sprintf("tenant-%d", i), fmt.Sprintf("owner%d@customer%d.example", i, i)
+			if tt.seed != nil {
+				tt.seed(t, srv, c, ext, email)
+			}
+			got, err := c.Clients.EnsureLinked(t.Context(), lnkReq(ext, email))
+			if err != nil {
+				t.Fatalf("EnsureLinked(%q) error = %v", ext, err)
+			}
+			want := tt.want(t, srv, ext)
+			gotView := lnkViewOf(got)
+			if tt.wantApproval {
+				if !strings.HasPrefix(got.ApprovalURL, srv.URL+"/ReferralPartner/Approve?token=") {
+					t.Errorf("EnsureLinked(%q).ApprovalURL = %q, want an approval page of the mock", ext, got.ApprovalURL)
+				}
+				want.ApprovalURL = got.ApprovalURL
+			}
+			if diff := cmp.Diff(want, gotView); diff != "" {
+				t.Errorf("EnsureLinked(%q) outcome mismatch (-want +got):\n%s", ext, diff)
+			}
+			if diff := cmp.Diff(tt.wantGet, lnkStatuses(srv, mockserver.OpGetClient)); diff != "" {
+				t.Errorf("GET /clients/{id} statuses (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantPost, lnkStatuses(srv, mockserver.OpPostClients)); diff != "" {
+				t.Errorf("POST /clients statuses (-want +got):\n%s", diff)
+			}
+			if got := srv.EffectCount(mockserver.EffectClientCreated); got != tt.wantCreated {
+				t.Errorf("EffectCount(%s) = %d, want %d", mockserver.EffectClientCreated, got, tt.wantCreated)
+			}
+		})
+	}
+}
+
+// TestEnsureLinkedJourneys follows a client through its states: new -> onboarding -> ready, and
+// existing -> approval -> ready.
+func TestEnsureLinkedJourneys(t *testing.T) {
+	t.Parallel()
+	t.Run("onboarding then ready", func(t *testing.T) {
+		t.Parallel()
+		srv, c := lnkSetup(t)
+		req := lnkReq("jit-new", "finance@new.example")
+		first, err := c.Clients.EnsureLinked(t.Context(), req)
+		if err != nil || first.State != debitura.LinkOnboardingRequired {
+			t.Fatalf("EnsureLinked(new) = %+v, %v; want onboarding required", lnkViewOf(first), err)
+		}
+		if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, "jit-new"); err != nil {
+			t.Fatalf("CompleteOnboarding: %v", err)
+		}
+		second, err := c.Clients.EnsureLinked(t.Context(), req)
+		if err != nil {
+			t.Fatalf("EnsureLinked(after onboarding) error = %v", err)
+		}
+		if diff := cmp.Diff(lnkView{State: debitura.LinkReady, ClientExt: "jit-new"}, lnkViewOf(second)); diff != "" {
+			t.Errorf("EnsureLinked(after onboarding) (-want +got):\n%s", diff)
+		}
+		if !second.Client.OnboardingDone {
+			t.Errorf("EnsureLinked(after onboarding).Client.OnboardingDone = false, want true")
+		}
+	})
+	t.Run("approval then ready", func(t *testing.T) {
+		t.Parallel()
+		srv, c := lnkSetup(t)
+		lnkAddCreditor(t, srv, "cfo@existing.example", "")
+		req := lnkReq("jit-existing", "cfo@existing.example")
+		first, err := c.Clients.EnsureLinked(t.Context(), req)
+		if err != nil || first.State != debitura.LinkApprovalRequired || first.Client != nil {
+			t.Fatalf("EnsureLinked(existing) = %+v, %v; want approval required without a client", lnkViewOf(first), err)
+		}
+		if err := srv.ApproveLink(lnkApprovalToken(t, first.ApprovalURL)); err != nil {
+			t.Fatalf("ApproveLink: %v", err)
+		}
+		second, err := c.Clients.EnsureLinked(t.Context(), req)
+		if err != nil {
+			t.Fatalf("EnsureLinked(after approval) error = %v", err)
+		}
+		if diff := cmp.Diff(lnkView{State: debitura.LinkReady, ClientExt: "jit-existing"}, lnkViewOf(second)); diff != "" {
+			t.Errorf("EnsureLinked(after approval) (-want +got):\n%s", diff)
+		}
+		if second.Client.IsAttributedClient {
+			t.Errorf("EnsureLinked(after approval).Client.IsAttributedClient = true, want false")
+		}
+	})
+}
+
+func TestEnsureLinkedErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		seed     func(t *testing.T, srv *mockserver.Server, email string)
+		req      func(email string) *debitura.ClientCreateRequest
+		check    func(t *testing.T, err error)
+		wantPost int // POST /clients requests sent
+	}{
+		{
+			name: "linked to another partner",
+			seed: func(t *testing.T, srv *mockserver.Server, email string) {
+				lnkAddCreditor(t, srv, email, lnkOtherPartnerKey)
+			},
+			check: func(t *testing.T, err error) {
+				var other *debitura.AlreadyLinkedToAnotherPartnerError
+				if !errors.As(err, &other) {
+					t.Fatalf("EnsureLinked error = %v, want *AlreadyLinkedToAnotherPartnerError", err)
+				}
+				if !errors.Is(err, debitura.ErrConflict) {
+					t.Errorf("errors.Is(%v, ErrConflict) = false, want true", err)
+				}
+			},
+			wantPost: 1,
+		},
+		{
+			name: "invalid client type",
+			seed: func(t *testing.T, srv *mockserver.Server, email string) {
+				if _, err := srv.AddCreditor(mockserver.CreditorSpec{CompanyName: "Collector", Emails: []string{email}, Kind: mockserver.KindCollectionPartner}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func(t *testing.T, err error) {
+				var ce *debitura.ConflictError
+				if !errors.As(err, &ce) || ce.Type != debitura.InvalidClientType {
+					t.Fatalf("EnsureLinked error = %v, want *ConflictError of type InvalidClientType", err)
+				}
+			},
+			wantPost: 1,
+		},
+		{
+			name: "invalid request is not sent",
+			req: func(email string) *debitura.ClientCreateRequest {
+				r := lnkReq("bad", email)
+				r.Users[0].Email = "not an e-mail"
+				return r
+			},
+			check: func(t *testing.T, err error) {
+				var ve *debitura.ValidationError
+				if !errors.As(err, &ve) || ve.Op != "Clients.EnsureLinked" || ve.Field != "users[0].email" {
+					t.Fatalf("EnsureLinked error = %v, want *ValidationError of Clients.EnsureLinked on users[0].email", err)
+				}
+			},
+		},
+		{
+			name: "nil request",
+			req:  func(string) *debitura.ClientCreateRequest { return nil },
+			check: func(t *testing.T, err error) {
+				if !errors.Is(err, debitura.ErrValidation) {
+					t.Fatalf("EnsureLinked(nil) error = %v, want ErrValidation", err)
+				}
+			},
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := lnkSetup(t)
+			email := fmt.Sprintf("boss%d@taken%d.example", i, i)
+			if tt.seed != nil {
+				tt.seed(t, srv, email)
+			}
+			req := lnkReq(fmt.Sprintf("err-%d", i), email)
+			if tt.req != nil {
+				req = tt.req(email)
+			}
+			out, err := c.Clients.EnsureLinked(t.Context(), req)
+			if out != nil {
+				t.Errorf("EnsureLinked outcome = %+v, want nil with an error", lnkViewOf(out))
+			}
+			tt.check(t, err)
+			if got := srv.Count(mockserver.OpPostClients); got != tt.wantPost {
+				t.Errorf("Count(postClients) = %d, want %d", got, tt.wantPost)
+			}
+		})
+	}
+}
+
+// TestEnsureLinkedSingleflight: 50 concurrent calls for one new id make one GET and one POST.
+func TestEnsureLinkedSingleflight(t *testing.T) {
+	t.Parallel()
+	srv, c := lnkSetup(t)
+	// A slow GET keeps the flight open while every goroutine joins it.
+	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpGetClient, Latency: 300 * time.Millisecond})
+	const n = 50
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		outs  = make([]*debitura.LinkOutcome, n)
+		errs  = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			outs[i], errs[i] = c.Clients.EnsureLinked(t.Context(), lnkReq("same-tenant", "owner@same.example"))
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("caller %d: EnsureLinked error = %v", i, errs[i])
+		}
+		if outs[i].State != debitura.LinkOnboardingRequired || outs[i].OnboardingURL == "" {
+			t.Errorf("caller %d: EnsureLinked = %+v, want onboarding required with a URL", i, lnkViewOf(outs[i]))
+		}
+		if i > 0 && outs[i] == outs[0] {
+			t.Errorf("callers 0 and %d got the same *LinkOutcome, want copies", i)
+		}
+	}
+	if diff := cmp.Diff(lnkViewOf(outs[0]), lnkViewOf(outs[n-1])); diff != "" {
+		t.Errorf("callers disagree (-first +last):\n%s", diff)
+	}
+	if got, want := srv.Count(mockserver.OpGetClient), 1; got != want {
+		t.Errorf("Count(GET /clients/{id}) = %d, want %d", got, want)
+	}
+	if got, want := srv.Count(mockserver.OpPostClients), 1; got != want {
+		t.Errorf("Count(POST /clients) = %d, want %d", got, want)
+	}
+}
+
+// TestEnsureLinkedCancelledWaiter: the caller that started the flight gives up; the others
+// still get the result, and the shared work is not cancelled.
+func TestEnsureLinkedCancelledWaiter(t *testing.T) {
+	t.Parallel()
+	srv, c := lnkSetup(t)
+	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpGetClient, Latency: 400 * time.Millisecond})
+	req := lnkReq("patient-tenant", "owner@patient.example")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	type result struct {
+		out     *debitura.LinkOutcome
+		err     error
+		elapsed time.Duration
+	}
+	firstDone := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		out, err := c.Clients.EnsureLinked(ctx, req)
+		firstDone <- result{out, err, time.Since(start)}
+	}()
+	time.Sleep(50 * time.Millisecond) // the first caller's flight is now waiting on the slow GET
+
+	var wg sync.WaitGroup
+	others := make([]result, 5)
+	for i := range others {
+		wg.Go(func() {
+			out, err := c.Clients.EnsureLinked(t.Context(), req)
+			others[i] = result{out: out, err: err}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	first := <-firstDone
+	if !errors.Is(first.err, context.Canceled) || first.out != nil {
+		t.Errorf("cancelled EnsureLinked = %+v, %v; want nil, context.Canceled", lnkViewOf(first.out), first.err)
+	}
+	if first.elapsed > 300*time.Millisecond {
+		t.Errorf("cancelled EnsureLinked returned after %v, want promptly after its cancel (~100ms)", first.elapsed)
+	}
+	wg.Wait()
+	for i, r := range others {
+		if r.err != nil || r.out == nil || r.out.State != debitura.LinkOnboardingRequired {
+			t.Errorf("waiter %d: EnsureLinked = %+v, %v; want onboarding required", i, lnkViewOf(r.out), r.err)
+		}
+	}
+	if got := srv.Count(mockserver.OpGetClient); got != 1 {
+		t.Errorf("Count(GET /clients/{id}) = %d, want 1", got)
+	}
+	if got := srv.Count(mockserver.OpPostClients); got != 1 {
+		t.Errorf("Count(POST /clients) = %d, want 1", got)
+	}
+
+	// A caller whose ctx has already ended starts nothing.
+	srv.ResetJournal()
+	if _, err := c.Clients.EnsureLinked(ctx, lnkReq("never-sent", "x@never.example")); !errors.Is(err, context.Canceled) {
+		t.Errorf("EnsureLinked(done ctx) error = %v, want context.Canceled", err)
+	}
+	if got := len(srv.Journal()); got != 0 {
+		t.Errorf("journal after EnsureLinked(done ctx) has %d entries, want 0", got)
+	}
+}
+
+// lnkBatch builds n inputs with a mix of outcomes and seeds the mock for them. It returns the
+// inputs and the outcome expected for each ("" for a failure).
+func lnkBatch(t *testing.T, srv *mockserver.Server, n int) ([]*debitura.ClientCreateRequest, []debitura.LinkState) {
+	t.Helper()
+	reqs := make([]*debitura.ClientCreateRequest, n)
+	want := make([]debitura.LinkState, n)
+	for i := range n {
+		ext, email := fmt.Sprintf("bulk-%03d", i), fmt.Sprintf("ap%03d@bulk%03d.example", i, i)
+		reqs[i] = lnkReq(ext, email)
+		switch {
+		case i == 100: // nil input
+			reqs[i] = nil
+		case i == 101: // invalid input
+			reqs[i].Client.SupportEmail = ""
+		case i%25 == 7: // linked to another partner
+			lnkAddCreditor(t, srv, email, lnkOtherPartnerKey)
+		case i%10 == 0: // existing unlinked Debitura client
+			lnkAddCreditor(t, srv, email, "")
+			want[i] = debitura.LinkApprovalRequired
+		case i%20 == 3: // already linked to us and onboarded
+			if _, err := srv.AddCreditor(mockserver.CreditorSpec{
+				CompanyName: "Linked " + ext, Country: "DK", Emails: []string{"old-" + email},
+				LinkedToPartner: mockserver.DefaultAPIKey, LinkedAsExternalTenantID: ext,
+				Attributed: true, OnboardingDone: true,
+			}); err != nil {
+				t.Fatalf("AddCreditor(linked %s): %v", ext, err)
+			}
+			want[i] = debitura.LinkReady
+		default:
+			want[i] = debitura.LinkOnboardingRequired
+		}
+	}
+	return reqs, want
+}
+
+func TestLinkManyRateLimitedMix(t *testing.T) {
+	t.Parallel()
+	// 50 requests per 250 ms: 200 inputs need about four windows, so 429s are certain.
+	srv, c := lnkSetup(t, mockserver.WithRateLimit(mockserver.RateLimitConfig{
+		Windows: []mockserver.RateWindow{{Limit: 50, Period: 250 * time.Millisecond}},
+	}))
+	const n = 200
+	reqs, want := lnkBatch(t, srv, n)
+	srv.ResetJournal()
+
+	var (
+		calls    []debitura.LinkProgress
+		inside   atomic.Int32
+		overlaps atomic.Int32
+	)
+	progress := func(p debitura.LinkProgress) {
+		if inside.Add(1) != 1 {
+			overlaps.Add(1)
+		}
+		calls = append(calls, p)
+		inside.Add(-1)
+	}
+	start := time.Now()
+	results, err := c.Clients.LinkMany(t.Context(), reqs, &debitura.LinkManyOptions{Concurrency: 16, Progress: progress})
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatalf("LinkMany error = %v", err)
+	}
+	t.Logf("LinkMany(%d inputs) took %v; %d answers were 429", n, elapsed, lnkCount429(srv))
+
+	if len(results) != n {
+		t.Fatalf("LinkMany returned %d results, want %d", len(results), n)
+	}
+	wantCounts := debitura.LinkProgress{Done: n, Total: n}
+	newClients := 0
+	for i, r := range results {
+		if r.Index != i {
+			t.Errorf("results[%d].Index = %d, want %d", i, r.Index, i)
+		}
+		if reqs[i] != nil && r.ExternalTenantID != reqs[i].ExternalTenantID {
+			t.Errorf("results[%d].ExternalTenantID = %q, want %q", i, r.ExternalTenantID, reqs[i].ExternalTenantID)
+		}
+		var got debitura.LinkState
+		if r.Outcome != nil {
+			got = r.Outcome.State
+		}
+		if got != want[i] || (want[i] == 0) != (r.Err != nil) {
+			t.Errorf("results[%d] = %v, %v; want state %v", i, lnkViewOf(r.Outcome), r.Err, want[i])
+		}
+		switch want[i] {
+		case debitura.LinkReady:
+			wantCounts.Ready++
+		case debitura.LinkOnboardingRequired:
+			wantCounts.OnboardingRequired++
+			newClients++
+		case debitura.LinkApprovalRequired:
+			wantCounts.ApprovalRequired++
+		default:
+			wantCounts.Failed++
+		}
+	}
+	var other *debitura.AlreadyLinkedToAnotherPartnerError
+	if !errors.As(results[7].Err, &other) {
+		t.Errorf("results[7].Err = %v, want *AlreadyLinkedToAnotherPartnerError", results[7].Err)
+	}
+	for _, i := range []int{100, 101} {
+		if !errors.Is(results[i].Err, debitura.ErrValidation) {
+			t.Errorf("results[%d].Err = %v, want ErrValidation", i, results[i].Err)
+		}
+	}
+
+	// Progress: serial, Done counts up by one, counts never decrease, final counts match.
+	if overlaps.Load() != 0 {
+		t.Errorf("Progress was called concurrently %d times", overlaps.Load())
+	}
+	if len(calls) != n {
+		t.Fatalf("Progress called %d times, want %d", len(calls), n)
+	}
+	for i := 1; i < len(calls); i++ {
+		a, b := calls[i-1], calls[i]
+		if b.Done != a.Done+1 || b.Total != n || b.Ready < a.Ready || b.OnboardingRequired < a.OnboardingRequired ||
+			b.ApprovalRequired < a.ApprovalRequired || b.Failed < a.Failed {
+			t.Fatalf("Progress call %d = %+v after %+v: not monotonic", i, b, a)
+		}
+	}
+	last := calls[len(calls)-1]
+	last.Last = debitura.LinkResult{}
+	if diff := cmp.Diff(wantCounts, last); diff != "" {
+		t.Errorf("final progress (-want +got):\n%s", diff)
+	}
+
+	// One answered POST per valid input, no duplicated side effect, and 429s did happen.
+	valid := n - 2
+	answered := 0
+	for _, e := range srv.Requests(mockserver.OpPostClients) {
+		if e.Status != http.StatusTooManyRequests {
+			answered++
+		}
+	}
+	if answered != valid {
+		t.Errorf("POST /clients answered (not 429) = %d, want one per valid input (%d)", answered, valid)
+	}
+	if got := srv.Count(mockserver.OpGetClient); got != 0 {
+		t.Errorf("Count(GET /clients/{id}) = %d, want 0 (LinkMany sends no GET)", got)
+	}
+	if got := srv.EffectCount(mockserver.EffectClientCreated); got != newClients {
+		t.Errorf("EffectCount(%s) = %d, want %d", mockserver.EffectClientCreated, got, newClients)
+	}
+	if lnkCount429(srv) == 0 {
+		t.Errorf("the mock answered no 429; the rate limit was not exercised")
+	}
+}
+
+func lnkCount429(srv *mockserver.Server) int {
+	n := 0
+	for _, e := range srv.Journal() {
+		if e.Status == http.StatusTooManyRequests {
+			n++
+		}
+	}
+	return n
+}
+
+func TestLinkManyCancel(t *testing.T) {
+	t.Parallel()
+	srv, c := lnkSetup(t)
+	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpPostClients, Latency: 50 * time.Millisecond})
+	const n = 100
+	reqs := make([]*debitura.ClientCreateRequest, n)
+	for i := range reqs {
+		reqs[i] = lnkReq(fmt.Sprintf("cancel-%03d", i), fmt.Sprintf("c%03d@cancel.example", i))
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var cancelledAt time.Time
+	progress := func(p debitura.LinkProgress) {
+		if p.Done == 8 {
+			cancelledAt = time.Now()
+			cancel()
+		}
+	}
+	results, err := c.Clients.LinkMany(ctx, reqs, &debitura.LinkManyOptions{Concurrency: 4, Progress: progress})
+	if cancelledAt.IsZero() {
+		t.Fatalf("Progress never reached Done=8")
+	}
+	if d := time.Since(cancelledAt); d > 500*time.Millisecond {
+		t.Errorf("LinkMany returned %v after its ctx was cancelled, want promptly", d)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("LinkMany error = %v, want context.Canceled", err)
+	}
+	if len(results) != n {
+		t.Fatalf("LinkMany returned %d results, want %d", len(results), n)
+	}
+	ok, notAttempted := 0, 0
+	for i, r := range results {
+		if r.Index != i || r.ExternalTenantID != reqs[i].ExternalTenantID {
+			t.Errorf("results[%d] = {Index %d, ExternalTenantID %q}, want input order", i, r.Index, r.ExternalTenantID)
+		}
+		switch {
+		case r.Err == nil && r.Outcome != nil:
+			ok++
+		case errors.Is(r.Err, context.Canceled):
+			notAttempted++
+		default:
+			t.Errorf("results[%d] = %+v, %v; want an outcome or context.Canceled", i, lnkViewOf(r.Outcome), r.Err)
+		}
+	}
+	if ok < 8 || notAttempted == 0 {
+		t.Errorf("after cancel: %d linked, %d cancelled; want at least 8 linked and some cancelled", ok, notAttempted)
+	}
+	if got := srv.Count(mockserver.OpPostClients); got >= n/2 {
+		t.Errorf("Count(POST /clients) = %d after an early cancel, want far fewer than %d", got, n)
+	}
+}
+
+func TestLinkManyInputs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		reqs      func() []*debitura.ClientCreateRequest
+		opts      *debitura.LinkManyOptions
+		wantErr   error // of LinkMany itself
+		wantPosts int
+		check     func(t *testing.T, results []debitura.LinkResult)
+	}{
+		{
+			name: "concurrency too high",
+			reqs: func() []*debitura.ClientCreateRequest {
+				return []*debitura.ClientCreateRequest{lnkReq("a", "a@a.example")}
+			},
+			opts:    &debitura.LinkManyOptions{Concurrency: debitura.MaxLinkConcurrency + 1},
+			wantErr: debitura.ErrValidation,
+		},
+		{
+			name: "negative concurrency",
+			reqs: func() []*debitura.ClientCreateRequest {
+				return []*debitura.ClientCreateRequest{lnkReq("a", "a@a.example")}
+			},
+			opts:    &debitura.LinkManyOptions{Concurrency: -1},
+			wantErr: debitura.ErrValidation,
+		},
+		{
+			name: "empty batch",
+			reqs: func() []*debitura.ClientCreateRequest { return nil },
+			check: func(t *testing.T, results []debitura.LinkResult) {
+				if len(results) != 0 {
+					t.Errorf("LinkMany(nil) = %d results, want 0", len(results))
+				}
+			},
+		},
+		{
+			name: "duplicates share one request",
+			reqs: func() []*debitura.ClientCreateRequest {
+				return []*debitura.ClientCreateRequest{
+					lnkReq("dup", "d@dup.example"), lnkReq("other", "o@other.example"),
+					lnkReq("dup", "d@dup.example"), nil, lnkReq("dup", "d@dup.example"),
+				}
+			},
+			opts:      &debitura.LinkManyOptions{Concurrency: 1},
+			wantPosts: 2,
+			check: func(t *testing.T, results []debitura.LinkResult) {
+				type row struct {
+					Ext       string
+					State     debitura.LinkState
+					Failed    bool
+					Duplicate bool
+				}
+				var got []row
+				for _, r := range results {
+					rw := row{Ext: r.ExternalTenantID, Failed: r.Err != nil, Duplicate: r.Duplicate}
+					if r.Outcome != nil {
+						rw.State = r.Outcome.State
+					}
+					got = append(got, rw)
+				}
+				want := []row{
+					{"dup", debitura.LinkOnboardingRequired, false, false},
+					{"other", debitura.LinkOnboardingRequired, false, false},
+					{"dup", debitura.LinkOnboardingRequired, false, true},
+					{"", 0, true, false},
+					{"dup", debitura.LinkOnboardingRequired, false, true},
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("LinkMany results (-want +got):\n%s", diff)
+				}
+				if results[0].Outcome == results[2].Outcome {
+					t.Errorf("duplicates share one *LinkOutcome, want copies")
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := lnkSetup(t)
+			results, err := c.Clients.LinkMany(t.Context(), tt.reqs(), tt.opts)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || results != nil {
+					t.Fatalf("LinkMany = %d results, %v; want nil, %v", len(results), err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatalf("LinkMany error = %v", err)
+			}
+			if got := srv.Count(mockserver.OpPostClients); got != tt.wantPosts {
+				t.Errorf("Count(POST /clients) = %d, want %d", got, tt.wantPosts)
+			}
+			if tt.check != nil {
+				tt.check(t, results)
+			}
+		})
+	}
+}
