@@ -1,0 +1,162 @@
+// Command quickstart links one customer to Debitura from start to finish: it checks the API key,
+// creates the client, has it onboarded, creates it again (now 201), mints a Customer API token
+// and lists the partner's clients.
+//
+// By default it runs offline against an embedded mock server:
+//
+//	go run ./examples/quickstart
+//
+// To run it against a Debitura environment, give the base URL and the API key:
+//
+//	DEBITURA_API_KEY=... go run ./examples/quickstart -base-url https://testreferral-api.debitura.com
+//
+// Against a real environment the customer has to onboard in a browser: the program prints the
+// onboarding URL and stops; open the URL, complete onboarding, then run it again.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/mockserver"
+)
+
+func main() {
+	baseURL := flag.String("base-url", "", "Referral Partner API base URL (e.g. "+debitura.TestBaseURL+"); needs DEBITURA_API_KEY. Empty: an embedded mock server")
+	tenant := flag.String("tenant", "quickstart-tenant-1", "your own id for the customer (externalTenantId)")
+	company := flag.String("company", "Quickstart Demo ApS", "the customer's company name")
+	email := flag.String("email", "owner@quickstart-demo.example", "the customer's e-mail address (support e-mail and onboarding user)")
+	country := flag.String("country", "DK", "the customer's country (ISO 3166-1 alpha-2 code)")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *baseURL, *tenant, *company, *email, *country); err != nil {
+		stop()
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		var usage usageError
+		if errors.As(err, &usage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in how the program was called (exit status 2).
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func run(ctx context.Context, baseURL, tenant, company, email, country string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+
+	// Pick the environment: a real one only when asked for, with its key from the environment.
+	apiKey := os.Getenv("DEBITURA_API_KEY")
+	var mock *mockserver.Server
+	if baseURL == "" {
+		mock = mockserver.New()
+		defer mock.Close()
+		baseURL, apiKey = mock.URL, mockserver.DefaultAPIKey
+		fmt.Println("Using an embedded mock server at", mock.URL, "(pass -base-url and DEBITURA_API_KEY for a real environment)")
+	} else {
+		if apiKey == "" {
+			return usageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable (it is never taken from a flag, so it stays out of shell history)")
+		}
+		fmt.Println("Using", baseURL)
+	}
+
+	c, err := debitura.New(apiKey,
+		debitura.WithBaseURL(baseURL),
+		debitura.WithAppInfo("debitura-quickstart", debitura.Version),
+		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+	)
+	if err != nil {
+		return err
+	}
+
+	// 1. Check the key.
+	me, err := c.Partner.Me(ctx)
+	if err != nil {
+		if errors.Is(err, debitura.ErrUnauthorized) {
+			return fmt.Errorf("the API key was refused: %w", err)
+		}
+		return err
+	}
+	fmt.Printf("1. API key OK: partner %q, referral fee %g%%\n", me.CompanyName, me.ReferralFeePercentage)
+
+	// 2. Create (or look up) the client.
+	req := &debitura.ClientCreateRequest{
+		ExternalTenantID: tenant,
+		Client:           debitura.ClientDetails{Name: company, Country: country, SupportEmail: email},
+		Users:            []debitura.ClientUser{{Name: "Quickstart Owner", Email: email}},
+	}
+	lc, err := c.Clients.Create(ctx, req)
+	var needsLinking *debitura.ClientExistsNeedsLinkingError
+	var linkedElsewhere *debitura.AlreadyLinkedToAnotherPartnerError
+	switch {
+	case errors.As(err, &needsLinking):
+		fmt.Printf("2. %q already has a Debitura account: it must approve the link first.\n", tenant)
+		fmt.Println("   Open this URL, approve, then re-run:", needsLinking.ApprovalURL)
+		return nil
+	case errors.As(err, &linkedElsewhere):
+		return fmt.Errorf("%q is linked to another referral partner; only Debitura support can change that: %w", tenant, err)
+	case err != nil:
+		return err
+	}
+	fmt.Printf("2. Create %q: %d %s, onboarding done: %t\n", tenant, lc.StatusCode, http.StatusText(lc.StatusCode), lc.OnboardingDone)
+
+	// 3. Onboarding: the customer signs Debitura's agreement on the hosted page.
+	if !lc.OnboardingDone {
+		if mock == nil {
+			fmt.Println("3. Open this URL, complete onboarding, then re-run:", lc.OnboardingURL())
+			return nil
+		}
+		fmt.Println("   onboarding URL:", lc.OnboardingURL())
+		if err := mock.CompleteOnboarding(apiKey, tenant); err != nil {
+			return fmt.Errorf("complete onboarding on the mock: %w", err)
+		}
+		fmt.Println("3. Onboarding completed (the embedded mock played the customer)")
+	} else {
+		fmt.Println("3. Onboarding was already done")
+	}
+
+	// 4. Create again: idempotent per externalTenantId, it now answers 201.
+	lc, err = c.Clients.Create(ctx, req)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("4. Create again: %d %s, onboarding done: %t\n", lc.StatusCode, http.StatusText(lc.StatusCode), lc.OnboardingDone)
+	if !lc.OnboardingDone {
+		fmt.Println("   Onboarding is not done yet (a new agreement version?). Open this URL, then re-run:", lc.OnboardingURL())
+		return nil
+	}
+
+	// 5. Mint a Customer API token. Never print or log the token itself.
+	tok, err := c.Tokens.Mint(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("5. Minted a Customer API token for %q: expires %s (in %s)\n",
+		tok.ExternalTenantID, tok.Expiry.UTC().Format(time.RFC3339), time.Until(tok.Expiry).Round(time.Second))
+
+	// 6. List the partner's clients.
+	page, err := c.Clients.List(ctx, &debitura.ClientListOptions{PageSize: 10})
+	if err != nil {
+		return err
+	}
+	s := page.Summary
+	fmt.Printf("6. Clients: %d total, %d onboarded, %d pending, %d attributed\n",
+		s.TotalClients, s.OnboardingComplete, s.OnboardingPending, s.AttributedClients)
+	for _, lc := range page.Clients {
+		fmt.Printf("   - %s %q onboarding done: %t\n", lc.ExternalTenantID, lc.Client.CompanyName, lc.OnboardingDone)
+	}
+	return nil
+}
