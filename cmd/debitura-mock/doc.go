@@ -1,0 +1,58 @@
+// Command debitura-mock serves the mock Debitura Referral Partner API of package
+// github.com/debitura-go/debitura/mockserver as a standalone HTTP server, for tests and tools
+// not written in Go: the Referral Partner API (header XApiKey), the /__mock/ control routes
+// (seed, inspect, approve, advance the clock, inject faults; see the mockserver package doc) and
+// the hosted onboarding, contract-upgrade and link-approval pages.
+//
+// Usage:
+//
+//	go run ./cmd/debitura-mock -addr 127.0.0.1:8080 -api-key mock_my_key
+//	debitura-mock -addr 127.0.0.1:0 -state /tmp/mock-state.json -log
+//
+// The first line on stdout is always
+//
+//	listening on http://HOST:PORT
+//
+// naming the real port when -addr asks for port 0 (an unspecified host is shown as localhost).
+// Everything else (state messages, the request log, errors) goes to stderr.
+//
+// Flags:
+//
+//	-addr HOST:PORT        listen address (default 127.0.0.1:8080; port 0 picks a free port)
+//	-api-key KEY           XApiKey of the default partner (default mockserver.DefaultAPIKey,
+//	                       "mock_test_default_partner_key_0001"); must start with "mock_". With
+//	                       another key, requests that send the built-in default key get 401, and
+//	                       /__mock/clients/... without XApiKey act for this partner.
+//	-env test|production   environment to imitate (default test). production: DELETE
+//	                       /clients/{id}, GET /clients/{id}/is-deletable and every /__mock/ route
+//	                       answer 403; the hosted pages keep working.
+//	-seed N                deterministic ids, tokens and fault draws (default: random)
+//	-public-url URL        base of the hosted-page URLs the API hands out (default: the
+//	                       listening URL). Use it behind a proxy or in a container.
+//	-state FILE            load the state from FILE at start when it exists (a corrupt or
+//	                       empty file is an error: exit status 1, never a silent empty state);
+//	                       save it on SIGINT/SIGTERM and every -save-interval when it changed.
+//	                       Saving is atomic (temporary file in the same directory, fsync,
+//	                       rename, fsync of the directory); the file is created 0600 because it
+//	                       holds API keys and the token-signing secret. It also accepts a bare
+//	                       Backend.Snapshot as written by Go code.
+//	-save-interval D       periodic save interval (default 5s; 0 saves only at shutdown)
+//	-retry-after-header    send Retry-After with 429 answers (default off, as Debitura)
+//	-rate-per-minute N     replace the documented limits (2,000/min, 20,000/h, 100,000/day per
+//	                       key) with one sliding window of N requests per minute per key
+//	-rate-limit-off        no rate limiting
+//	-log                   one line per request on stderr (slog text): method, route template
+//	                       (e.g. /clients/{externalTenantId}), status, duration. Never headers,
+//	                       query strings or path values, so no key, token or tenant id.
+//	-shutdown-timeout D    how long SIGINT/SIGTERM waits for requests in flight (default 10s)
+//
+// The clock is real time plus an offset that POST /__mock/clock/advance moves forward; the
+// offset is saved in the state file. On SIGINT or SIGTERM the server stops accepting
+// connections, waits for requests in flight (http.Server.Shutdown, bounded by
+// -shutdown-timeout), saves the state and exits 0. Exit status 1 means a runtime error (for
+// example an unusable state file or a busy port), 2 a command-line error.
+//
+// The state file is a JSON document {"format":"debitura-mock-state/1","savedAt":...,
+// "clockOffsetNs":...,"snapshot":<Backend.Snapshot>}. Journal, fault rules and rate-limit
+// counters are not saved.
+package main

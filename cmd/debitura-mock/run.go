@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/debitura-go/debitura/mockserver"
+)
+
+// errUsage marks a command-line error (exit status 2); the flag package has printed the details.
+var errUsage = errors.New("usage error")
+
+// config is the parsed command line.
+type config struct {
+	addr            string
+	apiKey          string
+	env             mockserver.Environment
+	seed            int64
+	seeded          bool
+	publicURL       string
+	statePath       string
+	saveInterval    time.Duration
+	retryAfter      bool
+	ratePerMinute   int
+	rateLimitOff    bool
+	logRequests     bool
+	shutdownTimeout time.Duration
+}
+
+// parseFlags parses the command line; errors are reported on stderr and wrap errUsage (or are
+// flag.ErrHelp for -h).
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("debitura-mock", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: debitura-mock [flags]\n\nServes the mock Debitura Referral Partner API, its /__mock/ control routes and the hosted pages.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	env := fs.String("env", "test", "environment to imitate: test or production (production: DELETE /clients/{id}, is-deletable and /__mock/ answer 403)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; port 0 picks a free port (the first line on stdout names it)")
+	fs.StringVar(&c.apiKey, "api-key", mockserver.DefaultAPIKey, "XApiKey of the default partner (must start with \"mock_\")")
+	fs.Int64Var(&c.seed, "seed", 0, "seed for deterministic ids, tokens and fault draws (unset: random)")
+	fs.StringVar(&c.publicURL, "public-url", "", "base URL of the hosted-page URLs the API hands out (default: the listening URL)")
+	fs.StringVar(&c.statePath, "state", "", "state file: loaded at start when present, saved atomically on SIGINT/SIGTERM and every -save-interval")
+	fs.DurationVar(&c.saveInterval, "save-interval", 5*time.Second, "how often to save a changed state to -state (0: only at shutdown)")
+	fs.BoolVar(&c.retryAfter, "retry-after-header", false, "send a Retry-After header with 429 answers (besides the body's retryAfter)")
+	fs.IntVar(&c.ratePerMinute, "rate-per-minute", 0, "replace the documented rate limits with one sliding window of N requests per minute per key (0: documented limits)")
+	fs.BoolVar(&c.rateLimitOff, "rate-limit-off", false, "disable rate limiting")
+	fs.BoolVar(&c.logRequests, "log", false, "log one line per request to stderr: method, route template, status, duration (never keys, tokens or query strings)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests in flight at shutdown")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	bad := func(format string, a ...any) (config, error) {
+		fmt.Fprintf(stderr, "debitura-mock: "+format+"\n", a...)
+		fs.Usage()
+		return c, fmt.Errorf("%w: "+format, append([]any{errUsage}, a...)...)
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	fs.Visit(func(f *flag.Flag) { c.seeded = c.seeded || f.Name == "seed" })
+	switch strings.ToLower(*env) {
+	case "test":
+		c.env = mockserver.Test
+	case "production", "prod":
+		c.env = mockserver.Production
+	default:
+		return bad("-env must be test or production, not %q", *env)
+	}
+	if !strings.HasPrefix(c.apiKey, "mock_") {
+		return bad("-api-key must start with \"mock_\" (keys of the mock never look like real Debitura keys)")
+	}
+	if c.saveInterval < 0 || c.ratePerMinute < 0 || c.shutdownTimeout <= 0 {
+		return bad("-save-interval and -rate-per-minute must not be negative, -shutdown-timeout must be positive")
+	}
+	if c.publicURL != "" && !strings.HasPrefix(c.publicURL, "http://") && !strings.HasPrefix(c.publicURL, "https://") {
+		return bad("-public-url must start with http:// or https://")
+	}
+	return c, nil
+}
+
+// options turns the configuration into Backend options.
+func (c config) options(clock *mockserver.OffsetClock) []mockserver.Option {
+	opts := []mockserver.Option{mockserver.WithClock(clock), mockserver.WithEnvironment(c.env), mockserver.WithRetryAfterHeader(c.retryAfter)}
+	if c.seeded {
+		opts = append(opts, mockserver.WithSeed(c.seed))
+	}
+	if c.apiKey != mockserver.DefaultAPIKey {
+		opts = append(opts, mockserver.WithPartner(defaultPartner(c.apiKey)))
+	}
+	switch {
+	case c.rateLimitOff:
+		opts = append(opts, mockserver.WithRateLimit(mockserver.RateLimitConfig{Disabled: true}))
+	case c.ratePerMinute > 0:
+		opts = append(opts, mockserver.WithRateLimit(mockserver.RateLimitConfig{Windows: []mockserver.RateWindow{
+			{Limit: c.ratePerMinute, Period: time.Minute, Segments: 6},
+		}}))
+	}
+	return opts
+}
+
+// defaultPartner is the partner -api-key creates: the default partner's profile under another key.
+func defaultPartner(key string) mockserver.PartnerSpec {
+	return mockserver.PartnerSpec{
+		APIKey: key, CompanyName: "Mock Referral Partner ApS", ShortName: "mockpartner",
+		ContactEmail: "partners@mock-referral.example", ReferralFeePercentage: 20,
+		LogoURL: "https://mock-referral.example/logo.png", BackgroundColorCode: "#FFFFFF", FontColor: "#1A1A1A",
+		FontFamily: "Arial, sans-serif", InvoicingTriggerMode: "PayWhenPaid", ApprovalTTLDays: 7,
+	}
+}
+
+// keyShim makes -api-key replace DefaultAPIKey rather than add a second key (the Backend always
+// has a partner under DefaultAPIKey): a request that sends DefaultAPIKey is answered as one with
+// an unknown key, and a /__mock/ request without XApiKey acts for the configured partner.
+func keyShim(key string, next http.Handler) http.Handler {
+	if key == mockserver.DefaultAPIKey {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch got := r.Header.Get("XApiKey"); {
+		case got == mockserver.DefaultAPIKey:
+			r.Header.Set("XApiKey", "mock_replaced_default_key_not_valid")
+		case got == "" && strings.HasPrefix(r.URL.Path, "/__mock/clients/"):
+			r.Header.Set("XApiKey", key)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// listenURL is the URL printed for a listener: an unspecified host (":8080", "0.0.0.0") is
+// shown as localhost.
+func listenURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// run is the whole program: parse args, load state, serve until ctx ends, shut down, save.
+// The first line on stdout is "listening on URL".
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	clock := mockserver.NewOffsetClock()
+	backend := mockserver.NewBackend(cfg.options(clock)...)
+
+	var st *stateFile
+	if cfg.statePath != "" {
+		st = &stateFile{path: cfg.statePath, backend: backend, clock: clock}
+		loaded, err := st.load()
+		if err != nil {
+			return err
+		}
+		if loaded {
+			if cfg.apiKey != mockserver.DefaultAPIKey {
+				// The state brings its own partners; make sure -api-key is one of them.
+				if _, err := backend.AddPartner(defaultPartner(cfg.apiKey)); err != nil && !errors.Is(err, mockserver.ErrConflict) {
+					return fmt.Errorf("add the -api-key partner: %w", err)
+				}
+			}
+			fmt.Fprintf(stderr, "debitura-mock: loaded state from %s\n", cfg.statePath)
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	base := listenURL(ln.Addr())
+	if cfg.publicURL != "" {
+		backend.SetPublicURL(cfg.publicURL)
+	} else {
+		backend.SetPublicURL(base)
+	}
+
+	var h http.Handler = keyShim(cfg.apiKey, backend)
+	if cfg.logRequests {
+		h = logRequests(h, stderr)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	if _, err := fmt.Fprintf(stdout, "listening on %s\n", base); err != nil {
+		_ = srv.Close()
+		return err
+	}
+
+	var wg sync.WaitGroup
+	stopSaver := make(chan struct{})
+	if st != nil && cfg.saveInterval > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(cfg.saveInterval)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopSaver:
+					return
+				case <-t.C:
+					if err := st.save(); err != nil {
+						fmt.Fprintf(stderr, "debitura-mock: periodic save: %v\n", err)
+					}
+				}
+			}
+		}()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "debitura-mock: shutdown: %v (closing the remaining connections)\n", err)
+		_ = srv.Close()
+	}
+	close(stopSaver)
+	wg.Wait()
+	if st != nil {
+		if err := st.save(); err != nil {
+			return errors.Join(runErr, fmt.Errorf("save state: %w", err))
+		}
+		fmt.Fprintf(stderr, "debitura-mock: saved state to %s\n", cfg.statePath)
+	}
+	if errors.Is(runErr, http.ErrServerClosed) {
+		runErr = nil
+	}
+	return runErr
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/debitura-go/debitura/mockserver"
+)
+
+// stateFormat names the layout of the -state file.
+const stateFormat = "debitura-mock-state/1"
+
+// stateDoc is the -state file: the Backend's Snapshot plus the clock offset (so that link-request
+// TTLs and token lifetimes moved with /__mock/clock/advance survive a restart).
+type stateDoc struct {
+	Format        string          `json:"format"`
+	SavedAt       time.Time       `json:"savedAt"`
+	ClockOffsetNs int64           `json:"clockOffsetNs"`
+	Snapshot      json.RawMessage `json:"snapshot"`
+}
+
+// stateFile loads and saves a Backend's state. save is safe for concurrent use.
+type stateFile struct {
+	path    string
+	backend *mockserver.Backend
+	clock   *mockserver.OffsetClock
+
+	mu         sync.Mutex
+	lastSnap   []byte
+	lastOffset time.Duration
+}
+
+// load restores the state from the file. A missing file is not an error (loaded is false); an
+// empty, unreadable or corrupt one is. The file may also be a bare Backend.Snapshot.
+func (s *stateFile) load() (loaded bool, err error) {
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read state file: %w", err)
+	}
+	fail := func(why error) (bool, error) {
+		return false, fmt.Errorf("state file %s is not usable (%w); fix or remove it to start empty", s.path, why)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fail(errors.New("it is empty"))
+	}
+	var doc stateDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return fail(err)
+	}
+	snap := []byte(doc.Snapshot)
+	switch doc.Format {
+	case stateFormat:
+	case "": // a bare Backend.Snapshot
+		snap, doc.ClockOffsetNs = data, 0
+	default:
+		return fail(fmt.Errorf("unknown format %q, want %q", doc.Format, stateFormat))
+	}
+	if err := s.backend.Restore(snap); err != nil {
+		return fail(err)
+	}
+	if off := time.Duration(doc.ClockOffsetNs) - s.clock.Offset(); off != 0 {
+		s.clock.Advance(off)
+	}
+	return true, nil
+}
+
+// save writes the state when it changed since the last save: to a temporary file in the same
+// directory, synced, renamed over the file, and the directory synced. The file holds API keys
+// and the token-signing secret, so it is created 0600.
+func (s *stateFile) save() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap, err := s.backend.Snapshot()
+	if err != nil {
+		return err
+	}
+	off := s.clock.Offset()
+	if s.lastSnap != nil && off == s.lastOffset && bytes.Equal(snap, s.lastSnap) {
+		return nil
+	}
+	data, err := json.Marshal(stateDoc{Format: stateFormat, SavedAt: time.Now().UTC(), ClockOffsetNs: int64(off), Snapshot: snap})
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(s.path, data); err != nil {
+		return err
+	}
+	s.lastSnap, s.lastOffset = snap, off
+	return nil
+}
+
+// writeFileAtomic replaces path with data so that a crash at any point leaves either the old or
+// the new file.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
