@@ -147,13 +147,20 @@
 //
 // # Linking helpers
 //
-// Clients.EnsureLinked is the just-in-time pattern in one call: it creates or looks up the
-// client and returns a typed outcome (ready; onboarding required, with the onboarding URL;
-// approval required, with the approval URL), or the blocking conflict as an error. Concurrent
-// calls for one externalTenantId within a process are collapsed into one request.
-// Clients.LinkMany links many clients for a back-fill job: bounded concurrency under the shared
-// 429 gate, a progress callback, one result per input in input order, and no single failure
-// aborting the batch.
+// [ClientsService.EnsureLinked] is the just-in-time pattern in one call: it reads the client
+// (GET) and, when it is not linked, creates or links it (POST /clients), and returns a
+// [LinkOutcome] whose [LinkState] says what to do next: [LinkReady] (mint a token),
+// [LinkOnboardingRequired] (send the customer to OnboardingURL) or [LinkApprovalRequired] (the
+// customer already has a Debitura account and approves the link at ApprovalURL). The blocking
+// conflicts come back as errors (*[AlreadyLinkedToAnotherPartnerError], *[ConflictError]).
+// Concurrent calls for one ExternalTenantID on one Client share one round of requests.
+//
+// [ClientsService.LinkMany] is bulk linking for back-fill jobs: one POST /clients per distinct
+// ExternalTenantID with bounded concurrency ([LinkManyOptions].Concurrency, default
+// [DefaultLinkConcurrency]), every request under the shared 429 gate and any [WithRateLimit]
+// limiter, a progress callback ([LinkProgress]), and one [LinkResult] per input in input order.
+// No single failure aborts the batch: a failed input carries its error in LinkResult.Err, and
+// LinkMany itself fails only for invalid options or a ctx that ended.
 //
 // # Concurrency
 //
@@ -186,8 +193,14 @@
 //		// ... exercise your code with c ...
 //	}
 //
-// For other languages, or for a service under test that runs as its own process, the same
-// backend runs as a binary: go run github.com/debitura-go/debitura/cmd/debitura-mock.
+// For a service under test that runs as its own process, or for code in other languages, the
+// same backend runs as a binary, with its control routes under /__mock/ and the hosted pages:
+//
+//	go run github.com/debitura-go/debitura/cmd/debitura-mock -addr 127.0.0.1:8080 -seed 1
+//
+// It serves the partner mockserver.DefaultAPIKey (-api-key changes it), can keep its state in a
+// file (-state) and imitates the production environment with -env production. The programs
+// under examples/ run against an embedded mock by default.
 //
 // # Guide operations
 //

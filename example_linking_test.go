@@ -1,0 +1,103 @@
+package debitura_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/mockserver"
+)
+
+// ExampleClientsService_EnsureLinked is just-in-time linking: call it when a customer first
+// needs Debitura, and act on the outcome.
+func ExampleClientsService_EnsureLinked() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ensure := func(req *debitura.ClientCreateRequest) {
+		out, err := c.Clients.EnsureLinked(ctx, req)
+		var linkedElsewhere *debitura.AlreadyLinkedToAnotherPartnerError
+		switch {
+		case errors.As(err, &linkedElsewhere):
+			fmt.Println(req.ExternalTenantID, "blocked: contact Debitura support")
+			return
+		case err != nil:
+			log.Fatal(err)
+		}
+		switch out.State {
+		case debitura.LinkReady:
+			fmt.Println(req.ExternalTenantID, "ready: mint a token")
+		case debitura.LinkOnboardingRequired:
+			fmt.Println(req.ExternalTenantID, "onboarding required:", shortURL(out.OnboardingURL))
+		case debitura.LinkApprovalRequired:
+			fmt.Println(req.ExternalTenantID, "approval required:", shortURL(out.ApprovalURL))
+		}
+	}
+
+	ensure(acme("tenant-42")) // a new customer
+	if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, "tenant-42"); err != nil {
+		log.Fatal(err)
+	}
+	ensure(acme("tenant-42")) // after onboarding
+
+	// A customer that already has a Debitura account.
+	if _, err := srv.AddCreditor(mockserver.CreditorSpec{CompanyName: "Nordic Widgets A/S", Emails: []string{"finance@nordicwidgets.example"}}); err != nil {
+		log.Fatal(err)
+	}
+	ensure(&debitura.ClientCreateRequest{
+		ExternalTenantID: "tenant-7",
+		Client:           debitura.ClientDetails{Name: "Nordic Widgets", Country: "DK", SupportEmail: "finance@nordicwidgets.example"},
+		Users:            []debitura.ClientUser{{Name: "Freja Holm", Email: "finance@nordicwidgets.example"}},
+	})
+	// Output:
+	// tenant-42 onboarding required: /onboarding/companydetails/…
+	// tenant-42 ready: mint a token
+	// tenant-7 approval required: /ReferralPartner/Approve?token=…
+}
+
+// ExampleClientsService_LinkMany back-fills many customers in one batch.
+func ExampleClientsService_LinkMany() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	var reqs []*debitura.ClientCreateRequest
+	for i := 1; i <= 20; i++ {
+		reqs = append(reqs, acme(fmt.Sprintf("tenant-%d", i)))
+	}
+	reqs = append(reqs, &debitura.ClientCreateRequest{ExternalTenantID: "tenant-bad"}) // invalid: no details
+
+	var last debitura.LinkProgress
+	results, err := c.Clients.LinkMany(ctx, reqs, &debitura.LinkManyOptions{
+		Concurrency: 4,
+		Progress:    func(p debitura.LinkProgress) { last = p },
+	})
+	if err != nil {
+		log.Fatal(err) // only ctx ending or bad options; per-input failures are in results
+	}
+	fmt.Printf("done %d/%d: %d need onboarding, %d failed\n", last.Done, last.Total, last.OnboardingRequired, last.Failed)
+	for _, r := range results {
+		if r.Err != nil {
+			fmt.Println(r.Index, r.ExternalTenantID, "failed:", errors.Is(r.Err, debitura.ErrValidation))
+			continue
+		}
+		if r.Index == 0 {
+			fmt.Println(r.Index, r.ExternalTenantID, r.Outcome.State)
+		}
+	}
+	// Output:
+	// done 21/21: 20 need onboarding, 1 failed
+	// 0 tenant-1 onboarding_required
+	// 20 tenant-bad failed: true
+}
