@@ -227,7 +227,10 @@ type LinkResult struct {
 // POST /clients is idempotent per externalTenantId and answers an existing client's current
 // state. Up to opts.Concurrency requests are in flight at once; all of them pass through the
 // Client's shared 429 gate and its WithRateLimit limiter, so a rate-limited batch slows down to
-// the allowed rate instead of failing.
+// the allowed rate instead of failing. Only a wait longer than the Client's maximum retry wait
+// (WithMaxRetryWait; Debitura's hourly and daily windows can ask for one) is not slept: the
+// inputs that meet it fail with an *[APIError] matching ErrRateLimited, whose RetryAfter says
+// when to run the batch again (a repeat is harmless: POST /clients is idempotent).
 //
 // LinkMany returns one [LinkResult] per input, in input order. No single failure aborts the
 // batch: a nil or invalid input (the checks of Create) and every failed request become that
@@ -238,8 +241,9 @@ type LinkResult struct {
 //
 // When ctx ends, LinkMany stops starting requests, lets the ones in flight end (they see the
 // same ctx, so they end at once), and returns promptly with every result: settled inputs keep
-// their outcome or error, inputs that were not attempted get ctx's error as Err, and the
-// returned error wraps ctx's error. Progress is not called for inputs that were not attempted.
+// their outcome or error (a request cut short by ctx has an error that wraps ctx's error),
+// inputs that were not attempted get ctx's error itself as Err, and the returned error wraps
+// ctx's error. Progress is not called for inputs that were not attempted.
 //
 // Errors: the returned error is nil when every input was settled, even if some failed (see
 // each LinkResult.Err); a *[ValidationError] (with nil results) for a Concurrency outside
