@@ -124,9 +124,10 @@
 // After a 429, a gate shared by every request of the [Client] holds all of them until the
 // server's wait has passed, so many goroutines do not each run into the limit. A request that
 // would have to wait at the gate longer than the maximum wait, or past its ctx's deadline, is not
-// sent: it returns that 429 as an *APIError (Attempts 0 when nothing was sent). [WithRateLimit] adds a client-side
-// limiter on top, shared by every request and retry of the Client. Debitura's documented limits
-// are 2,000 requests per minute, 20,000 per hour and 100,000 per day per API key.
+// sent: it returns that 429 as an *APIError (Attempts 0 when nothing was sent). [WithRateLimit]
+// adds a client-side limiter on top, shared by every request and retry of the Client. Debitura's
+// documented limits are 2,000 requests per minute, 20,000 per hour and 100,000 per day per API
+// key.
 //
 // # Pagination
 //
