@@ -154,8 +154,8 @@ func (s *ClientsService) profileCall(ctx context.Context, r *apiRequest) (*Clien
 // RotatedToken is the answer of [TokensService.Rotate] (RotateTokenResponse): the new token and
 // when the tokens issued before it stop working.
 type RotatedToken struct {
-	// Token is the new token. Its CreditorID is empty (the answer does not carry it).
-	// TokensService.Source of the same client now serves it.
+	// Token is the new token. Its CreditorID is empty (the answer does not carry it). A
+	// TokensService.Source of the same client that is in use serves it from then on.
 	Token *Token
 	// PreviousTokenExpiresAt is when every earlier token of the client stops working: the
 	// earlier of its own expiry and 24 hours after the rotation.
@@ -189,8 +189,11 @@ type rotateTokenResponse struct {
 }
 
 // Rotate issues a new bearer token for a linked client and schedules every earlier token to stop
-// working at PreviousTokenExpiresAt (POST /clients/{externalTenantId}/rotate-token). The cached
-// token of the client's [TokensService.Source] is replaced by the new one. The call carries an
+// working at PreviousTokenExpiresAt (POST /clients/{externalTenantId}/rotate-token). If a
+// [TokensService.Source] of the client is in use, its cached token is replaced by the new one; a
+// Source first asked for after the rotation mints a token of its own. With 30-minute tokens,
+// PreviousTokenExpiresAt is in practice the old token's own expiry: the guide's 24-hour grace
+// period only caps it. The call carries an
 // Idempotency-Key (opts.IdempotencyKey, or one the SDK generates) reused on every retry, so a
 // retry never rotates twice. It is a guide operation: the published v1 API does not list it; the
 // bundled mock serves it.
