@@ -53,17 +53,22 @@ func (s *stateFile) load() (loaded bool, err error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return fail(errors.New("it is empty"))
 	}
-	var doc stateDoc
-	if err := json.Unmarshal(data, &doc); err != nil {
+	var probe struct {
+		Format json.RawMessage `json:"format"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
 		return fail(err)
 	}
-	snap := []byte(doc.Snapshot)
-	switch doc.Format {
-	case stateFormat:
-	case "": // a bare Backend.Snapshot
-		snap, doc.ClockOffsetNs = data, 0
-	default:
-		return fail(fmt.Errorf("unknown format %q, want %q", doc.Format, stateFormat))
+	var doc stateDoc
+	snap := data // a bare Backend.Snapshot has a numeric format
+	if len(probe.Format) > 0 && probe.Format[0] == '"' {
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return fail(err)
+		}
+		if doc.Format != stateFormat {
+			return fail(fmt.Errorf("unknown format %q, want %q", doc.Format, stateFormat))
+		}
+		snap = doc.Snapshot
 	}
 	if err := s.backend.Restore(snap); err != nil {
 		return fail(err)
