@@ -51,7 +51,7 @@ package mockserver
 //
 // data-status values: company_details, sign_agreement, contract_upgrade, done, pending,
 // approved, declined, not_found, expired, already_approved, already_declined, conflict,
-// invalid, bad_request, method_not_allowed.
+// bad_request, method_not_allowed.
 
 import (
 	"bytes"
@@ -86,7 +86,6 @@ const (
 	pageStatusNotFound         = "not_found"
 	pageStatusExpired          = "expired"
 	pageStatusConflict         = "conflict"
-	pageStatusInvalid          = "invalid"
 	pageStatusBadRequest       = "bad_request"
 	pageStatusMethodNotAllowed = "method_not_allowed"
 )
