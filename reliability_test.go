@@ -1,0 +1,424 @@
+package debitura_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/mockserver"
+)
+
+// The fault matrix: every SDK operation against the mock over loopback, under every fault the
+// mock can inject, must end with the outcome its retry class documents (DESIGN.md, "retry
+// class" table) and must leave the mock's journal without a duplicated side effect.
+//
+// Waits are kept short: WithMaxRetryWait(relMaxWait) caps the SDK's own backoff at 100 ms (its
+// floor), and the 429 bodies ask for 0.05 s (raised to the SDK's 100 ms floor).
+
+const (
+	relMaxRetries = 3
+	relMaxWait    = 100 * time.Millisecond
+	// relAttemptTimeout is the per-attempt http.Client Timeout of the "timeout" case; the fault's
+	// latency (relLatency) is far above it, and a normal loopback answer far below it.
+	relAttemptTimeout = 300 * time.Millisecond
+	relLatency        = time.Second
+)
+
+// relEnv is one subtest's world: its own mock, an SDK client, and the externalTenantId the
+// operation works on.
+type relEnv struct {
+	srv *mockserver.Server
+	c   *debitura.Client
+	ext string
+}
+
+// relOutcome is what a fault case expects of the call.
+type relOutcome int
+
+const (
+	relSuccess     relOutcome = iota // the call succeeds (after retries)
+	relServerError                   // *APIError matching ErrServer after every attempt
+	relRateLimited                   // *APIError matching ErrRateLimited with RetryAfter, not slept
+	relNotImpl                       // 501: *APIError, never retried
+	relCutBody                       // the 2xx body was cut: error wrapping io.ErrUnexpectedEOF (see relCase.cutBody)
+)
+
+// relFault is one column of the matrix.
+type relFault struct {
+	name  string
+	fault mockserver.Fault
+	// timeout is the per-attempt http.Client Timeout (0: none).
+	timeout time.Duration
+	outcome relOutcome
+	// attempts is how many requests the mock must see (0: not checked).
+	attempts int
+	// ranHandler is how many of those requests ran the real handler (and so could have had an
+	// effect); -1 when it depends on timing (the latency case: the mock runs the handler once the
+	// client has gone away, concurrently with the retry).
+	ranHandler int
+}
+
+func relFaults() []relFault {
+	return []relFault{
+		{name: "reset", fault: mockserver.Fault{Reset: true, Times: 1}, attempts: 2, ranHandler: 1},
+		{name: "reset-after", fault: mockserver.Fault{Reset: true, After: true, Times: 1}, attempts: 2, ranHandler: 2},
+		{name: "truncate", fault: mockserver.Fault{Truncate: true, Times: 1}, attempts: 2, ranHandler: 1},
+		{name: "truncate-after", fault: mockserver.Fault{Truncate: true, After: true, Times: 1}, outcome: relCutBody, attempts: 1, ranHandler: 1},
+		{name: "500", fault: mockserver.Fault{Status: 500, Times: 1}, attempts: 2, ranHandler: 1},
+		{name: "500-after", fault: mockserver.Fault{Status: 500, After: true, Times: 1}, attempts: 2, ranHandler: 2},
+		{name: "502-html", fault: mockserver.Fault{Status: 502, Shape: mockserver.ShapeHTML, Times: 1}, attempts: 2, ranHandler: 1},
+		{name: "503", fault: mockserver.Fault{Status: 503, Shape: mockserver.ShapeProblemDetails, Times: 2}, attempts: 3, ranHandler: 1},
+		{name: "504", fault: mockserver.Fault{Status: 504, Shape: mockserver.ShapeEmpty, Times: 1}, attempts: 2, ranHandler: 1},
+		{name: "429-body", fault: mockserver.Fault{Shape: mockserver.ShapeRateLimit, RetryAfter: 0.05, Times: 1}, attempts: 2, ranHandler: 1},
+		{name: "429-legacy-body", fault: mockserver.Fault{Status: 429, Times: 1,
+			Body: `{"error":{"type":"rate_limit_error","message":"Too many requests","retry_after":0.05}}`}, attempts: 2, ranHandler: 1},
+		{name: "429-header", fault: mockserver.Fault{Shape: mockserver.ShapeRateLimitHeaderOnly, Times: 1,
+			Header: http.Header{"Retry-After": {"0.05"}}}, attempts: 2, ranHandler: 1},
+		{name: "429-over-max-wait", fault: mockserver.Fault{Shape: mockserver.ShapeRateLimitHeaderOnly, RetryAfter: 5, Times: 1},
+			outcome: relRateLimited, attempts: 1, ranHandler: 0},
+		{name: "timeout", fault: mockserver.Fault{Latency: relLatency, Times: 1}, timeout: relAttemptTimeout, attempts: 2, ranHandler: -1},
+		{name: "503-persistent", fault: mockserver.Fault{Status: 503}, outcome: relServerError, attempts: relMaxRetries + 1, ranHandler: 0},
+		{name: "501", fault: mockserver.Fault{Status: 501, Times: 1}, outcome: relNotImpl, attempts: 1, ranHandler: 0},
+	}
+}
+
+// relCase is one row of the matrix: an SDK operation.
+type relCase struct {
+	name string
+	op   string // the mock's operation id
+	// onboard completes onboarding in setup (Mint and Rotate need it; Withdraw must not have it).
+	onboard bool
+	run     func(ctx context.Context, e *relEnv) (any, error)
+	// check verifies the result and the state after a successful call.
+	check func(t *testing.T, e *relEnv, res any)
+	// effect is the side effect the operation records; "" for reads.
+	effect string
+	// perRun: the effect is recorded once per handler run and a repeat is harmless by design
+	// (an extra token for Mint, the same PATCH applied twice for Update). Otherwise the effect
+	// must be recorded exactly once, whatever the number of attempts.
+	perRun bool
+	// cutBody is the outcome of a 2xx answer whose body is cut off: true when the operation
+	// decodes a body (the SDK returns the read error, no retry), false when the answer has none
+	// (204: the cut changes nothing).
+	cutBody bool
+	// morePages is how many requests a successful call sends beyond the first (All's next pages).
+	morePages int
+}
+
+func relCreateReq(ext string) *debitura.ClientCreateRequest {
+	email := strings.ToLower(ext) + "@rel.example"
+	return &debitura.ClientCreateRequest{
+		ExternalTenantID: ext,
+		Client:           debitura.ClientDetails{Name: "Reliability " + ext, Country: "DK", SupportEmail: email},
+		Users:            []debitura.ClientUser{{Name: "Rita Reliable", Email: email}},
+	}
+}
+
+var relKYC = &debitura.KYCRequest{
+	DirectorFullName:    "Rita Reliable",
+	DirectorHomeAddress: "Faultvej 1, 2100 København Ø",
+	DirectorDateOfBirth: debitura.Date{Year: 1980, Month: time.May, Day: 17},
+}
+
+func relCases() []relCase {
+	return []relCase{
+		{name: "Create", op: mockserver.OpPostClients, effect: mockserver.EffectClientCreated, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				return e.c.Clients.Create(ctx, relCreateReq(e.ext+"-new"))
+			},
+			check: func(t *testing.T, e *relEnv, res any) {
+				lc := res.(*debitura.LinkedClient)
+				if lc.ExternalTenantID != e.ext+"-new" || lc.StatusCode != http.StatusAccepted {
+					t.Errorf("Create = %s %d, want %s-new 202", lc.ExternalTenantID, lc.StatusCode, e.ext)
+				}
+				if _, err := e.srv.LinkedClient(mockserver.DefaultAPIKey, e.ext+"-new"); err != nil {
+					t.Errorf("mock has no link after Create: %v", err)
+				}
+			}},
+		{name: "Get", op: mockserver.OpGetClient, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Clients.Get(ctx, e.ext) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				if lc := res.(*debitura.LinkedClient); lc.ExternalTenantID != e.ext {
+					t.Errorf("Get = %q, want %q", lc.ExternalTenantID, e.ext)
+				}
+			}},
+		{name: "List", op: mockserver.OpGetClients, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Clients.List(ctx, nil) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				if l := res.(*debitura.ClientList); len(l.Clients) != 3 {
+					t.Errorf("List has %d clients, want 3", len(l.Clients))
+				}
+			}},
+		{name: "All", op: mockserver.OpGetClients, cutBody: true, morePages: 1,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				var ids []string
+				for lc, err := range e.c.Clients.All(ctx, &debitura.ClientListOptions{PageSize: 2, Sort: debitura.SortNameAsc}) {
+					if err != nil {
+						return ids, err
+					}
+					ids = append(ids, lc.ExternalTenantID)
+				}
+				return ids, nil
+			},
+			check: func(t *testing.T, e *relEnv, res any) {
+				want := []string{e.ext, e.ext + "-b", e.ext + "-c"}
+				if got := res.([]string); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("All = %v, want %v", got, want)
+				}
+			}},
+		{name: "Withdraw", op: mockserver.OpWithdraw, effect: mockserver.EffectClientWithdrawn,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return nil, e.c.Clients.Withdraw(ctx, e.ext) },
+			check: func(t *testing.T, e *relEnv, _ any) {
+				if _, err := e.srv.LinkedClient(mockserver.DefaultAPIKey, e.ext); !errors.Is(err, mockserver.ErrNotFound) {
+					t.Errorf("mock LinkedClient after Withdraw = %v, want ErrNotFound", err)
+				}
+			}},
+		{name: "Reset", op: mockserver.OpDeleteClient, effect: mockserver.EffectClientReset,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return nil, e.c.Clients.Reset(ctx, e.ext) },
+			check: func(t *testing.T, e *relEnv, _ any) {
+				if _, err := e.srv.LinkedClient(mockserver.DefaultAPIKey, e.ext); !errors.Is(err, mockserver.ErrNotFound) {
+					t.Errorf("mock LinkedClient after Reset = %v, want ErrNotFound", err)
+				}
+			}},
+		{name: "IsDeletable", op: mockserver.OpIsDeletable, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Clients.IsDeletable(ctx, e.ext) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				if d := res.(*debitura.Deletability); !d.IsDeletable {
+					t.Errorf("IsDeletable = %+v, want deletable", d)
+				}
+			}},
+		{name: "SubmitKYC", op: mockserver.OpKYC, effect: mockserver.EffectKYCRecorded, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				return e.c.Clients.SubmitKYC(ctx, e.ext, relKYC, &debitura.KYCOptions{SendChatNotification: debitura.Ptr(false)})
+			},
+			check: func(t *testing.T, e *relEnv, res any) {
+				if k := res.(*debitura.KYCVerification); k.DirectorFullName != relKYC.DirectorFullName {
+					t.Errorf("SubmitKYC = %+v", k)
+				}
+			}},
+		{name: "Update", op: mockserver.OpPatchClient, effect: mockserver.EffectClientUpdated, perRun: true, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				return e.c.Clients.Update(ctx, e.ext, &debitura.ClientUpdateRequest{Metadata: map[string]any{"plan": "gold", "seats": 7}})
+			},
+			check: func(t *testing.T, e *relEnv, res any) {
+				p := res.(*debitura.ClientProfile)
+				info, err := e.srv.LinkedClient(mockserver.DefaultAPIKey, e.ext)
+				if err != nil || p.Metadata["plan"] != "gold" || fmt.Sprint(info.Metadata) != "map[plan:gold seats:7]" {
+					t.Errorf("Update = %v, mock metadata %v (%v)", p.Metadata, info.Metadata, err)
+				}
+			}},
+		{name: "Profile", op: mockserver.OpProfile, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Clients.Profile(ctx, e.ext) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				if p := res.(*debitura.ClientProfile); p.ExternalTenantID != e.ext {
+					t.Errorf("Profile = %+v", p)
+				}
+			}},
+		{name: "Suspend", op: mockserver.OpSuspend, effect: mockserver.EffectClientSuspended, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Clients.Suspend(ctx, e.ext) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				info, _ := e.srv.LinkedClient(mockserver.DefaultAPIKey, e.ext)
+				if p := res.(*debitura.ClientProfile); p.Status != debitura.ClientSuspended || !info.Suspended {
+					t.Errorf("Suspend = %+v, mock suspended=%v", p, info.Suspended)
+				}
+			}},
+		{name: "Reactivate", op: mockserver.OpReactivate, effect: mockserver.EffectClientReactivated, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Clients.Reactivate(ctx, e.ext) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				info, _ := e.srv.LinkedClient(mockserver.DefaultAPIKey, e.ext)
+				if p := res.(*debitura.ClientProfile); p.Status == debitura.ClientSuspended || info.Suspended {
+					t.Errorf("Reactivate = %+v, mock suspended=%v", p, info.Suspended)
+				}
+			}},
+		{name: "Mint", op: mockserver.OpToken, onboard: true, effect: mockserver.EffectTokenMinted, perRun: true, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Tokens.Mint(ctx, e.ext) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				tok := res.(*debitura.Token)
+				if st := e.srv.CheckToken(tok.AccessToken); !st.Valid {
+					t.Errorf("minted token is not valid at the mock: %+v", st)
+				}
+			}},
+		{name: "Rotate", op: mockserver.OpRotateToken, onboard: true, effect: mockserver.EffectTokenRotated, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Tokens.Rotate(ctx, e.ext, nil) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				rt := res.(*debitura.RotatedToken)
+				if st := e.srv.CheckToken(rt.Token.AccessToken); !st.Valid {
+					t.Errorf("rotated token is not valid at the mock: %+v", st)
+				}
+			}},
+		{name: "Me", op: mockserver.OpMe, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Partner.Me(ctx) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				if p := res.(*debitura.Partner); p.ID != mockserver.DefaultPartnerID {
+					t.Errorf("Me = %+v", p)
+				}
+			}},
+	}
+}
+
+// relSetup builds the subtest's world: a seeded mock with three linked clients (ext, ext-b,
+// ext-c), ext suspended for Reactivate and onboarded when the case needs it, and an SDK client.
+// The journal is cleared afterwards, so only the call under test is in it.
+func relSetup(t *testing.T, rc relCase, seed int64, timeout time.Duration) *relEnv {
+	t.Helper()
+	srv := mockserver.NewTest(t, mockserver.WithSeed(seed))
+	hc := *srv.Client()
+	hc.Timeout = timeout
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(&hc),
+		debitura.WithMaxRetries(relMaxRetries), debitura.WithMaxRetryWait(relMaxWait))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	e := &relEnv{srv: srv, c: c, ext: "rel-a"}
+	ctx := t.Context()
+	for _, ext := range []string{e.ext, e.ext + "-b", e.ext + "-c"} {
+		if _, err := c.Clients.Create(ctx, relCreateReq(ext)); err != nil {
+			t.Fatalf("setup Create(%s): %v", ext, err)
+		}
+	}
+	if rc.onboard {
+		if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, e.ext); err != nil {
+			t.Fatalf("setup CompleteOnboarding: %v", err)
+		}
+	}
+	if rc.name == "Reactivate" {
+		if _, err := c.Clients.Suspend(ctx, e.ext); err != nil {
+			t.Fatalf("setup Suspend: %v", err)
+		}
+	}
+	srv.ResetJournal()
+	return e
+}
+
+func TestFaultMatrix(t *testing.T) {
+	t.Parallel()
+	seed := int64(0)
+	for _, rc := range relCases() {
+		for _, rf := range relFaults() {
+			seed++
+			t.Run(rc.name+"/"+rf.name, func(t *testing.T) {
+				t.Parallel()
+				relRunCase(t, rc, rf, seed)
+			})
+		}
+	}
+}
+
+func relRunCase(t *testing.T, rc relCase, rf relFault, seed int64) {
+	e := relSetup(t, rc, seed, rf.timeout)
+	f := rf.fault
+	f.Operation = rc.op
+	e.srv.InjectFault(f)
+
+	outcome := rf.outcome
+	if outcome == relCutBody && !rc.cutBody {
+		outcome = relSuccess // a 204 has no body to cut
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := rc.run(ctx, e)
+	elapsed := time.Since(start)
+	// Close the mock before reading its journal: Close waits for every handler still running. A
+	// request is journaled when its handler returns, which can be after the SDK saw the answer
+	// (a cut body, a reset) - or long after the SDK gave up on it: a request with a body does
+	// not notice that the client went away, so the "timeout" case's first attempt sits out the
+	// whole latency and then runs the handler, after the retry has already succeeded.
+	e.srv.Close()
+	// Close does not wait for hijacked connections (reset and truncate): the handler journals
+	// the request just after it closed the connection, so give it a bounded moment.
+	wantReqs := rf.attempts
+	if outcome == relSuccess {
+		wantReqs += rc.morePages
+	}
+	for deadline := time.Now().Add(2 * time.Second); len(e.srv.Requests(rc.op)) < wantReqs && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	var apiErr *debitura.APIError
+	switch outcome {
+	case relSuccess:
+		if err != nil {
+			t.Fatalf("%s under %s: err = %v, want success", rc.name, rf.name, err)
+		}
+		rc.check(t, e, res)
+	case relServerError:
+		if !errors.As(err, &apiErr) || !errors.Is(err, debitura.ErrServer) || apiErr.StatusCode != 503 {
+			t.Fatalf("err = %v (%T), want a 503 *APIError matching ErrServer", err, err)
+		}
+		if apiErr.Attempts != relMaxRetries+1 {
+			t.Errorf("Attempts = %d, want %d", apiErr.Attempts, relMaxRetries+1)
+		}
+	case relRateLimited:
+		if !errors.As(err, &apiErr) || !errors.Is(err, debitura.ErrRateLimited) {
+			t.Fatalf("err = %v (%T), want a 429 *APIError matching ErrRateLimited", err, err)
+		}
+		if apiErr.RetryAfter != 5*time.Second || apiErr.Attempts != 1 {
+			t.Errorf("RetryAfter = %s, Attempts = %d; want 5s and 1 (a wait over the maximum is not slept)", apiErr.RetryAfter, apiErr.Attempts)
+		}
+		if elapsed > 2*time.Second {
+			t.Errorf("the call took %s: it slept the 5s wait", elapsed)
+		}
+	case relNotImpl:
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 501 || apiErr.Attempts != 1 || !errors.Is(err, debitura.ErrServer) {
+			t.Fatalf("err = %v (%T), want a 501 *APIError after 1 attempt", err, err)
+		}
+	case relCutBody:
+		if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &apiErr) {
+			t.Fatalf("err = %v (%T), want a read error wrapping io.ErrUnexpectedEOF", err, err)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), e.srv.URL) {
+		t.Errorf("error text carries the URL: %v", err)
+	}
+
+	// The journal: how many requests, how many ran the handler, how many effects.
+	reqs := e.srv.Requests(rc.op)
+	if rf.attempts > 0 && len(reqs) != wantReqs {
+		t.Errorf("the mock saw %d %s requests, want %d: %s", len(reqs), rc.op, wantReqs, relJournal(reqs))
+	}
+	if rc.name == "Withdraw" || rc.name == "Reset" {
+		// After an ambiguous first attempt (the handler ran, the answer was lost) the retry
+		// answers 404 and the SDK reports success.
+		if rf.ranHandler == 2 && (len(reqs) != 2 || reqs[1].Status != http.StatusNotFound) {
+			t.Errorf("want the retry to be answered 404: %s", relJournal(reqs))
+		}
+	}
+	if rc.effect == "" {
+		return
+	}
+	n := e.srv.EffectCount(rc.effect)
+	want := 1
+	switch {
+	case outcome == relServerError || outcome == relRateLimited || outcome == relNotImpl:
+		want = 0 // the fault answered before the handler ran
+	case rc.perRun && rf.ranHandler > 0:
+		want = rf.ranHandler
+	}
+	if rc.perRun && rf.ranHandler < 0 {
+		if n < 1 || n > len(reqs) {
+			t.Errorf("%s recorded %d times, want 1..%d", rc.effect, n, len(reqs))
+		}
+		return
+	}
+	if n != want {
+		t.Errorf("%s recorded %d times, want %d: %s", rc.effect, n, want, relJournal(e.srv.Journal()))
+	}
+	if rc.name == "Create" && e.srv.EffectCount(mockserver.EffectClientCreated) > 1 {
+		t.Errorf("duplicate client created")
+	}
+}
+
+func relJournal(entries []mockserver.JournalEntry) string {
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "\n  %s %s %d fault=%q effects=%v", e.Method, e.Path, e.Status, e.Fault, e.Effects)
+	}
+	return b.String()
+}
