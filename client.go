@@ -58,6 +58,8 @@ type Client struct {
 	Tokens *TokensService
 	// Partner reads the authenticated partner's profile.
 	Partner *PartnerService
+	// Webhooks manages the partner's webhook subscriptions.
+	Webhooks *WebhooksService
 }
 
 // service is the common base of every service, as in go-github.
@@ -118,6 +120,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	c.Clients = (*ClientsService)(&c.common)
 	c.Tokens = (*TokensService)(&c.common)
 	c.Partner = (*PartnerService)(&c.common)
+	c.Webhooks = (*WebhooksService)(&c.common)
 	return c, nil
 }
 
@@ -135,6 +138,11 @@ const (
 	// retryDelete: safe in effect; a 404 that follows an attempt whose outcome is unknown means
 	// the earlier attempt worked, and do reports success (withdraw, reset).
 	retryDelete
+	// retryUnsent: not idempotent and no key; retried only when the attempt provably had no
+	// effect (the connection was never made, or a 429), never after an ambiguous failure (a
+	// 5xx, or a connection that broke after the request may have been written). Creating a
+	// webhook subscription, regenerating its secret, triggering a test event.
+	retryUnsent
 )
 
 // apiRequest describes one operation call. Services fill it in; do sends it.

@@ -150,6 +150,12 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		reqID = answer.RequestID
 	}
 
+	if ambiguous && st.r.retry == retryUnsent {
+		// The attempt may have had its effect; a second one could repeat it.
+		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, 0, err)
+		return false, nil
+	}
+
 	wait, hinted := c.retryWait(st.attempts-1, answer)
 	if status == http.StatusTooManyRequests {
 		c.gate.hold(now.Add(wait), answer)

@@ -1,0 +1,532 @@
+package debitura
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// WebhooksService manages the partner's webhook subscriptions (the /v1/Webhooks routes). It is
+// safe for concurrent use. To receive and verify deliveries, see [WebhookHandler],
+// [WebhookVerifier] and [ParseWebhook].
+//
+// Subscriptions, like everything else, belong to one environment: a subscription made with a
+// test-environment key never receives production events.
+//
+// Errors: a request the SDK refuses to send is a *[ValidationError] naming the field. Every
+// answer other than 2xx is an *[APIError] (errors.Is works with ErrNotFound, ErrValidation,
+// ErrUnauthorized, ErrForbidden, ErrRateLimited, ErrServer); transport failures and ctx ending
+// are wrapped with %w.
+type WebhooksService service
+
+// maxWebhookURLLen is the longest subscription URL the API accepts.
+const maxWebhookURLLen = 1024
+
+// Webhook is a webhook subscription (WebhookDto).
+//
+// Secret is the Base64 HMAC-SHA256 signing secret. The API returns it only in the answer of
+// [WebhooksService.Create] and of [WebhooksService.Update] with RegenerateSecret; List and Get
+// never carry it. Store it when you get it: it cannot be read again, only replaced. A Webhook
+// never prints its Secret: String, GoString, Format (every fmt verb) and LogValue (slog) redact
+// it. (MarshalJSON is not overridden, so that a Webhook can be stored as JSON with its secret;
+// do not log a Webhook through encoding/json.)
+type Webhook struct {
+	// ID is the subscription's UUID.
+	ID string `json:"id"`
+	// URL is where deliveries are sent.
+	URL string `json:"url"`
+	// Events are the event names the subscription receives (see the Event* constants).
+	Events []string `json:"events"`
+	// IsActive is false when the subscription was disabled, by the partner or automatically
+	// after repeated delivery failures (then DisabledReason says why). Update with
+	// IsActive = Ptr(true) re-enables it.
+	IsActive bool `json:"isActive"`
+	// CreatedUTC is when the subscription was created.
+	CreatedUTC time.Time `json:"createdUtc"`
+	// UpdatedUTC is when it last changed.
+	UpdatedUTC time.Time `json:"updatedUtc"`
+	// DisabledReason says why the subscription was disabled automatically; "" otherwise.
+	DisabledReason string `json:"disabledReason"`
+	// Secret is the Base64 signing secret, present only in the answer of Create and of Update
+	// with RegenerateSecret. Pass it, as it is, to WebhookHandler or WebhookVerifier.
+	Secret string `json:"secret"`
+	// IsTestMode is true when the subscription receives only test-classified events.
+	IsTestMode bool `json:"isTestMode"`
+}
+
+// UnmarshalJSON decodes a WebhookDto in camelCase or PascalCase, with null for absent values and
+// date-times with or without a time zone (no zone is read as UTC).
+func (w *Webhook) UnmarshalJSON(b []byte) error {
+	var wire struct {
+		ID             string   `json:"id"`
+		URL            *string  `json:"url"`
+		Events         []string `json:"events"`
+		IsActive       bool     `json:"isActive"`
+		CreatedUTC     apiTime  `json:"createdUtc"`
+		UpdatedUTC     apiTime  `json:"updatedUtc"`
+		DisabledReason *string  `json:"disabledReason"`
+		Secret         *string  `json:"secret"`
+		IsTestMode     bool     `json:"isTestMode"`
+	}
+	if err := json.Unmarshal(b, &wire); err != nil {
+		return err
+	}
+	*w = Webhook{
+		ID:             wire.ID,
+		URL:            deref(wire.URL),
+		Events:         wire.Events,
+		IsActive:       wire.IsActive,
+		CreatedUTC:     time.Time(wire.CreatedUTC),
+		UpdatedUTC:     time.Time(wire.UpdatedUTC),
+		DisabledReason: deref(wire.DisabledReason),
+		Secret:         deref(wire.Secret),
+		IsTestMode:     wire.IsTestMode,
+	}
+	return nil
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// String describes w with its secret redacted.
+func (w Webhook) String() string {
+	sec := ""
+	if w.Secret != "" {
+		sec = redacted
+	}
+	return fmt.Sprintf("debitura.Webhook{ID: %q, URL: %q, Events: %q, IsActive: %t, IsTestMode: %t, DisabledReason: %q, CreatedUTC: %s, UpdatedUTC: %s, Secret: %s}",
+		w.ID, w.URL, w.Events, w.IsActive, w.IsTestMode, w.DisabledReason,
+		w.CreatedUTC.Format(time.RFC3339), w.UpdatedUTC.Format(time.RFC3339), sec)
+}
+
+// GoString is String: %#v prints w redacted too.
+func (w Webhook) GoString() string { return w.String() }
+
+// Format prints w redacted for every verb (%v, %+v, %#v, %s, %q, ...).
+func (w Webhook) Format(f fmt.State, verb rune) { formatRedacted(f, verb, w.String()) }
+
+// LogValue makes slog log w as a group without its secret.
+func (w Webhook) LogValue() slog.Value {
+	sec := ""
+	if w.Secret != "" {
+		sec = redacted
+	}
+	return slog.GroupValue(
+		slog.String("id", w.ID),
+		slog.String("url", w.URL),
+		slog.Any("events", w.Events),
+		slog.Bool("is_active", w.IsActive),
+		slog.Bool("is_test_mode", w.IsTestMode),
+		slog.String("disabled_reason", w.DisabledReason),
+		slog.Time("created_utc", w.CreatedUTC),
+		slog.Time("updated_utc", w.UpdatedUTC),
+		slog.String("secret", sec),
+	)
+}
+
+// WebhookCreateRequest is the body of POST /v1/Webhooks (CreateWebhookRequest).
+type WebhookCreateRequest struct {
+	// URL is where deliveries are sent: an absolute https URL of at most 1024 characters. The
+	// API accepts only ports 443 and 8443 and rejects localhost and private addresses. The SDK
+	// also lets http on a loopback host (127.0.0.0/8, ::1, localhost) through, so that tests
+	// against the bundled mock server can receive deliveries; Debitura itself refuses such a
+	// URL with 400.
+	URL string `json:"url"`
+	// Events are the event names to subscribe to, at least one (see the Event* constants).
+	// Names the SDK does not know are sent as they are, since the API may add events.
+	Events []string `json:"events"`
+	// IsTestMode makes the subscription receive only test-classified events.
+	IsTestMode bool `json:"isTestMode,omitempty"`
+}
+
+// WebhookUpdateRequest is the body of PUT /v1/Webhooks/{id} (UpdateWebhookRequest). Nil (or
+// empty) fields are left unchanged.
+type WebhookUpdateRequest struct {
+	// URL replaces the delivery URL; the rules of WebhookCreateRequest.URL apply.
+	URL *string `json:"url,omitempty"`
+	// Events replaces the event list when it is non-empty.
+	Events []string `json:"events,omitempty"`
+	// IsActive enables (true) or disables (false) the subscription. Ptr(true) re-enables a
+	// subscription that was disabled automatically after delivery failures.
+	IsActive *bool `json:"isActive,omitempty"`
+	// RegenerateSecret replaces the signing secret; the answer carries the new one (in
+	// Webhook.Secret), and only that answer. Deliveries signed with the old secret may still
+	// arrive for a while: verify with both (WebhookVerifier.Secrets) until they stop.
+	RegenerateSecret bool `json:"regenerateSecret,omitempty"`
+	// IsTestMode switches the subscription to test-classified (true) or production (false)
+	// events.
+	IsTestMode *bool `json:"isTestMode,omitempty"`
+}
+
+// WebhookTestRequest is the body of POST /v1/Webhooks/test (TriggerTestWebhookRequest).
+type WebhookTestRequest struct {
+	// EventType is the event to send, e.g. EventClientLinked or EventCaseClosed. Required.
+	EventType string `json:"eventType"`
+	// CaseID is the UUID of one of the partner's cases; required for case.* events.
+	CaseID string `json:"caseId,omitempty"`
+	// ExternalTenantID is an active link of the partner; required for client.* events.
+	ExternalTenantID string `json:"externalTenantId,omitempty"`
+	// OldLifecycle is the "from" lifecycle of a case.updated event (default: the case's
+	// current lifecycle).
+	OldLifecycle string `json:"oldLifecycle,omitempty"`
+	// NewLifecycle is the "to" lifecycle of a case.updated event (default "Closed").
+	NewLifecycle string `json:"newLifecycle,omitempty"`
+	// CloseCode is the close code of a case.closed event (default "Paid").
+	CloseCode string `json:"closeCode,omitempty"`
+	// CloseComment is the comment of a case.closed event.
+	CloseComment string `json:"closeComment,omitempty"`
+}
+
+// WebhookTestResult is the answer of POST /v1/Webhooks/test (TriggerTestWebhookResponse).
+type WebhookTestResult struct {
+	// EventType is the event that was queued.
+	EventType string `json:"eventType"`
+	// EnqueuedCount is how many deliveries were queued: one per active subscription to the
+	// event; 0 when no subscription listens to it.
+	EnqueuedCount int `json:"enqueuedCount"`
+	// Message is the API's description of what happened.
+	Message string `json:"message"`
+}
+
+// UnmarshalJSON decodes the answer in camelCase or PascalCase, with null for absent strings.
+func (r *WebhookTestResult) UnmarshalJSON(b []byte) error {
+	var wire struct {
+		EventType     *string `json:"eventType"`
+		EnqueuedCount int     `json:"enqueuedCount"`
+		Message       *string `json:"message"`
+	}
+	if err := json.Unmarshal(b, &wire); err != nil {
+		return err
+	}
+	*r = WebhookTestResult{EventType: deref(wire.EventType), EnqueuedCount: wire.EnqueuedCount, Message: deref(wire.Message)}
+	return nil
+}
+
+// webhookPath returns the escaped path of a subscription.
+func webhookPath(id string) string { return "/v1/Webhooks/" + url.PathEscape(id) }
+
+// List returns the partner's webhook subscriptions (GET /v1/Webhooks), without their secrets.
+//
+// Errors: *[APIError] (ErrUnauthorized for a bad key).
+func (s *WebhooksService) List(ctx context.Context) ([]*Webhook, error) {
+	var out []*Webhook
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:     "getV1Webhooks",
+		method: http.MethodGet,
+		route:  "/v1/Webhooks",
+		path:   "/v1/Webhooks",
+		retry:  retrySafe,
+	}, &out); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		out = []*Webhook{}
+	}
+	return out, nil
+}
+
+// Get returns one subscription (GET /v1/Webhooks/{id}), without its secret. DisabledReason says
+// why a subscription that is not active was disabled.
+//
+// Errors: *[ValidationError] for an id that is not a UUID; *[APIError] matching ErrNotFound when
+// the subscription does not exist or is another partner's.
+func (s *WebhooksService) Get(ctx context.Context, id string) (*Webhook, error) {
+	const op = "Webhooks.Get"
+	if err := checkUUID(op, "id", id); err != nil {
+		return nil, err
+	}
+	out := new(Webhook)
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:     "getV1WebhooksById",
+		method: http.MethodGet,
+		route:  "/v1/Webhooks/{id}",
+		path:   webhookPath(id),
+		retry:  retrySafe,
+	}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Create subscribes req.URL to req.Events (POST /v1/Webhooks). The answer's Secret is the
+// Base64 signing secret of the subscription: it is returned this once and never again (List and
+// Get leave it out), so store it before doing anything else; [WebhooksService.Update] with
+// RegenerateSecret issues a new one if it is lost.
+//
+// Create is not idempotent: a second request would make a second subscription, and every event
+// would be delivered twice. The SDK therefore retries it only when the earlier attempt provably
+// did nothing (the connection could not be made, or a 429). After an ambiguous failure (a 5xx
+// answer, a connection that broke, a ctx that ended while the request was in flight) the error
+// is returned and the subscription may or may not exist: call [WebhooksService.List] and look
+// for the URL before creating again (and Update it with RegenerateSecret, since its secret was
+// lost with the answer).
+//
+// The API answers 200 (an older docs page says 201; both are accepted).
+//
+// Errors: *[ValidationError] before sending (nil request; a URL that is empty, relative, not
+// https (http is let through on loopback hosts only, for the mock), or longer than 1024
+// characters; no events; an empty event name); *[APIError] matching ErrValidation (400: the API
+// refused the URL or an event name).
+func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest) (*Webhook, error) {
+	const op = "Webhooks.Create"
+	if req == nil {
+		return nil, invalid(op, "request", "is nil")
+	}
+	if err := checkWebhookURL(op, "url", req.URL); err != nil {
+		return nil, err
+	}
+	if len(req.Events) == 0 {
+		return nil, invalid(op, "events", "must list at least one event")
+	}
+	if err := checkEventNames(op, req.Events); err != nil {
+		return nil, err
+	}
+	out := new(Webhook)
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:     "postV1Webhooks",
+		method: http.MethodPost,
+		route:  "/v1/Webhooks",
+		path:   "/v1/Webhooks",
+		body:   req,
+		retry:  retryUnsent,
+	}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update changes a subscription (PUT /v1/Webhooks/{id}) and returns it. Only the fields set in
+// req change. IsActive = Ptr(true) re-enables a subscription that was disabled automatically.
+// With RegenerateSecret the answer's Secret is the new signing secret, returned this once.
+//
+// Retries: an update without RegenerateSecret sets fields to given values, so it is retried
+// after failures whose outcome is unknown. With RegenerateSecret it is not: two regenerations
+// that overlap could leave the subscription with a secret the caller never saw. It is then
+// retried only when the earlier attempt provably did nothing (no connection, or a 429); after an
+// ambiguous failure the error is returned and the secret may or may not have changed: call
+// Update with RegenerateSecret again to get a secret you know.
+//
+// Errors: *[ValidationError] before sending (an id that is not a UUID; nil request; a request
+// that changes nothing; a URL that breaks the rules of WebhookCreateRequest.URL; an empty event
+// name); *[APIError] matching ErrNotFound or ErrValidation.
+func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpdateRequest) (*Webhook, error) {
+	const op = "Webhooks.Update"
+	if err := checkUUID(op, "id", id); err != nil {
+		return nil, err
+	}
+	if req == nil {
+		return nil, invalid(op, "request", "is nil")
+	}
+	if req.URL == nil && len(req.Events) == 0 && req.IsActive == nil && !req.RegenerateSecret && req.IsTestMode == nil {
+		return nil, invalid(op, "request", "changes nothing: set URL, Events, IsActive, RegenerateSecret or IsTestMode")
+	}
+	if req.URL != nil {
+		if err := checkWebhookURL(op, "url", *req.URL); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkEventNames(op, req.Events); err != nil {
+		return nil, err
+	}
+	class := retrySafe
+	if req.RegenerateSecret {
+		class = retryUnsent
+	}
+	out := new(Webhook)
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:     "putV1WebhooksById",
+		method: http.MethodPut,
+		route:  "/v1/Webhooks/{id}",
+		path:   webhookPath(id),
+		body:   req,
+		retry:  class,
+	}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete removes a subscription permanently, with its delivery history (DELETE
+// /v1/Webhooks/{id}). Update with IsActive = Ptr(false) is the reversible alternative. It is
+// retried after failures whose outcome is unknown; a 404 that follows such a failure means the
+// earlier attempt worked, and Delete reports success.
+//
+// Errors: *[ValidationError] for an id that is not a UUID; *[APIError] matching ErrNotFound.
+func (s *WebhooksService) Delete(ctx context.Context, id string) error {
+	const op = "Webhooks.Delete"
+	if err := checkUUID(op, "id", id); err != nil {
+		return err
+	}
+	_, err := s.client.do(ctx, &apiRequest{
+		op:     "deleteV1WebhooksById",
+		method: http.MethodDelete,
+		route:  "/v1/Webhooks/{id}",
+		path:   webhookPath(id),
+		retry:  retryDelete,
+	}, nil)
+	return err
+}
+
+// Test asks Debitura to send a test event to the partner's subscriptions of req.EventType (POST
+// /v1/Webhooks/test). It works in the test environment only (production answers 403). The call
+// returns once the event is queued; delivery follows asynchronously, signed like any other and
+// with the X-Debitura-Test header (WebhookEvent.Test). Like Create, it is retried only when the
+// earlier attempt provably did nothing, so that one call never queues two deliveries.
+//
+// Errors: *[ValidationError] before sending (nil request; empty EventType; a case.* event
+// without CaseID, or a CaseID that is not a UUID; a client.* event without ExternalTenantID);
+// *[APIError] matching ErrForbidden (production), ErrNotFound (no such case or active link) or
+// ErrValidation (an event type the API does not know).
+func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest) (*WebhookTestResult, error) {
+	const op = "Webhooks.Test"
+	if req == nil {
+		return nil, invalid(op, "request", "is nil")
+	}
+	if strings.TrimSpace(req.EventType) == "" {
+		return nil, invalid(op, "eventType", "is required")
+	}
+	et := EventType(req.EventType)
+	if et.IsCase() && req.CaseID == "" {
+		return nil, invalid(op, "caseId", "is required for %s events", req.EventType)
+	}
+	if req.CaseID != "" {
+		if err := checkUUID(op, "caseId", req.CaseID); err != nil {
+			return nil, err
+		}
+	}
+	if et.IsClient() {
+		if req.ExternalTenantID == "" {
+			return nil, invalid(op, "externalTenantId", "is required for %s events", req.EventType)
+		}
+	}
+	if req.ExternalTenantID != "" {
+		if err := checkExternalTenantID(op, "externalTenantId", req.ExternalTenantID, -1); err != nil {
+			return nil, err
+		}
+	}
+	out := new(WebhookTestResult)
+	if _, err := s.client.do(ctx, &apiRequest{
+		op:     "postV1WebhooksTest",
+		method: http.MethodPost,
+		route:  "/v1/Webhooks/test",
+		path:   "/v1/Webhooks/test",
+		body:   req,
+		retry:  retryUnsent,
+	}, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkWebhookURL checks a subscription URL: absolute, https (http on loopback only), a host, no
+// more than 1024 characters.
+func checkWebhookURL(op, field, raw string) error {
+	if raw == "" {
+		return invalid(op, field, "is required")
+	}
+	if n := utf8.RuneCountInString(raw); n > maxWebhookURLLen {
+		return invalid(op, field, "must be at most %d characters, got %d", maxWebhookURLLen, n)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return invalid(op, field, "must be an absolute https URL")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return invalid(op, field, "must use https (http is let through on loopback hosts only, for tests against the mock)")
+		}
+	default:
+		return invalid(op, field, "must use https, not %q", u.Scheme)
+	}
+	return nil
+}
+
+// checkEventNames rejects empty or blank event names. Unknown names pass: the API may add events.
+func checkEventNames(op string, events []string) error {
+	for i, e := range events {
+		if strings.TrimSpace(e) == "" {
+			return invalid(op, fmt.Sprintf("events[%d]", i), "is empty")
+		}
+		if e != strings.TrimSpace(e) {
+			return invalid(op, fmt.Sprintf("events[%d]", i), "%q has leading or trailing spaces", e)
+		}
+	}
+	return nil
+}
+
+// checkUUID checks that s is a UUID in its 8-4-4-4-12 hex form (any letter case).
+func checkUUID(op, field, s string) error {
+	if s == "" {
+		return invalid(op, field, "is required")
+	}
+	if !isUUID(s) {
+		return invalid(op, field, "%q is not a UUID", s)
+	}
+	return nil
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// apiTime decodes the API's date-times: RFC 3339, or ISO 8601 without a zone (read as UTC), as
+// .NET writes a DateTime of unspecified kind; null and "" are the zero time.
+type apiTime time.Time
+
+func (t *apiTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = apiTime{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("debitura: date-time: %w", err)
+	}
+	v, err := parseAPITime(s)
+	if err != nil {
+		return err
+	}
+	*t = apiTime(v)
+	return nil
+}
+
+func parseAPITime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if v, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return v, nil
+	}
+	if v, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC); err == nil {
+		return v, nil
+	}
+	return time.Time{}, fmt.Errorf("debitura: date-time %q is not ISO 8601", s)
+}
