@@ -102,6 +102,8 @@ func (b *Backend) adminRoutes() {
 			return
 		}
 		ac.Advance(d)
+		b.ExpireLinks() // the clock moved: fire client.link_expired for requests past their TTL
+		b.armWebhookTimer()
 		writeJSON(w, http.StatusOK, map[string]string{"now": ts(b.now())})
 	})
 	m.HandleFunc("GET /__mock/rate-limit", func(w http.ResponseWriter, r *http.Request) {
@@ -184,6 +186,33 @@ func (b *Backend) adminRoutes() {
 			return
 		}
 		writeJSON(w, http.StatusOK, b.CheckToken(in.Token))
+	})
+	m.HandleFunc("POST /__mock/webhooks/flush", func(w http.ResponseWriter, r *http.Request) {
+		if err := b.FlushWebhooks(r.Context()); err != nil {
+			writeAPIError(w, http.StatusServiceUnavailable, "Cancelled", err.Error())
+			return
+		}
+		pending := 0
+		for _, d := range b.Deliveries() {
+			if d.State == DeliveryPending {
+				pending++
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"pending": pending})
+	})
+	m.HandleFunc("GET /__mock/webhooks/deliveries", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, b.Deliveries())
+	})
+	m.HandleFunc("GET /__mock/webhooks", func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("XApiKey")
+		if key == "" {
+			key = DefaultAPIKey
+		}
+		hs := b.Webhooks(key)
+		if hs == nil {
+			hs = []WebhookInfo{}
+		}
+		writeJSON(w, http.StatusOK, hs)
 	})
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeNotFound(w, "No mock control route matches "+r.Method+" "+r.URL.Path)

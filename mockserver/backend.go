@@ -49,6 +49,7 @@ type settings struct {
 	publicURL        string
 	coverage         []string
 	journalLimit     int
+	webhookTransport http.RoundTripper
 }
 
 // WithClock makes the mock read time from c. Use [NewFakeClock] to drive expiry and rate limits
@@ -108,6 +109,7 @@ type Backend struct {
 	limiter *rateLimiter
 	faults  *faultSet
 	journal *journal
+	wh      *webhookQueue // webhook deliveries (webhooks_delivery.go)
 
 	api   *http.ServeMux
 	admin *http.ServeMux
@@ -135,6 +137,7 @@ func NewBackend(opts ...Option) *Backend {
 	b.limiter = newRateLimiter(s.rate)
 	b.faults = &faultSet{}
 	b.journal = newJournal(s.journalLimit)
+	b.wh = newWebhookQueue(s.env, s.webhookTransport)
 	if err := b.resetState(); err != nil {
 		panic("mockserver: NewBackend: " + err.Error())
 	}

@@ -232,6 +232,7 @@ func (b *Backend) expireIfDue(lr *linkReqRec, now time.Time, ce *call) {
 		if ce != nil {
 			ce.effect(EffectLinkExpired)
 		}
+		b.onLinkExpiredLocked(lr) // client.link_expired, once: the status changes only here
 	}
 }
 
@@ -327,6 +328,7 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 		b.st.linkReqByID[lr.ID] = lr
 		p.pending[ext] = lr
 		ce.effect(EffectLinkRequested)
+		b.onLinkRequestedLocked(lr, now)
 		b.writeNeedsLinking(w, lr, base)
 		return
 	}

@@ -357,6 +357,7 @@ func (b *Backend) ApproveLink(token string) error {
 	b.st.addActiveLink(p, l)
 	lr.Status, lr.DecidedAt, lr.LinkID = "approved", &now, l.ID
 	ce.effect(EffectLinkApproved)
+	b.onLinkedLocked(l, now)
 	if len(lr.Cases) > 0 {
 		cases := make([]reqCase, len(lr.Cases))
 		copy(cases, lr.Cases)
@@ -366,6 +367,7 @@ func (b *Backend) ApproveLink(token string) error {
 		res := b.createCases(cases, c, l, now, b.PublicURL(), ce)
 		if len(res.FailedCases) > 0 {
 			ce.effect(EffectCasesReplayFailed)
+			b.onReplayFailedLocked(l, res.FailedCases, now)
 		}
 	}
 	b.recordControl("approveLink", p.ID, ce.effects)
@@ -389,6 +391,7 @@ func (b *Backend) DeclineLink(token string) error {
 		return fmt.Errorf("%w: link request already %s", ErrConflict, lr.Status)
 	}
 	lr.Status, lr.DecidedAt = "declined", &now
+	b.onLinkDeclinedLocked(lr, now)
 	b.recordControl("declineLink", lr.PartnerID, []string{EffectLinkDeclined})
 	return nil
 }
@@ -514,6 +517,7 @@ func (b *Backend) Reset() {
 	if err := b.resetState(); err != nil {
 		panic("mockserver: Reset: " + err.Error())
 	}
+	b.wh.reset()
 	b.ResetJournal()
 	b.ClearFaults()
 	b.limiter.set(b.limiter.config())
@@ -548,6 +552,7 @@ func (b *Backend) Restore(data []byte) error {
 	s := f.Store
 	s.Partners, s.Creditors, s.Links = orEmpty(s.Partners), orEmpty(s.Creditors), orEmpty(s.Links)
 	s.LinkRequests, s.Cases, s.Idempotency = orEmpty(s.LinkRequests), orEmpty(s.Cases), orEmpty(s.Idempotency)
+	s.Webhooks = orEmpty(s.Webhooks)
 	if len(s.TokenSecret) == 0 {
 		return fmt.Errorf("%w: snapshot has no token secret", ErrInvalid)
 	}
@@ -555,6 +560,7 @@ func (b *Backend) Restore(data []byte) error {
 	b.mu.Lock()
 	b.st = s
 	b.mu.Unlock()
+	b.wh.reset() // pending deliveries are not part of a snapshot
 	return nil
 }
 
@@ -581,6 +587,13 @@ func (b *Backend) State() ([]byte, error) {
 	st := f.Store
 	delete(st, "tokenSecret")
 	delete(st, "idempotency")
+	if hs, ok := st["webhooks"].(map[string]any); ok {
+		for _, h := range hs {
+			if hm, ok := h.(map[string]any); ok {
+				delete(hm, "secret")
+			}
+		}
+	}
 	if ps, ok := st["partners"].(map[string]any); ok {
 		for _, p := range ps {
 			if pm, ok := p.(map[string]any); ok {

@@ -45,6 +45,9 @@ type JournalEntry struct {
 	Fault     string        `json:"fault,omitempty"`
 	Effects   []string      `json:"effects,omitempty"`
 	Duration  time.Duration `json:"durationNs"`
+	// Webhook is set on the entries of outgoing webhook delivery attempts (Operation
+	// "webhookDelivery").
+	Webhook *WebhookAttempt `json:"webhook,omitempty"`
 }
 
 type journal struct {

@@ -140,8 +140,12 @@ func (b *Backend) SignAgreement(linkID string) error {
 		return err
 	}
 	now := b.now()
+	wasDone := b.st.onboardingDone(l.cred)
 	l.cred.SignedAgreementVersion, l.cred.SignedAt, l.cred.DetailsSubmitted = b.st.AgreementVersion, &now, true
 	l.UpdatedAt = now
+	if !wasDone {
+		b.onAgreementSignedLocked(l, now) // client.onboarding.poa_signed / contract_signed
+	}
 	b.recordControl("signAgreement", l.PartnerID, []string{EffectOnboardingSigned})
 	return nil
 }

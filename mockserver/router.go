@@ -63,7 +63,7 @@ var apiRoutes = []route{
 
 func (b *Backend) routes() {
 	b.api = http.NewServeMux()
-	for _, rt := range apiRoutes {
+	for _, rt := range append(apiRoutes, webhookRoutes...) {
 		b.api.Handle(rt.method+" "+rt.path, b.wrap(rt))
 	}
 	b.api.Handle("/", b.wrap(route{path: "", op: opUnknownRoute, auth: true, h: func(b *Backend) apiHandler {
@@ -105,6 +105,10 @@ func (b *Backend) wrap(rt route) http.Handler {
 			}
 		}
 		real := func(w http.ResponseWriter) {
+			if rt.auth && c.partner == nil && isWebhookRoute(rt.path) { // the spec declares no 401 body there
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
 			if rt.auth && c.partner == nil {
 				writeAPIError(w, http.StatusUnauthorized, "Unauthorized", "API key is missing or invalid. Send your key in the XApiKey header.")
 				return

@@ -170,6 +170,7 @@ type store struct {
 	LinkRequests     map[string]*linkReqRec  `json:"linkRequests"` // by token
 	Cases            map[string]*caseRec     `json:"cases"`
 	Idempotency      map[string]*idemRec     `json:"idempotency"`
+	Webhooks         map[string]*webhookRec  `json:"webhooks"` // subscriptions by id (webhooks.go)
 
 	partnerByKey map[string]*partnerRec
 	emailIndex   map[string][]*creditorRec // lower-cased e-mail -> matchable creditors
@@ -188,6 +189,7 @@ func newStore(secret []byte) *store {
 		LinkRequests:     map[string]*linkReqRec{},
 		Cases:            map[string]*caseRec{},
 		Idempotency:      map[string]*idemRec{},
+		Webhooks:         map[string]*webhookRec{},
 	}
 	s.reindex()
 	return s
