@@ -462,6 +462,7 @@ func decodeAPIError(status int, header http.Header, body []byte, now time.Time, 
 		e.Message = http.StatusText(status)
 	}
 	e.Message = redact(e.Message, secrets...)
+	e.Type, e.RequestID = redact(e.Type, secrets...), redact(e.RequestID, secrets...) // both are in Error()
 	for i := range e.BusinessErrors {
 		e.BusinessErrors[i].Message = redact(e.BusinessErrors[i].Message, secrets...)
 	}
