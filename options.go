@@ -40,6 +40,7 @@ type config struct {
 	maxRetryWait time.Duration
 	rateLimit    float64 // requests per second; 0 means no client-side limiter
 	rateBurst    int
+	noPacing     bool         // WithAdaptivePacing(false)
 	logger       *slog.Logger // nil logs nothing
 
 	// Injected by tests only (unexported option withClock); nil means the real clock.
@@ -209,6 +210,21 @@ func WithRateLimit(perSecond float64, burst int) Option {
 			return fmt.Errorf("WithRateLimit: burst %d must be at least 1", burst)
 		}
 		cfg.rateLimit, cfg.rateBurst = perSecond, burst
+		return nil
+	}
+}
+
+// WithAdaptivePacing turns the Client's adaptive pacer on (the default) or off. After the
+// first 429 the pacer learns the rate the server allows (the answers it accepted since the 429
+// gate last opened, divided by the time until the gate reopens) and from then on spaces every
+// request of the Client evenly at 95% of that rate, so that a busy Client (Clients.LinkMany, or
+// many goroutines) stops meeting a 429 in every rate-limit window. The pace relaxes by 1% of the
+// learned rate per second without a 429 and switches itself off when it has doubled; a later
+// 429 learns the rate again. A Client that never sees a 429 is never paced. Waiting for a slot
+// ends early when the call's ctx ends. It applies on top of WithRateLimit, if any.
+func WithAdaptivePacing(on bool) Option {
+	return func(cfg *config) error {
+		cfg.noPacing = !on
 		return nil
 	}
 }

@@ -119,6 +119,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	} else {
 		status = resp.StatusCode
 		st.lastErr = nil
+		if status != http.StatusTooManyRequests {
+			c.gate.pacer.accept(now)
+		}
 		if status < 200 || status > 299 {
 			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 			_ = resp.Body.Close()
@@ -159,6 +162,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	wait, hinted := c.retryWait(st.attempts-1, answer)
 	if status == http.StatusTooManyRequests {
 		c.gate.hold(now.Add(wait), answer)
+		if !c.cfg.noPacing {
+			until, _ := c.gate.remaining(now)
+			c.gate.pacer.throttled(now, now.Add(until))
+		}
 	}
 	if st.attempts > c.cfg.maxRetries {
 		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, 0, err)
@@ -238,6 +245,41 @@ func (c *Client) retryWait(n int, apiErr *APIError) (time.Duration, bool) {
 // ctx's deadline, is not started: it returns the 429 that closed the gate, as an *APIError for
 // this call.
 func (c *Client) beforeSend(ctx context.Context, st *callState) error {
+	if err := c.waitGate(ctx, st); err != nil {
+		return err
+	}
+	// The adaptive pacer (pacer.go) hands out evenly spaced send slots after a 429. When the
+	// gate closes again while this attempt waits for its slot (another request's 429), the
+	// attempt waits at the gate and takes a new slot.
+	for i := 0; !c.cfg.noPacing && i < 3; i++ {
+		d := c.gate.pacer.reserve(c.now())
+		if d <= 0 {
+			break
+		}
+		c.log(ctx, slog.LevelDebug, "debitura: pacing after 429 (adaptive pacer)", st, 0, "", d, nil)
+		if err := c.sleep(ctx, d); err != nil {
+			return err
+		}
+		if rem, _ := c.gate.remaining(c.now()); rem <= 0 {
+			break
+		}
+		if err := c.waitGate(ctx, st); err != nil {
+			return err
+		}
+	}
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("client-side rate limit (WithRateLimit), not a server answer: %w", err)
+		}
+	}
+	return nil
+}
+
+// waitGate holds an attempt while the shared 429 gate is closed; see beforeSend.
+func (c *Client) waitGate(ctx context.Context, st *callState) error {
 	for range 3 {
 		now := c.now()
 		rem, gerr := c.gate.remaining(now)
@@ -251,14 +293,6 @@ func (c *Client) beforeSend(ctx context.Context, st *callState) error {
 		c.log(ctx, slog.LevelDebug, "debitura: waiting for rate-limit gate", st, 0, "", rem, nil)
 		if err := c.sleep(ctx, rem); err != nil {
 			return err
-		}
-	}
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("client-side rate limit (WithRateLimit), not a server answer: %w", err)
 		}
 	}
 	return nil
@@ -285,6 +319,8 @@ type rateGate struct {
 	mu    sync.Mutex
 	until time.Time
 	err   *APIError
+	// pacer spaces requests after a 429 (pacer.go); it has its own lock.
+	pacer pacer
 }
 
 func (g *rateGate) hold(until time.Time, err *APIError) {
