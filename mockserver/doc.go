@@ -1,8 +1,8 @@
 // Package mockserver is an in-memory, stateful fake of Debitura's Referral Partner API
 // (client linking), for tests that must pass against Debitura when they pass against it.
 //
-// It serves every route of api/openapi.yaml except /v1/Webhooks* and every route of
-// api/guide-extension.openapi.yaml, with the wire shapes of those documents, and models the
+// It serves every route of api/openapi.yaml (including /v1/Webhooks*, with signed deliveries)
+// and every route of api/guide-extension.openapi.yaml, with the wire shapes of those documents, and models the
 // state behind them: partners isolated by API key, Debitura creditors that exist before any link
 // (to produce every 409), link requests with a TTL and replayed cases, the 201/202 agreement flip,
 // withdraw and test-environment reset, KYC with a real Idempotency-Key, 30-minute Customer API
@@ -36,7 +36,8 @@
 // Referral Partner API (header XApiKey): POST /clients, GET /clients, GET|PATCH|DELETE
 // /clients/{externalTenantId}, GET /clients/{externalTenantId}/is-deletable, /profile, POST
 // /clients/{externalTenantId}/withdraw, /kyc-verification, /suspend, /reactivate, /rotate-token,
-// POST /oauth/token, GET /me. The mock's Customer API check is GET /customer-api/whoami with
+// POST /oauth/token, GET /me, GET|POST /v1/Webhooks, GET|PUT|DELETE /v1/Webhooks/{id}, POST
+// /v1/Webhooks/test (see "Webhooks" below). The mock's Customer API check is GET /customer-api/whoami with
 // "Authorization: Bearer <accessToken>": 200 {"creditorId","externalTenantId"}; 401 when the token
 // is missing, malformed, badly signed, expired, cut off by a rotation, or its link was withdrawn or
 // reset; 403 when the client is suspended ([Backend.CheckToken] gives the same verdict in Go).
@@ -67,6 +68,9 @@
 //	GET    /__mock/journal[?operation=postClients], DELETE /__mock/journal
 //	GET    /__mock/state                                   state without secrets (no keys, approval tokens, signing secret, stored idempotent bodies)
 //	POST   /__mock/token/check                             {"token"} -> TokenStatus
+//	POST   /__mock/webhooks/flush                          FlushWebhooks -> {"pending": n}
+//	GET    /__mock/webhooks                                Webhooks (partner from XApiKey, default partner without it; no secrets)
+//	GET    /__mock/webhooks/deliveries                     Deliveries -> []DeliveryInfo (with each payload)
 //
 // # Faults, rate limits, journal, persistence
 //
@@ -99,9 +103,9 @@
 //     with the repeat are ignored (the first request's cases are the ones replayed).
 //   - InvalidClientType: a 409 ConflictResponse without data, when the e-mail matches an account
 //     whose Kind is not "creditor" (e.g. a collection partner).
-//   - The data of client.link_* webhook events: not applicable, the mock sends no webhooks; the
-//     journal records link.requested, link.approved, link.declined, link.expired and
-//     cases.replay_failed instead.
+//   - The data of client.link_* webhook events: only the documented common part
+//     (externalTenantId, creditor with isAttributed false, as the link would be unattributed;
+//     link_declined without isAttributed). See "Webhooks".
 //   - users[].name split: at the last space ("Anna Maria Jensen" -> "Anna Maria" / "Jensen"); a
 //     single word is the first name with an empty last name.
 //   - Nulls: nullable members are written as null (Newtonsoft's default); objects the spec does not
@@ -160,5 +164,89 @@
 //     clears it; a new supportEmail is matched from then on.
 //   - /me: every partner is returned as configured; isActive=false changes nothing else.
 //   - Unknown routes answer 404 ApiErrorResponseDto (also for a known path with another method).
-//   - No webhooks, no e-mails, no /cases, /coverage or reporting routes.
+//   - No e-mails, no /cases, /coverage or reporting routes.
+//
+// # Webhooks
+//
+// Subscriptions belong to a partner (the XApiKey) and live in the state (Snapshot/Restore keep
+// them with their secrets; State and the journal never show a secret or a signature). POST
+// /v1/Webhooks answers 200 WebhookDto with the Base64 secret (32 random bytes from the seeded
+// generator); GET never shows it; PUT with regenerateSecret=true shows the new one. Member names
+// bind case-insensitively; unknown members are a ValidationProblemDetails 400 as elsewhere. The
+// /v1/Webhooks routes answer 401 without a body (the published spec declares no 401 body there,
+// unlike the docs' statement for the other routes). An id that is not a UUID, or belongs to
+// another partner, is 404.
+//
+// Validation (400 ApiErrorResponseDto, all messages at once): url required, absolute, at most
+// 1024 characters, https, port 443 or 8443, not localhost and not a private, link-local or
+// unspecified IP literal. Divergence: in the Test environment the mock also accepts http or https
+// on loopback hosts (localhost, *.localhost, 127.0.0.0/8, ::1) on any port, so tests can receive
+// on an httptest server; Debitura rejects them, and so does the mock in Production. events:
+// at least one, each one of [WebhookEvents] (unknown names are a 400; duplicates are dropped);
+// PUT events=[] is a 400 too. isTestMode defaults to false. PUT isActive=false cancels pending
+// deliveries; isActive=true re-enables and clears disabledReason (earlier deliveries are not
+// resent). DELETE is permanent and forgets the subscription's deliveries.
+//
+// Classification: every event in the Test environment is test-classified, every event in
+// Production production-classified. An isTestMode=true subscription receives test-classified
+// events only (so nothing in Production); an isTestMode=false subscription receives events of
+// both classes. So in the Test environment every subscription receives everything, which is what
+// a partner testing there expects; Debitura's own rule for Production subscriptions and test data
+// is not documented.
+//
+// Events fire from the state changes, once per change, to every active subscription of the
+// partner that names the event (no id is drawn when none does):
+//
+//   - client.link_requested: POST /clients creates a link request (409 ClientExistsNeedsLinking);
+//     not on the repeat 409s of the same pending request.
+//   - client.linked: ApproveLink (the approval page), isAttributed false.
+//   - client.link_declined: DeclineLink; creditor without isAttributed.
+//   - client.link_expired: when the link request's status becomes expired on the mock clock, which
+//     happens exactly once, whoever notices first: a lazy read (POST /clients, LinkRequest,
+//     ApproveLink, DeclineLink), [Backend.ExpireLinks], [Backend.FlushWebhooks] (which sweeps
+//     first) or POST /__mock/clock/advance (which sweeps after moving the clock). There is no
+//     background sweeper: Debitura's is an hourly job; the timestamp is when the mock noticed.
+//     A request expired by a test-environment DELETE of the creditor fires nothing.
+//   - client.onboarding.contract_signed: a signature that completes onboarding (SignAgreement,
+//     CompleteOnboarding, the hosted page, SignContractUpgrade); signing again while up to date
+//     fires nothing.
+//   - client.onboarding.poa_signed (with data.signedAt): just before contract_signed when the
+//     client has a case in PendingContractSigning (the combined signing flow signs the power of
+//     attorney for it), and from [Backend.SignPowerOfAttorney] (a standalone signature).
+//   - cases.replay_failed: ApproveLink when some stored case fails on replay; one event per
+//     approval, with the mock's own data.failedCases (CaseFailure objects).
+//   - case.created, case.updated, case.closed: only from the test trigger (the mock's own data:
+//     caseId, lifecycle, oldLifecycle/newLifecycle, closeCode/closeComment).
+//
+// Envelope: {"id" (uuid, one per event, shared by its deliveries),"specVersion":"1.0","event",
+// "timestamp" (mock clock, RFC 3339),"data":{"externalTenantId","creditor":{"id","companyName",
+// "registrationNumber","countryId" ([CountryID]: a fixed name-based UUID per country),
+// "isAttributed"}, ...},"links":{"client":"{public URL}/clients/{externalTenantId}"}}.
+//
+// POST /v1/Webhooks/test (403 in Production) needs eventType (one of [WebhookEvents]),
+// externalTenantId of an active link of the caller for client.* and cases.replay_failed (404
+// otherwise), caseId of a case of the caller's for case.* (404 otherwise); it answers
+// {eventType, enqueuedCount (deliveries queued), message} and its deliveries carry
+// X-Debitura-Test: true.
+//
+// Delivery is asynchronous, never under the state lock: POST with Content-Type application/json,
+// X-Debitura-Signature "t={unix},v1={hex}" (HMAC-SHA256 over "{t}.{body}" keyed with the
+// Base64-decoded secret; [SignWebhook]), X-Debitura-Timestamp, X-Debitura-Event. t is the mock
+// clock's time of the attempt (a FakeClock far from real time fails a receiver's 300 s window
+// unless the receiver uses the same clock). Each attempt has [WebhookTimeout] (10 s), follows no
+// redirect (3xx is a failure), reads at most 64 KiB of the answer. 2xx is delivered; 410 Gone
+// disables the subscription at once; anything else (and no answer) is retried after
+// [WebhookBackoff] (2^n s after attempt n, on the mock clock) up to [WebhookMaxAttempts] (8) in
+// all, after which the subscription is disabled with a disabledReason. Deliveries of one
+// Backend run one at a time, earliest due first. A goroutine runs while work is due; while
+// retries wait, a real-time timer looks at the mock clock at least every second, so an advanced
+// FakeClock is noticed. Tests call [Backend.FlushWebhooks] instead of sleeping: it attempts every
+// due delivery now and waits for attempts under way. The mock's own transport uses no proxy,
+// keeps no connections and dials only public addresses, plus loopback in the Test environment;
+// [WithWebhookTransport] replaces it (in-memory or TLS receivers). Every attempt is a journal
+// entry (operation "webhookDelivery", status, effects webhook.delivered / webhook.failed /
+// webhook.disabled, and [WebhookAttempt]: subscription, event id and type, attempt number).
+// [Backend.Deliveries] lists deliveries with their state and payload. Reset clears
+// subscriptions and deliveries; Restore keeps the snapshot's subscriptions and drops pending
+// deliveries (they are not part of a snapshot).
 package mockserver
