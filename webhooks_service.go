@@ -33,9 +33,9 @@ const maxWebhookURLLen = 1024
 // Secret is the Base64 HMAC-SHA256 signing secret. The API returns it only in the answer of
 // [WebhooksService.Create] and of [WebhooksService.Update] with RegenerateSecret; List and Get
 // never carry it. Store it when you get it: it cannot be read again, only replaced. A Webhook
-// never prints its Secret: String, GoString, Format (every fmt verb) and LogValue (slog) redact
-// it. (MarshalJSON is not overridden, so that a Webhook can be stored as JSON with its secret;
-// do not log a Webhook through encoding/json.)
+// never prints its Secret: String, GoString, Format (every fmt verb), LogValue (slog) and
+// MarshalJSON redact it, so logging a Webhook, a slice of them or a struct that holds one cannot
+// leak it. Store the Secret field itself, not a JSON encoding of the Webhook.
 type Webhook struct {
 	// ID is the subscription's UUID.
 	ID string `json:"id"`
@@ -132,6 +132,26 @@ func (w Webhook) LogValue() slog.Value {
 		slog.Time("updated_utc", w.UpdatedUTC),
 		slog.String("secret", sec),
 	)
+}
+
+// MarshalJSON encodes w as a WebhookDto in camelCase with the secret redacted.
+func (w Webhook) MarshalJSON() ([]byte, error) {
+	type dto struct {
+		ID             string    `json:"id"`
+		URL            string    `json:"url"`
+		Events         []string  `json:"events"`
+		IsActive       bool      `json:"isActive"`
+		CreatedUTC     time.Time `json:"createdUtc"`
+		UpdatedUTC     time.Time `json:"updatedUtc"`
+		DisabledReason string    `json:"disabledReason,omitempty"`
+		Secret         string    `json:"secret,omitempty"`
+		IsTestMode     bool      `json:"isTestMode"`
+	}
+	d := dto(w)
+	if d.Secret != "" {
+		d.Secret = redacted
+	}
+	return json.Marshal(d)
 }
 
 // WebhookCreateRequest is the body of POST /v1/Webhooks (CreateWebhookRequest).

@@ -2,6 +2,7 @@ package debitura
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -418,7 +419,15 @@ func TestWebhookSecretRedacted(t *testing.T) {
 	for _, h := range []slog.Handler{slog.NewTextHandler(&buf, nil), slog.NewJSONHandler(&buf, nil)} {
 		slog.New(h).Info("webhook", "w", w, "v", *w)
 	}
-	texts = append(texts, buf.String())
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("webhooks", "list", []*Webhook{w}, "map", map[string]Webhook{"a": *w})
+	js, err := json.Marshal(struct{ Hooks []*Webhook }{[]*Webhook{w}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts = append(texts, buf.String(), string(js))
+	if !strings.Contains(string(js), `"secret":"REDACTED"`) || !strings.Contains(string(js), `"id":"`+whID+`"`) {
+		t.Errorf("json.Marshal = %s, want the id and a redacted secret", js)
+	}
 	for i, s := range texts {
 		if strings.Contains(s, whSecret) || strings.Contains(s, whSecret[:16]) {
 			t.Errorf("text %d leaks the secret: %s", i, s)
