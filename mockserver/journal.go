@@ -54,7 +54,8 @@ type journal struct {
 	mu      sync.Mutex
 	limit   int
 	seq     int64
-	entries []JournalEntry
+	entries []JournalEntry // a ring once the limit is reached: the oldest is entries[head]
+	head    int
 	counts  map[string]int
 }
 
@@ -69,8 +70,11 @@ func (j *journal) add(e JournalEntry) {
 	e.Seq = j.seq
 	j.counts[e.Operation]++
 	if j.limit > 0 && len(j.entries) >= j.limit {
-		n := copy(j.entries, j.entries[len(j.entries)-j.limit+1:])
-		j.entries = j.entries[:n]
+		// Full: overwrite the oldest entry in place (O(1); copying the whole journal down on
+		// every request made a full 100,000-entry journal the mock's bottleneck).
+		j.entries[j.head] = e
+		j.head = (j.head + 1) % len(j.entries)
+		return
 	}
 	j.entries = append(j.entries, e)
 }
@@ -81,7 +85,8 @@ func (b *Backend) Journal() []JournalEntry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	out := make([]JournalEntry, len(j.entries))
-	copy(out, j.entries)
+	copy(out, j.entries[j.head:])
+	copy(out[len(j.entries)-j.head:], j.entries[:j.head])
 	for i := range out {
 		out[i].Effects = append([]string(nil), out[i].Effects...)
 	}
@@ -92,7 +97,7 @@ func (b *Backend) Journal() []JournalEntry {
 func (b *Backend) ResetJournal() {
 	j := b.journal
 	j.mu.Lock()
-	j.entries, j.counts = nil, map[string]int{}
+	j.entries, j.head, j.counts = nil, 0, map[string]int{}
 	j.mu.Unlock()
 }
 
