@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/mockserver"
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// rateLimited is a mock limited to perSecond requests per second: one fixed 1-second window per
+// API key (windows start at whole seconds, as Debitura's fixed windows start at whole periods).
+func rateLimited(perSecond int) *mockserver.Server {
+	return mockserver.New(mockserver.WithSeed(7), mockserver.WithRateLimit(mockserver.RateLimitConfig{
+		Windows: []mockserver.RateWindow{{Limit: perSecond, Period: time.Second}},
+	}))
+}
+
+// count429 counts the 429 answers of POST /clients in the mock's journal, and all requests.
+func count429(s *mockserver.Server) (n429, total int) {
+	for _, e := range s.Requests(mockserver.OpPostClients) {
+		if e.Status == http.StatusTooManyRequests {
+			n429++
+		}
+	}
+	return n429, s.Count(mockserver.OpPostClients)
+}
+
+func bulkRequests(n int, prefix string) []*debitura.ClientCreateRequest {
+	reqs := make([]*debitura.ClientCreateRequest, n)
+	for i := range reqs {
+		reqs[i] = newRequest(fmt.Sprintf("%s-%06d", prefix, i), i)
+	}
+	return reqs
+}
+
+func benchBulk(r *report, sz sizes) error {
+	s := rateLimited(sz.bulkRate)
+	defer s.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(s.URL),
+		debitura.WithHTTPClient(&http.Client{Transport: newTransport()}))
+	if err != nil {
+		return err
+	}
+	reqs := bulkRequests(sz.bulkN, "bulk")
+	t0 := time.Now()
+	res, err := c.Clients.LinkMany(context.Background(), reqs, nil)
+	el := time.Since(t0)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, x := range res {
+		if x.Err != nil {
+			failed++
+		}
+	}
+	n429, total := count429(s)
+	ideal := float64(sz.bulkN) / float64(sz.bulkRate)
+	r.add(info("bulk_ideal_s", ideal, "s"))
+	r.add(info("bulk_s", el.Seconds(), "s"))
+	r.add(le("bulk_ratio", el.Seconds()/ideal, "x", 1.10))
+	r.add(le("bulk_failed", float64(failed), "", 0))
+	f := le("bulk_429", float64(n429), "", 0.02*float64(total))
+	f.target = fmt.Sprintf("<= 2%% (%d)", int(0.02*float64(total)))
+	r.add(f)
+	r.add(info("bulk_429_pct", 100*float64(n429)/float64(max(total, 1)), "%"))
+	r.note("bulk: Clients.LinkMany of %d new clients, default concurrency %d, default options (adaptive pacer on), against the mock limited to %d requests per 1-s fixed window; %d POST /clients sent in all, %d of them answered 429. A fixed window lets the first (partial) and last windows go through in bursts, so bulk_ratio can be below 1",
+		sz.bulkN, debitura.DefaultLinkConcurrency, sz.bulkRate, total, n429)
+	return nil
+}
+
+// naiveBody is what a user without the SDK would send: the documented JSON of POST /clients.
+type naiveBody struct {
+	ExternalTenantID string `json:"externalTenantId"`
+	Client           struct {
+		Name               string `json:"name"`
+		RegistrationNumber string `json:"registrationNumber,omitempty"`
+		Address            string `json:"address,omitempty"`
+		ZipCode            string `json:"zipCode,omitempty"`
+		City               string `json:"city,omitempty"`
+		Country            string `json:"country"`
+		SupportEmail       string `json:"supportEmail"`
+		SupportPhone       string `json:"supportPhone,omitempty"`
+	} `json:"client"`
+	Users []struct {
+		Name  string `json:"name"`
+		Email string `json:"email"`
+	} `json:"users"`
+}
+
+func benchNaive(r *report, sz sizes) error {
+	s := rateLimited(sz.bulkRate)
+	defer s.Close()
+	rc := retryablehttp.NewClient() // its defaults: 4 retries, 1 s to 30 s exponential backoff
+	rc.Logger = nil                 // silenced only so the table stays readable
+	rc.HTTPClient.Transport = newTransport()
+	reqs := bulkRequests(sz.bulkN, "naive")
+	jobs := make(chan *debitura.ClientCreateRequest)
+	var mu sync.Mutex
+	failed := 0
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range debitura.DefaultLinkConcurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for q := range jobs {
+				var b naiveBody
+				b.ExternalTenantID = q.ExternalTenantID
+				b.Client.Name, b.Client.RegistrationNumber = q.Client.Name, q.Client.RegistrationNumber
+				b.Client.Address, b.Client.ZipCode, b.Client.City = q.Client.Address, q.Client.ZipCode, q.Client.City
+				b.Client.Country, b.Client.SupportEmail, b.Client.SupportPhone = q.Client.Country, q.Client.SupportEmail, q.Client.SupportPhone
+				for _, u := range q.Users {
+					b.Users = append(b.Users, struct {
+						Name  string `json:"name"`
+						Email string `json:"email"`
+					}{u.Name, u.Email})
+				}
+				ok := naivePost(rc, s.URL, &b)
+				if !ok {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, q := range reqs {
+		jobs <- q
+	}
+	close(jobs)
+	wg.Wait()
+	el := time.Since(t0)
+	n429, total := count429(s)
+	r.add(info("naive_s", el.Seconds(), "s"))
+	r.add(info("naive_ratio", el.Seconds()/(float64(sz.bulkN)/float64(sz.bulkRate)), "x"))
+	r.add(info("naive_failed", float64(failed), ""))
+	r.add(info("naive_429", float64(n429), ""))
+	r.note("naive: the same %d clients through go-retryablehttp's default client (retryablehttp.NewClient(), logger silenced only to keep the output readable), %d goroutines, POST /clients JSON with XApiKey, against a fresh mock with the same limit; %d requests sent, %d answered 429",
+		sz.bulkN, debitura.DefaultLinkConcurrency, total, n429)
+	return nil
+}
+
+func naivePost(rc *retryablehttp.Client, base string, b *naiveBody) bool {
+	body, err := json.Marshal(b)
+	if err != nil {
+		return false
+	}
+	req, err := retryablehttp.NewRequest(http.MethodPost, base+"/clients", bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("XApiKey", mockserver.DefaultAPIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := rc.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted
+}
