@@ -241,6 +241,18 @@ func TestDecodeAPIErrorCapsAndRedactsBody(t *testing.T) {
 	}
 }
 
+func TestDecodeAPIErrorRedactsEchoedWebhookSecret(t *testing.T) {
+	t.Parallel()
+	const secret = "c2VjcmV0LXNpZ25pbmcta2V5LTEyMzQ1Njc4OTA="
+	body := `{"message":"invalid webhook","url":"https://partner.example/hooks","secret":"` + secret + `","isActive":true}`
+	got, _ := decodeAPIError(400, http.Header{}, []byte(body), time.Now(), testAPIKey)
+	for _, s := range []string{got.Body, got.Message, got.Error()} {
+		if strings.Contains(s, secret) {
+			t.Errorf("webhook secret leaked in %q", s)
+		}
+	}
+}
+
 func TestAPIErrorError(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

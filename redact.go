@@ -13,7 +13,7 @@ const redactedMark = "[REDACTED]"
 // tokens, the XApiKey header echoed back, JSON fields holding tokens or keys, and JWTs.
 var secretPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*`),
-	regexp.MustCompile(`(?i)("?(?:x-?api-?key|api_?key|access_?token|refresh_?token|token|client_?secret|authorization)"?\s*[:=]\s*"?)([^"\s,}&]+)`),
+	regexp.MustCompile(`(?i)("?(?:x-?api-?key|api_?key|access_?token|refresh_?token|token|(?:client_?|webhook_?)?secret|authorization)"?\s*[:=]\s*"?)([^"\s,}&]+)`),
 	regexp.MustCompile(`eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*`),
 }
 
