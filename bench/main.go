@@ -18,6 +18,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 )
@@ -94,7 +96,20 @@ func main() {
 	}
 	quick := flag.Bool("quick", false, "small workload for CI (under 60 s on 2 cores)")
 	asJSON := flag.Bool("json", false, "print one JSON object instead of the table")
+	only := flag.String("only", "", "comma-separated steps to run (overhead, bulk, naive, rps, memory, tokens); default all")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -cpuprofile:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	sz, mode := fullSizes, "full"
 	if *quick {
 		sz, mode = quickSizes, "quick"
@@ -102,19 +117,23 @@ func main() {
 	start := time.Now()
 	var r report
 	steps := []struct {
-		name string
-		run  func(*report, sizes) error
+		id, name string
+		run      func(*report, sizes) error
 	}{
-		{"sdk overhead", benchOverhead},
-		{"bulk linking", benchBulk},
-		{"naive retryablehttp", benchNaive},
-		{"mock throughput", benchMockRPS},
-		{"mock memory and list", benchMockMemory},
-		{"token source", benchTokens},
+		{"overhead", "sdk overhead", benchOverhead},
+		{"bulk", "bulk linking", benchBulk},
+		{"naive", "naive retryablehttp", benchNaive},
+		{"rps", "mock throughput", benchMockRPS},
+		{"memory", "mock memory and list", benchMockMemory},
+		{"tokens", "token source", benchTokens},
 	}
 	for _, s := range steps {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), s.id) {
+			continue
+		}
 		t0 := time.Now()
 		if err := s.run(&r, sz); err != nil {
+			pprof.StopCPUProfile()
 			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", s.name, err)
 			os.Exit(1)
 		}
