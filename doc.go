@@ -121,13 +121,16 @@
 // RetryAfter says how long the server asked for, so the caller can reschedule. Every wait ends
 // early when ctx ends, and a wait that would outlive ctx's deadline is not started.
 //
-// After a 429, a gate shared by every request of the [Client] holds all of them until the
-// server's wait has passed, so many goroutines do not each run into the limit. A request that
-// would have to wait at the gate longer than the maximum wait, or past its ctx's deadline, is not
-// sent: it returns that 429 as an *APIError (Attempts 0 when nothing was sent). [WithRateLimit]
-// adds a client-side limiter on top, shared by every request and retry of the Client. Debitura's
-// documented limits are 2,000 requests per minute, 20,000 per hour and 100,000 per day per API
-// key.
+// After a 429, a gate shared by every request of the [Client] holds all of them until the server's
+// wait has passed, so many goroutines do not each run into the limit. A request that would have to
+// wait at the gate longer than the maximum wait, or past its ctx's deadline, is not sent: it
+// returns that 429 as an *APIError (Attempts 0 when nothing was sent). The same 429 teaches the
+// Client's adaptive pacer the rate the server allows: from then on the Client spaces its requests
+// evenly at 95% of that rate, so a busy Client (LinkMany, many goroutines) does not meet a 429 in
+// every rate-limit window; the pace relaxes over time and switches off ([WithAdaptivePacing] turns
+// it off altogether). [WithRateLimit] adds a client-side limiter on top, shared by every request
+// and retry of the Client. Debitura's documented limits are 2,000 requests per minute, 20,000 per
+// hour and 100,000 per day per API key.
 //
 // # Pagination
 //

@@ -226,8 +226,9 @@ type LinkResult struct {
 // distinct ExternalTenantID, through [ClientsService.Create]. No GET is sent first, because
 // POST /clients is idempotent per externalTenantId and answers an existing client's current
 // state. Up to opts.Concurrency requests are in flight at once; all of them pass through the
-// Client's shared 429 gate and its WithRateLimit limiter, so a rate-limited batch slows down to
-// the allowed rate instead of failing. Only a wait longer than the Client's maximum retry wait
+// Client's shared 429 gate, its adaptive pacer (after the first 429 the requests are spaced at
+// the rate the server allows; see WithAdaptivePacing) and its WithRateLimit limiter, so a
+// rate-limited batch slows down to the allowed rate instead of failing. Only a wait longer than the Client's maximum retry wait
 // (WithMaxRetryWait; Debitura's hourly and daily windows can ask for one) is not slept: the
 // inputs that meet it fail with an *[APIError] matching ErrRateLimited, whose RetryAfter says
 // when to run the batch again (a repeat is harmless: POST /clients is idempotent).
