@@ -175,6 +175,7 @@ func writeJSON(w io.Writer, r *report, mode string, elapsed time.Duration) {
 	obj["notes"] = r.notes
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	_ = enc.Encode(obj)
 }
 
