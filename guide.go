@@ -182,10 +182,10 @@ type RotateOptions struct {
 
 // rotateTokenResponse is the wire shape of RotateTokenResponse.
 type rotateTokenResponse struct {
-	AccessToken            string    `json:"accessToken"`
-	TokenType              string    `json:"tokenType"`
-	ExpiresIn              int       `json:"expiresIn"`
-	PreviousTokenExpiresAt time.Time `json:"previousTokenExpiresAt"`
+	AccessToken            string  `json:"accessToken"`
+	TokenType              string  `json:"tokenType"`
+	ExpiresIn              int     `json:"expiresIn"`
+	PreviousTokenExpiresAt apiTime `json:"previousTokenExpiresAt"`
 }
 
 // Rotate issues a new bearer token for a linked client and schedules every earlier token to stop
@@ -230,5 +230,5 @@ func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, opt
 	if src := s.client.tokenState().lookup(externalTenantID); src != nil {
 		src.replace(tok)
 	}
-	return &RotatedToken{Token: tok, PreviousTokenExpiresAt: out.PreviousTokenExpiresAt}, nil
+	return &RotatedToken{Token: tok, PreviousTokenExpiresAt: time.Time(out.PreviousTokenExpiresAt)}, nil
 }

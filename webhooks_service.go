@@ -516,37 +516,3 @@ func isUUID(s string) bool {
 	}
 	return true
 }
-
-// apiTime decodes the API's date-times: RFC 3339, or ISO 8601 without a zone (read as UTC), as
-// .NET writes a DateTime of unspecified kind; null and "" are the zero time.
-type apiTime time.Time
-
-func (t *apiTime) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*t = apiTime{}
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("debitura: date-time: %w", err)
-	}
-	v, err := parseAPITime(s)
-	if err != nil {
-		return err
-	}
-	*t = apiTime(v)
-	return nil
-}
-
-func parseAPITime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if v, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return v, nil
-	}
-	if v, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC); err == nil {
-		return v, nil
-	}
-	return time.Time{}, fmt.Errorf("debitura: date-time %q is not ISO 8601", s)
-}
