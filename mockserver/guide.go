@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 )
@@ -133,8 +134,16 @@ func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) 
 		dec.UseNumber()
 		var v any
 		_ = dec.Decode(&v)
-		switch v.(type) {
-		case string, json.Number, bool:
+		switch v := v.(type) {
+		case json.Number:
+			// A number no float64 can hold (1e400) would be stored, served back in every
+			// profile and make it undecodable for every client: refuse it, as .NET's double would.
+			if f, err := v.Float64(); err != nil || math.IsInf(f, 0) {
+				writeValidation(w, []string{fmt.Sprintf("Metadata value of %q is not a representable number.", k)})
+				return
+			}
+			merged[k] = v
+		case string, bool:
 			merged[k] = v
 		default:
 			writeValidation(w, []string{fmt.Sprintf("Metadata value of %q must be a string, number or boolean.", k)})
