@@ -145,6 +145,11 @@ func NewBackend(opts ...Option) *Backend {
 	return b
 }
 
+// Close stops the Backend's background work: the timer that retries webhook deliveries on
+// their schedule. The API keeps answering; deliveries still happen through FlushWebhooks. A
+// [Server] closes its Backend; close a Backend you serve yourself when you are done with it.
+func (b *Backend) Close() { b.wh.close() }
+
 // resetState replaces the store with a fresh one seeded with the configured partners.
 func (b *Backend) resetState() error {
 	secret := []byte(b.ids.token(32))

@@ -39,5 +39,9 @@ func NewTest(t testing.TB, opts ...Option) *Server {
 // with it).
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
-// Close shuts the server down, blocking until all outstanding requests have completed.
-func (s *Server) Close() { s.srv.Close() }
+// Close shuts the server down, blocking until all outstanding requests have completed, and
+// closes its Backend.
+func (s *Server) Close() {
+	s.srv.Close()
+	s.Backend.Close()
+}

@@ -110,6 +110,7 @@ type webhookQueue struct {
 	running  bool
 	again    bool
 	timer    *time.Timer
+	closed   bool          // Backend.Close: no more timers or workers
 	sem      chan struct{} // one runner at a time (the worker or a FlushWebhooks)
 	client   *http.Client
 }
@@ -251,6 +252,10 @@ func (q *webhookQueue) earliest() (time.Time, bool) {
 // kick starts the worker unless it runs (then it makes it look again). Safe under b.mu.
 func (q *webhookQueue) kick(b *Backend) {
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
 	if q.running {
 		q.again = true
 		q.mu.Unlock()
@@ -274,6 +279,17 @@ func (q *webhookQueue) kick(b *Backend) {
 	}()
 }
 
+// close stops the retry timer and keeps new workers and timers from starting; a delivery
+// attempt under way finishes.
+func (q *webhookQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	if q.timer != nil {
+		q.timer.Stop()
+	}
+}
+
 // armWebhookTimer schedules the next look at the queue: when the earliest retry is due on the
 // mock clock (in real time), at most maxPoll away, because the mock clock may be moved.
 func (b *Backend) armWebhookTimer() {
@@ -284,7 +300,7 @@ func (b *Backend) armWebhookTimer() {
 	if q.timer != nil {
 		q.timer.Stop()
 	}
-	if !ok {
+	if !ok || q.closed {
 		return
 	}
 	d := min(max(due.Sub(b.now()), 10*time.Millisecond), maxPoll)

@@ -236,6 +236,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "debitura-mock: shutdown: %v (closing the remaining connections)\n", err)
 		_ = srv.Close()
 	}
+	backend.Close()
 	close(stopSaver)
 	wg.Wait()
 	if st != nil {
