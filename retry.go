@@ -1,6 +1,7 @@
 package debitura
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -107,6 +108,14 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	now := c.now()
 	status := 0
 	var ambiguous bool
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		// Read a success answer here, not in do: an answer cut off mid-body is the same as a
+		// connection broken after sending (the server acted, the client did not learn how),
+		// so it is retried by the same rules, with the same Idempotency-Key.
+		if rerr := bufferBody(resp); rerr != nil {
+			err = fmt.Errorf("read response: %w", rerr)
+		}
+	}
 	if err != nil {
 		st.lastErr = err
 		// lastAPIErr stays: a ctx that ends later still reports the last answer there was.
@@ -196,6 +205,25 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	return true, nil
 }
+
+// bufferBody reads resp's body into memory and puts it back. When the read fails, the body it
+// puts back yields what was read and then the same error, so a caller that reads it sees the
+// failure too.
+func bufferBody(resp *http.Response) error {
+	data, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(data), errReader{err}))
+		return err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return nil
+}
+
+// errReader is a reader that only fails.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // zeroBackoff is the engine's Backoff: checkRetry has already waited.
 func zeroBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -440,4 +441,58 @@ func TestRetryClientSideRateLimit(t *testing.T) {
 	if h := srv.hits.Load(); h != 1 {
 		t.Errorf("server hits = %d, want 1", h)
 	}
+}
+
+// cut answers 201 with a Content-Length the body never reaches, then closes the connection: the
+// server acted, the client gets half an answer.
+func cut() step {
+	return func(w http.ResponseWriter, r *http.Request) {
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			panic("no hijacker")
+		}
+		conn, buf, err := hj.Hijack()
+		if err != nil {
+			panic(err)
+		}
+		_, _ = buf.WriteString("HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"directorFullName\":\"Ada")
+		_ = buf.Flush()
+		_ = conn.Close()
+	}
+}
+
+func TestRetryCutSuccessBody(t *testing.T) {
+	t.Parallel()
+	t.Run("retried with the same key", func(t *testing.T) {
+		t.Parallel()
+		clock := newFakeClock()
+		srv := newScriptServer(t, clock, cut(), status(201, `{"directorFullName":"Ada Lovelace"}`))
+		c := newTestClient(t, srv, clock)
+		var out struct{ DirectorFullName string }
+		resp, err := c.do(t.Context(), opKYC(), &out)
+		if err != nil {
+			t.Fatalf("do() = %v, want success after a retry", err)
+		}
+		reqs := srv.Requests()
+		if len(reqs) != 2 || reqs[0].Header.Get("Idempotency-Key") == "" || reqs[0].Header.Get("Idempotency-Key") != reqs[1].Header.Get("Idempotency-Key") {
+			t.Fatalf("requests = %d with keys %q, want 2 with one key", len(reqs), []string{reqs[0].Header.Get("Idempotency-Key"), reqs[len(reqs)-1].Header.Get("Idempotency-Key")})
+		}
+		if out.DirectorFullName != "Ada Lovelace" || !resp.Uncertain || resp.Attempts != 2 {
+			t.Errorf("out = %+v, Uncertain = %t, Attempts = %d; want the second answer, true, 2", out, resp.Uncertain, resp.Attempts)
+		}
+	})
+	t.Run("no retries left: the read error", func(t *testing.T) {
+		t.Parallel()
+		clock := newFakeClock()
+		srv := newScriptServer(t, clock, cut())
+		c := newTestClient(t, srv, clock, WithMaxRetries(0))
+		_, err := c.do(t.Context(), opKYC(), &struct{}{})
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("do() = %v, want an error wrapping io.ErrUnexpectedEOF", err)
+		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			t.Errorf("do() = %v, a cut body is not an *APIError", err)
+		}
+	})
 }
