@@ -184,7 +184,7 @@
 // In tests, start one with mockserver.NewTest (closed when the test ends) or mockserver.New
 // (close it yourself), point the Client at its URL with [WithBaseURL] (http is allowed on
 // loopback hosts only) and use mockserver.DefaultAPIKey, or a key of a partner added with
-// AddPartner (mock keys start with "mock_", so a real key never works there). Its control
+// AddPartner (prefer keys that start with "mock_", and never give the mock a real key). Its control
 // methods play the customer's part: CompleteOnboarding signs the agreement, AddCreditor seeds
 // an existing account, ApproveLink approves a link request. WithSeed makes ids deterministic.
 //

@@ -44,7 +44,7 @@ func (b *Backend) adminRoutes() {
 	m.HandleFunc("POST /__mock/clients/{externalTenantId}/complete-onboarding", func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("XApiKey")
 		if key == "" {
-			key = DefaultAPIKey
+			key = b.defaultKey()
 		}
 		if adminErr(w, b.CompleteOnboarding(key, r.PathValue("externalTenantId"))) {
 			return
@@ -54,7 +54,7 @@ func (b *Backend) adminRoutes() {
 	m.HandleFunc("GET /__mock/clients/{externalTenantId}", func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("XApiKey")
 		if key == "" {
-			key = DefaultAPIKey
+			key = b.defaultKey()
 		}
 		info, err := b.LinkedClient(key, r.PathValue("externalTenantId"))
 		if adminErr(w, err) {
@@ -206,7 +206,7 @@ func (b *Backend) adminRoutes() {
 	m.HandleFunc("GET /__mock/webhooks", func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("XApiKey")
 		if key == "" {
-			key = DefaultAPIKey
+			key = b.defaultKey()
 		}
 		hs := b.Webhooks(key)
 		if hs == nil {

@@ -19,7 +19,7 @@ func TestAdminHTTP(t *testing.T) {
 		want              int
 	}{
 		{"POST", "/__mock/partners", "", PartnerSpec{APIKey: "mock_test_http"}, 201},
-		{"POST", "/__mock/partners", "", PartnerSpec{APIKey: "live"}, 400},
+		{"POST", "/__mock/partners", "", PartnerSpec{APIKey: "has space"}, 400},
 		{"POST", "/__mock/creditors", "", CreditorSpec{CompanyName: "Pre", Emails: []string{"pre@x.example"}}, 201},
 		{"POST", "/clients", "mock_test_http", newClient("h", "h@x.example"), 202},
 		{"POST", "/__mock/clients/h/complete-onboarding", "mock_test_http", nil, 204},

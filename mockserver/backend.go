@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// DefaultAPIKey is the XApiKey of the partner every Backend starts with. Keys of the mock always
-// start with "mock_" so that a test can never be pointed at Debitura with a real key by accident
-// (and a real key never works against the mock).
+// DefaultAPIKey is the XApiKey of the partner every Backend starts with ([WithDefaultAPIKey]
+// changes it). Prefer keys that start with "mock_", as this one does, so that a key of the mock
+// is never mistaken for a real Debitura key, in a config file or in a log.
 const DefaultAPIKey = "mock_test_default_partner_key_0001"
 
 // DefaultPartnerID is the id (GET /me) of the default partner.
@@ -50,6 +50,7 @@ type settings struct {
 	coverage         []string
 	journalLimit     int
 	webhookTransport http.RoundTripper
+	defaultKey       string
 }
 
 // WithClock makes the mock read time from c. Use [NewFakeClock] to drive expiry and rate limits
@@ -61,6 +62,11 @@ func WithSeed(seed int64) Option { return func(s *settings) { s.seed, s.seeded =
 
 // WithEnvironment selects [Test] (the default) or [Production] behaviour.
 func WithEnvironment(e Environment) Option { return func(s *settings) { s.env = e } }
+
+// WithDefaultAPIKey gives the default partner (the one every Backend starts with, and the one
+// the /__mock/ routes act for when a request has no XApiKey) another key than [DefaultAPIKey].
+// A key is 1-256 printable ASCII characters without spaces; NewBackend panics on another.
+func WithDefaultAPIKey(key string) Option { return func(s *settings) { s.defaultKey = key } }
 
 // WithPartner adds a partner (in addition to the default one; a spec whose APIKey is
 // DefaultAPIKey replaces the default partner).
@@ -119,8 +125,8 @@ type Backend struct {
 }
 
 // NewBackend returns a Backend with the default partner ([DefaultAPIKey]) and the partners of
-// any [WithPartner] options. It panics when an option is invalid (for example a partner key
-// without the "mock_" prefix).
+// any [WithPartner] options. It panics when an option is invalid (for example an empty partner
+// key), as setup helpers in httptest do.
 func NewBackend(opts ...Option) *Backend {
 	s := settings{rate: DefaultRateLimits(), journalLimit: 100000}
 	for _, o := range opts {
@@ -169,10 +175,12 @@ func (b *Backend) resetState() error {
 	defer b.mu.Unlock()
 	b.st = st
 	b.coverage = cov
-	specs := append([]PartnerSpec{defaultPartnerSpec()}, b.set.partners...)
+	def := defaultPartnerSpec()
+	def.APIKey = b.defaultKey()
+	specs := append([]PartnerSpec{def}, b.set.partners...)
 	for _, p := range specs {
-		if p.APIKey == DefaultAPIKey {
-			if old := st.partnerByKey[DefaultAPIKey]; old != nil {
+		if p.APIKey == b.defaultKey() {
+			if old := st.partnerByKey[p.APIKey]; old != nil {
 				delete(st.Partners, old.ID)
 				delete(st.partnerByKey, old.APIKey)
 			}
@@ -182,6 +190,14 @@ func (b *Backend) resetState() error {
 		}
 	}
 	return nil
+}
+
+// defaultKey is the XApiKey of the default partner.
+func (b *Backend) defaultKey() string {
+	if b.set.defaultKey != "" {
+		return b.set.defaultKey
+	}
+	return DefaultAPIKey
 }
 
 func defaultPartnerSpec() PartnerSpec {

@@ -21,8 +21,8 @@ var (
 	ErrInvalid = errors.New("mockserver: invalid argument")
 )
 
-// PartnerSpec describes a referral partner. APIKey must start with "mock_". Zero values get
-// defaults: a generated ID, ReferralFeePercentage 20, InvoicingTriggerMode "PayWhenPaid",
+// PartnerSpec describes a referral partner. APIKey is 1-256 printable ASCII characters without
+// spaces (prefer a "mock_" prefix). Zero values get defaults: a generated ID, ReferralFeePercentage 20, InvoicingTriggerMode "PayWhenPaid",
 // ApprovalTTLDays 7 (always clamped to 1-30).
 type PartnerSpec struct {
 	ID                    string  `json:"id,omitempty"`
@@ -74,6 +74,19 @@ type CreditorSpec struct {
 	OnboardingDone           bool       `json:"onboardingDone,omitempty"`
 }
 
+// validAPIKey reports whether key can be sent in an XApiKey header as it is.
+func validAPIKey(key string) bool {
+	if len(key) < 1 || len(key) > 256 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] <= ' ' || key[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
 // AddPartner adds a partner and returns its spec with defaults filled in.
 func (b *Backend) AddPartner(p PartnerSpec) (PartnerSpec, error) {
 	b.mu.Lock()
@@ -82,8 +95,8 @@ func (b *Backend) AddPartner(p PartnerSpec) (PartnerSpec, error) {
 }
 
 func (b *Backend) addPartnerLocked(p PartnerSpec) (PartnerSpec, error) {
-	if !strings.HasPrefix(p.APIKey, "mock_") {
-		return p, fmt.Errorf("%w: partner API keys must start with \"mock_\"", ErrInvalid)
+	if !validAPIKey(p.APIKey) {
+		return p, fmt.Errorf("%w: a partner API key is 1-256 printable ASCII characters without spaces", ErrInvalid)
 	}
 	if b.st.partnerByKey[p.APIKey] != nil {
 		return p, fmt.Errorf("%w: a partner with this API key exists", ErrConflict)

@@ -27,9 +27,10 @@
 // [WithCoverage], [WithJournalLimit]. Options that are invalid make NewBackend panic, as setup
 // helpers in httptest do. The Backend is safe for concurrent use (one mutex around the store).
 //
-// Every Backend starts with one partner whose key is [DefaultAPIKey]. Keys of the mock must start
-// with "mock_" ([Backend.AddPartner] refuses others), so a test never runs against Debitura with a
-// real key by accident, and a real key never works here.
+// Every Backend starts with one partner whose key is [DefaultAPIKey] ([WithDefaultAPIKey] gives it
+// another); [Backend.AddPartner] adds more. Any key of 1-256 printable ASCII characters without
+// spaces works; prefer keys that start with "mock_", so a key of the mock is never mistaken for a
+// real Debitura key, and never give the mock a real one.
 //
 // # Routes
 //

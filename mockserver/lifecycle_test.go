@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -154,7 +155,12 @@ func TestAuthentication(t *testing.T) {
 	if r.status != 200 || me.ID != DefaultPartnerID || me.ReferralFeePercentage != 20 || me.InvoicingTriggerMode != "PayWhenPaid" || !me.IsActive {
 		t.Errorf("GET /me = %d %s", r.status, r.body)
 	}
-	if _, err := s.AddPartner(PartnerSpec{APIKey: "live_key"}); err == nil {
-		t.Error("AddPartner accepted a key without the mock_ prefix")
+	for _, bad := range []string{"", "has space", "tab\tkey", "n\u00f8gle", strings.Repeat("k", 257)} {
+		if _, err := s.AddPartner(PartnerSpec{APIKey: bad}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("AddPartner(key %q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+	if _, err := s.AddPartner(PartnerSpec{APIKey: "KEY"}); err != nil {
+		t.Errorf("AddPartner(key \"KEY\") = %v, want nil (any well-formed key works)", err)
 	}
 }

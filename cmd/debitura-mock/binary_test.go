@@ -263,7 +263,7 @@ func TestBinaryBadStateFile(t *testing.T) {
 
 func TestBinaryUsageErrors(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"-env", "staging"}, {"-api-key", "deb_live_real"}, {"-no-such-flag"}} {
+	for _, args := range [][]string{{"-env", "staging"}, {"-api-key", "has space"}, {"-no-such-flag"}} {
 		p := launch(t, args...)
 		err := p.wait(t)
 		var exit *exec.ExitError

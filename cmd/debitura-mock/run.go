@@ -47,7 +47,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	env := fs.String("env", "test", "environment to imitate: test or production (production: DELETE /clients/{id}, is-deletable and /__mock/ answer 403)")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; port 0 picks a free port (the first line on stdout names it)")
-	fs.StringVar(&c.apiKey, "api-key", mockserver.DefaultAPIKey, "XApiKey of the default partner (must start with \"mock_\")")
+	fs.StringVar(&c.apiKey, "api-key", mockserver.DefaultAPIKey, "XApiKey of the default partner (any key without spaces; prefer a \"mock_\" prefix, never a real key)")
 	fs.Int64Var(&c.seed, "seed", 0, "seed for deterministic ids, tokens and fault draws (unset: random)")
 	fs.StringVar(&c.publicURL, "public-url", "", "base URL of the hosted-page URLs the API hands out (default: the listening URL)")
 	fs.StringVar(&c.statePath, "state", "", "state file: loaded at start when present, saved atomically on SIGINT/SIGTERM and every -save-interval")
@@ -80,8 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	default:
 		return bad("-env must be test or production, not %q", *env)
 	}
-	if !strings.HasPrefix(c.apiKey, "mock_") {
-		return bad("-api-key must start with \"mock_\" (keys of the mock never look like real Debitura keys)")
+	if !validKey(c.apiKey) {
+		return bad("-api-key must be 1-256 printable ASCII characters without spaces")
 	}
 	if c.saveInterval < 0 || c.ratePerMinute < 0 || c.shutdownTimeout <= 0 {
 		return bad("-save-interval and -rate-per-minute must not be negative, -shutdown-timeout must be positive")
@@ -99,7 +99,7 @@ func (c config) options(clock *mockserver.OffsetClock) []mockserver.Option {
 		opts = append(opts, mockserver.WithSeed(c.seed))
 	}
 	if c.apiKey != mockserver.DefaultAPIKey {
-		opts = append(opts, mockserver.WithPartner(defaultPartner(c.apiKey)))
+		opts = append(opts, mockserver.WithDefaultAPIKey(c.apiKey))
 	}
 	switch {
 	case c.rateLimitOff:
@@ -122,22 +122,17 @@ func defaultPartner(key string) mockserver.PartnerSpec {
 	}
 }
 
-// keyShim makes -api-key replace DefaultAPIKey rather than add a second key (the Backend always
-// has a partner under DefaultAPIKey): a request that sends DefaultAPIKey is answered as one with
-// an unknown key, and a /__mock/ request without XApiKey acts for the configured partner.
-func keyShim(key string, next http.Handler) http.Handler {
-	if key == mockserver.DefaultAPIKey {
-		return next
+// validKey reports whether key can be sent in an XApiKey header as it is (the mock's rule).
+func validKey(key string) bool {
+	if len(key) < 1 || len(key) > 256 {
+		return false
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch got := r.Header.Get("XApiKey"); {
-		case got == mockserver.DefaultAPIKey:
-			r.Header.Set("XApiKey", "mock_replaced_default_key_not_valid")
-		case got == "" && strings.HasPrefix(r.URL.Path, "/__mock/clients/"):
-			r.Header.Set("XApiKey", key)
+	for i := 0; i < len(key); i++ {
+		if key[i] <= ' ' || key[i] > '~' {
+			return false
 		}
-		next.ServeHTTP(w, r)
-	})
+	}
+	return true
 }
 
 // listenURL is the URL printed for a listener: an unspecified host (":8080", "0.0.0.0") is
@@ -192,7 +187,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		backend.SetPublicURL(base)
 	}
 
-	var h http.Handler = keyShim(cfg.apiKey, backend)
+	var h http.Handler = backend
 	if cfg.logRequests {
 		h = logRequests(h, stderr)
 	}

@@ -32,7 +32,8 @@ func TestParseFlags(t *testing.T) {
 				statePath: "s.json", retryAfter: true, ratePerMinute: 60, logRequests: true, shutdownTimeout: time.Second}, nil},
 		{"rate limit off", []string{"-rate-limit-off"}, config{addr: "127.0.0.1:8080", apiKey: mockserver.DefaultAPIKey, saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second, rateLimitOff: true}, nil},
 		{"bad env", []string{"-env", "staging"}, config{}, errUsage},
-		{"real-looking key", []string{"-api-key", "deb_live_x"}, config{}, errUsage},
+		{"key with a space", []string{"-api-key", "has space"}, config{}, errUsage},
+		{"any well-formed key", []string{"-api-key", "KEY"}, config{addr: "127.0.0.1:8080", apiKey: "KEY", saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second}, nil},
 		{"negative interval", []string{"-save-interval", "-1s"}, config{}, errUsage},
 		{"bad public url", []string{"-public-url", "mock.test"}, config{}, errUsage},
 		{"extra args", []string{"serve"}, config{}, errUsage},
@@ -155,7 +156,7 @@ func TestRunRequestLogHasNoSecrets(t *testing.T) {
 }
 
 func TestRunCustomAPIKey(t *testing.T) {
-	const key = "mock_ci_partner_key"
+	const key = "KEY" // the form the docs use: any key without spaces works
 	base, _, _ := startRun(t, "-api-key", key)
 	tests := []struct {
 		key  string
