@@ -110,7 +110,15 @@
 //     [RotateOptions]) and reuses it on every retry, so a retry never submits or rotates twice.
 //   - Safe in effect: [ClientsService.Withdraw] and [ClientsService.Reset]. When a retry after an
 //     attempt whose outcome is unknown answers 404, the first attempt worked and the call
-//     returns nil.
+//     returns nil. [WebhooksService.Delete] is in this class too.
+//   - Only when nothing happened: [WebhooksService.Create], [WebhooksService.Update] with
+//     RegenerateSecret and [WebhooksService.Test] are retried only after an attempt that
+//     provably had no effect (the connection could not be made, or a 429); after a 5xx or a
+//     broken connection the error is returned, because a second attempt could create a second
+//     subscription, a secret the caller never saw, or a second delivery.
+//
+// A success answer whose body is cut off mid-read counts as an attempt whose outcome is unknown,
+// and follows the same rules.
 //
 // The wait before a retry is, in this order: the body's retryAfter (seconds, fractional), the
 // legacy body's retry_after, the Retry-After header (seconds or an HTTP date), and otherwise
@@ -205,6 +213,37 @@
 // It serves the partner mockserver.DefaultAPIKey (-api-key changes it), can keep its state in a
 // file (-state) and imitates the production environment with -env production. The programs
 // under examples/ run against an embedded mock by default.
+//
+// # Webhooks
+//
+// Partners learn that a customer approved, declined or let a link request expire, or signed
+// the agreement, only through webhooks. [Client].Webhooks ([WebhooksService]) manages the
+// subscriptions: List, Get, Create (its answer carries the Base64 signing secret, once), Update
+// (RegenerateSecret returns a new one; IsActive re-enables a subscription Debitura disabled),
+// Delete and Test (the test-environment trigger). Subscription URLs must be https; http is
+// accepted on loopback hosts only, so a test can receive deliveries from the bundled mock.
+//
+// [WebhookHandler] is the receiving end, an [net/http.Handler]: it verifies the
+// X-Debitura-Signature header (HMAC-SHA256 over "{t}.{raw body}" keyed with the Base64-decoded
+// secret, compared in constant time, with a 300 s tolerance), decodes the [WebhookEvent],
+// drops redeliveries of an event it has processed (by event id, in memory by default; plug in a
+// shared store with [WithWebhookDeduper]) and calls your function. An error from it answers 500,
+// so Debitura delivers again. [WebhookVerifier], [VerifyWebhook] and [ParseWebhook] do the same
+// checks for code that receives deliveries another way; [SignWebhook] signs a body as Debitura
+// does, for tests. The event names are the Event* constants; [WebhookEvent.ClientData] decodes
+// the data of the client events.
+//
+//	http.Handle("/debitura/webhooks", debitura.WebhookHandler(secret,
+//		func(ctx context.Context, ev *debitura.WebhookEvent) error {
+//			if ev.Event == debitura.EventClientLinked {
+//				data, err := ev.ClientData()
+//				if err != nil {
+//					return err
+//				}
+//				return markLinked(ctx, data.ExternalTenantID) // then EnsureLinked reports LinkReady
+//			}
+//			return nil
+//		}))
 //
 // # Guide operations
 //

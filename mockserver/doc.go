@@ -46,7 +46,13 @@
 // {public}/onboarding/ContractUpgrade/Sign/{linkId}, {public}/ReferralPartner/Approve?token=...
 // (served by pages.go; their typed API is [Backend.OnboardingPage], [Backend.SubmitCompanyDetails],
 // [Backend.SignAgreement], [Backend.SignContractUpgrade], [Backend.LinkRequest],
-// [Backend.ApproveLink], [Backend.DeclineLink]).
+// [Backend.ApproveLink], [Backend.DeclineLink]). Onboarding continues at
+// {public}/onboarding/Agreement/Sign/{linkId} and ends at {public}/onboarding/Done/{linkId};
+// approval results are at {public}/ReferralPartner/Approve/Result?token=. The pages are plain
+// HTML, work in Production too, change state only on POST (answered 303), show the partner's
+// branding, and give tests stable element ids (#company-name, #sign-agreement, #approve,
+// #decline, ...) and a #status element whose data-status names the state; the comment at the
+// top of pages.go lists them.
 //
 // # Control API over HTTP (/__mock/)
 //
