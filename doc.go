@@ -7,9 +7,10 @@
 // Build one [Client] per API key with [New] and share it: it is immutable and safe for
 // concurrent use. Without [WithBaseURL] it talks to production ([ProductionBaseURL]); use
 // [TestBaseURL] for Debitura's test environment, or the URL of the bundled mock server. The
-// operations hang off three services: [Client].Clients ([ClientsService]), [Client].Tokens
-// ([TokensService]) and [Client].Partner ([PartnerService]). Every operation takes a
-// [context.Context] first, which bounds the whole call, retries and waits included.
+// operations hang off four services: [Client].Clients ([ClientsService]), [Client].Tokens
+// ([TokensService]), [Client].Partner ([PartnerService]) and [Client].Webhooks
+// ([WebhooksService]). Every operation takes a [context.Context] first, which bounds the whole
+// call, retries and waits included.
 //
 //	c, err := debitura.New(os.Getenv("DEBITURA_API_KEY"), debitura.WithBaseURL(debitura.TestBaseURL))
 //	if err != nil {
