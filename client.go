@@ -270,9 +270,13 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 		return nil, conflictFromAPIError(r.op, &e, confl)
 	}
 
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, &requestError{method: r.method, route: r.route, attempts: st.attempts, what: "read response", err: err}
+	data := st.okBody // checkRetry read it
+	if data == nil {
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return nil, &requestError{method: r.method, route: r.route, attempts: st.attempts, what: "read response", err: err}
+		}
+		data = b
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {

@@ -37,6 +37,8 @@ type callState struct {
 	lastAPIErr *APIError
 	lastConfl  errorBody
 	lastErr    error // last transport error
+	// okBody is the body of a 2xx answer, read whole by checkRetry (nil when the read failed).
+	okBody []byte
 }
 
 func stateFrom(ctx context.Context) *callState {
@@ -112,9 +114,11 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		// Read a success answer here, not in do: an answer cut off mid-body is the same as a
 		// connection broken after sending (the server acted, the client did not learn how),
 		// so it is retried by the same rules, with the same Idempotency-Key.
-		if rerr := bufferBody(resp); rerr != nil {
+		data, rerr := bufferBody(resp)
+		if rerr != nil {
 			err = fmt.Errorf("read response: %w", rerr)
 		}
+		st.okBody = data
 	}
 	if err != nil {
 		st.lastErr = err
@@ -206,18 +210,18 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	return true, nil
 }
 
-// bufferBody reads resp's body into memory and puts it back. When the read fails, the body it
-// puts back yields what was read and then the same error, so a caller that reads it sees the
-// failure too.
-func bufferBody(resp *http.Response) error {
+// bufferBody reads resp's body into memory, puts it back and returns it (nil when the read
+// failed). When the read fails, the body it puts back yields what was read and then the same
+// error, so a caller that reads it sees the failure too.
+func bufferBody(resp *http.Response) ([]byte, error) {
 	data, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	if err != nil {
 		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(data), errReader{err}))
-		return err
+		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return nil
+	return data, nil
 }
 
 // errReader is a reader that only fails.
