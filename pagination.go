@@ -7,9 +7,10 @@ import (
 
 // pageResult is one page as the generic walker sees it.
 type pageResult[T any] struct {
-	items      []T
-	pageSize   int // the page size the server applied; 0 if it did not say
-	totalPages int // the page count the server reported; 0 if it did not say
+	items       []T
+	pageSize    int // the page size the server applied; 0 if it did not say
+	totalPages  int // the page count the server reported; 0 if it did not say
+	currentPage int // the page the server says it answered; 0 if it did not say
 }
 
 // maxPagesUnknown bounds a walk whose server never reports a page count.
@@ -21,9 +22,12 @@ const maxPagesUnknown = 10_000
 // is "" is never treated as a duplicate.
 //
 // The walk ends, without error, at the first of: an empty page; a short page; the last page the
-// server reports; a page that brings no item not seen before; the page bound. The bound is the
-// page count the first page reported plus a margin, so a list that grows while it is walked
-// cannot keep the walk going forever. The first error is yielded as (zero, err) once and ends the
+// server reports; a page that brings nothing new when the server ignored the page asked for (its
+// currentPage differs) or reports neither its current page nor a page count; the page bound. A
+// page of items already seen does not end a walk otherwise: on a list that grew in front, the
+// items not seen yet have moved to later pages. The bound is the page count the first page
+// reported plus a margin, so a list that grows while it is walked cannot keep the walk going
+// forever. The first error is yielded as (zero, err) once and ends the
 // walk; the walk also ends as soon as yield returns false.
 //
 // The iterator holds ctx for its lifetime; nothing is fetched until it is ranged over.
@@ -63,11 +67,13 @@ func walkPages[T any](ctx context.Context, first, pageSize int, fetch func(ctx c
 			if res.pageSize > 0 {
 				size = res.pageSize
 			}
+			ignoredPage := res.currentPage > 0 && res.currentPage != page
+			blind := res.currentPage == 0 && res.totalPages == 0
 			switch {
 			case len(res.items) == 0,
 				len(res.items) < size,
 				res.totalPages > 0 && page >= res.totalPages,
-				fresh == 0:
+				fresh == 0 && (ignoredPage || blind):
 				return
 			}
 		}
@@ -80,19 +86,34 @@ func pageMargin(pages int) int {
 }
 
 // All returns an iterator over every client matching opts, walking the pages of GET /clients
-// (100 per page unless opts.PageSize says otherwise, from opts.Page or 1). opts is copied; the
-// caller's value is never changed, and a nil opts lists everything.
+// (100 per page unless opts.PageSize says otherwise, from opts.Page or 1). opts is copied, its
+// pointer fields too: the caller's value is never changed, and changing it during the walk
+// changes nothing. A nil opts lists everything.
+//
+// Unless opts.Sort says otherwise, All walks oldest first (SortDateCreatedAsc), not in the API's
+// default order (newest first): clients linked during the walk then land after the ones already
+// walked instead of pushing them onto pages already read, so no client that existed when the
+// walk started is skipped. With another order, offset paging cannot promise that: a client added
+// in front moves the others back by one, and the walk may end before the last of them.
 //
 // The iterator is lazy: no request is sent until it is ranged over, and it holds ctx for its
 // lifetime. It yields (nil, err) once for the first error (a *[ValidationError] for bad options,
 // an *[APIError], a transport error, or ctx's error) and stops; it stops as soon as the loop
 // breaks. A client seen on two pages because the list shifted is yielded once, and the walk
-// always ends, even when clients are added on every request. Offset paging cannot promise to see
-// clients added or removed during the walk.
+// always ends, even when clients are added on every request.
 func (s *ClientsService) All(ctx context.Context, opts *ClientListOptions) iter.Seq2[*LinkedClient, error] {
 	var o ClientListOptions
 	if opts != nil {
 		o = *opts
+		if o.IsAttributedClient != nil {
+			o.IsAttributedClient = Ptr(*o.IsAttributedClient)
+		}
+		if o.OnboardingDone != nil {
+			o.OnboardingDone = Ptr(*o.OnboardingDone)
+		}
+	}
+	if o.Sort == "" {
+		o.Sort = SortDateCreatedAsc
 	}
 	if o.PageSize == 0 {
 		o.PageSize = MaxPageSize
@@ -114,7 +135,7 @@ func (s *ClientsService) All(ctx context.Context, opts *ClientListOptions) iter.
 				items = append(items, c)
 			}
 		}
-		return pageResult[*LinkedClient]{items: items, pageSize: list.Page.PageSize, totalPages: list.Page.TotalPages}, nil
+		return pageResult[*LinkedClient]{items: items, pageSize: list.Page.PageSize, totalPages: list.Page.TotalPages, currentPage: list.Page.CurrentPage}, nil
 	}
 	return walkPages(ctx, first, o.PageSize, fetch, clientKey)
 }

@@ -19,6 +19,7 @@ type listServer struct {
 	requests int
 	pages    []string // Page parameter of each request
 	sizes    []string // PageSize parameter of each request
+	sorts    []string // Sort parameter of each request
 	// before runs before each request is answered (to grow the list, or fail).
 	before func(n int, w http.ResponseWriter) bool
 	// ignorePage answers page 1 whatever was asked.
@@ -31,6 +32,7 @@ func (s *listServer) handler(w http.ResponseWriter, r *http.Request) {
 	s.requests++
 	s.pages = append(s.pages, r.URL.Query().Get("Page"))
 	s.sizes = append(s.sizes, r.URL.Query().Get("PageSize"))
+	s.sorts = append(s.sorts, r.URL.Query().Get("Sort"))
 	if s.before != nil && !s.before(s.requests, w) {
 		return
 	}
@@ -212,6 +214,89 @@ func TestClientsAllTerminatesOnGrowingList(t *testing.T) {
 	// First page said 3 pages; the bound is 3 + margin.
 	if max := 3 + pageMargin(3); ls.requests > max {
 		t.Errorf("server got %d requests, want at most %d", ls.requests, max)
+	}
+}
+
+// Clients linked during the walk must not push existing ones off the walk. All walks oldest
+// first by default, so newcomers land at the end; with the API's default order (newest first)
+// they land in front and shift every page, and a page of clients already seen must not end the
+// walk. In both orders every client that existed before the walk is yielded.
+func TestClientsAllYieldsEveryExistingClientWhileTheListGrows(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		sort     ClientSort
+		wantSort string
+	}{
+		{"default order (oldest first)", "", string(SortDateCreatedAsc)},
+		{"newest first", SortDateCreatedDesc, string(SortDateCreatedDesc)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := newSvcAPI(t)
+			ls := &listServer{ids: ids("old", 300)}
+			ls.before = func(n int, _ http.ResponseWriter) bool {
+				if n != 2 {
+					return true
+				}
+				// A full page of newcomers between the first and second page: newest first,
+				// page 2 then holds only clients already seen.
+				newcomers := ids("new", 100)
+				if ls.sorts[len(ls.sorts)-1] == string(SortDateCreatedDesc) {
+					ls.ids = append(newcomers, ls.ids...) // newest first: in front
+				} else {
+					ls.ids = append(ls.ids, newcomers...) // oldest first: at the end
+				}
+				return true
+			}
+			a.mux.HandleFunc("GET /clients", ls.handler)
+			got, errs := collect(t, a.c.Clients.All(t.Context(), &ClientListOptions{Sort: tt.sort}))
+			if len(errs) != 0 {
+				t.Fatalf("Clients.All errors: %v", errs)
+			}
+			seen := map[string]bool{}
+			for _, id := range got {
+				seen[id] = true
+			}
+			var missed []string
+			for _, id := range ids("old", 300) {
+				if !seen[id] {
+					missed = append(missed, id)
+				}
+			}
+			if len(missed) > 0 {
+				t.Errorf("%d existing clients never yielded, e.g. %v", len(missed), missed[:min(3, len(missed))])
+			}
+			if ls.sorts[0] != tt.wantSort {
+				t.Errorf("Sort sent = %q, want %q", ls.sorts[0], tt.wantSort)
+			}
+		})
+	}
+}
+
+// All copies the caller's options, pointer fields too: changing them during the walk changes
+// nothing.
+func TestClientsAllCopiesPointerOptions(t *testing.T) {
+	t.Parallel()
+	a := newSvcAPI(t)
+	ls := &listServer{ids: ids("t", 250)}
+	var queries []string
+	a.mux.HandleFunc("GET /clients", func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.Query().Get("OnboardingDone"))
+		ls.handler(w, r)
+	})
+	opts := &ClientListOptions{OnboardingDone: Ptr(true)}
+	n := 0
+	for _, err := range a.c.Clients.All(t.Context(), opts) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 1 {
+			*opts.OnboardingDone = false
+		}
+	}
+	if diff := cmp.Diff([]string{"true", "true", "true"}, queries); diff != "" {
+		t.Errorf("OnboardingDone sent (-want +got):\n%s", diff)
 	}
 }
 
