@@ -268,7 +268,7 @@ func relCases() []relCase {
 func relSetup(t *testing.T, rc relCase, seed int64, timeout time.Duration) *relEnv {
 	t.Helper()
 	srv := mockserver.NewTest(t, mockserver.WithSeed(seed))
-	hc := *srv.Client()
+	hc := *contractHTTPClient(t, srv.Client())
 	hc.Timeout = timeout
 	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(&hc),
 		debitura.WithMaxRetries(relMaxRetries), debitura.WithMaxRetryWait(relMaxWait))

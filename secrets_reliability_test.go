@@ -120,7 +120,7 @@ func secRunOperation(t *testing.T, rc relCase) {
 	var logs secBuf
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	newClient := func() *debitura.Client {
-		c, err := debitura.New(secAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(srv.Client()),
+		c, err := debitura.New(secAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(contractHTTPClient(t, srv.Client())),
 			debitura.WithLogger(logger), debitura.WithMaxRetries(1), debitura.WithMaxRetryWait(100*time.Millisecond))
 		if err != nil {
 			t.Fatalf("New: %v", err)
