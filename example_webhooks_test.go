@@ -3,6 +3,7 @@ package debitura_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -96,4 +97,215 @@ func ExampleParseWebhook() {
 	// Output:
 	// client.link_requested <nil>
 	// debitura: webhook timestamp outside the tolerance: signed at 2025-03-01T12:00:00Z, 10m0s from now (tolerance 5m0s)
+}
+
+// List the partner's subscriptions. List and Get never return a signing secret.
+func ExampleWebhooksService_List() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, u := range []string{"https://partner.example/hooks/linking", "https://partner.example/hooks/audit"} {
+		if _, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: u, Events: []string{debitura.EventClientLinked}}); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	hooks, err := c.Webhooks.List(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, h := range hooks {
+		fmt.Println(h.URL, h.Events, "active:", h.IsActive, "secret:", h.Secret != "")
+	}
+	// Output:
+	// https://partner.example/hooks/linking [client.linked] active: true secret: false
+	// https://partner.example/hooks/audit [client.linked] active: true secret: false
+}
+
+// Read one subscription by its id. When a subscription was disabled automatically (here: the
+// receiver answered 410 Gone), DisabledReason says why.
+func ExampleWebhooksService_Get() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusGone) // a receiver that was taken down
+	}))
+	defer gone.Close()
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
+		URL:    gone.URL + "/hooks/debitura",
+		Events: []string{debitura.EventClientContractSigned},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	got, err := c.Webhooks.Get(ctx, hook.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("active:", got.IsActive, "events:", got.Events, "secret:", got.Secret != "")
+
+	onboarded(ctx, c, srv, "tenant-42") // fires client.onboarding.contract_signed
+	if err := srv.FlushWebhooks(ctx); err != nil {
+		log.Fatal(err)
+	}
+	got, err = c.Webhooks.Get(ctx, hook.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("active:", got.IsActive, "reason:", got.DisabledReason)
+
+	// An id that is not a UUID is refused before sending; an unknown one is ErrNotFound.
+	_, err = c.Webhooks.Get(ctx, "hook-1")
+	fmt.Println("invalid:", errors.Is(err, debitura.ErrValidation))
+	_, err = c.Webhooks.Get(ctx, "00000000-0000-4000-8000-000000000000")
+	fmt.Println("not found:", errors.Is(err, debitura.ErrNotFound))
+	// Output:
+	// active: true events: [client.onboarding.contract_signed] secret: false
+	// active: false reason: The endpoint answered 410 Gone.
+	// invalid: true
+	// not found: true
+}
+
+// Replace a lost or leaked signing secret, and re-enable a subscription that was disabled.
+func ExampleWebhooksService_Update() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
+		URL:    "https://partner.example/hooks/debitura",
+		Events: debitura.ClientEvents(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// RegenerateSecret: the answer carries the new secret, this once. Deliveries signed with
+	// the old one may still arrive for a while: verify with both
+	// (debitura.WithWebhookSecrets(hook.Secret)) until they stop.
+	rot, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{RegenerateSecret: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("new secret:", rot.Secret != "" && rot.Secret != hook.Secret)
+
+	// Narrow the events and pause deliveries.
+	off, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{
+		Events:   []string{debitura.EventClientLinked, debitura.EventClientLinkDeclined},
+		IsActive: debitura.Ptr(false),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("active:", off.IsActive, "events:", off.Events, "secret:", off.Secret != "")
+
+	// IsActive = Ptr(true) re-enables it, also after Debitura disabled it for failed deliveries.
+	on, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{IsActive: debitura.Ptr(true)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("active:", on.IsActive, "reason:", fmt.Sprintf("%q", on.DisabledReason))
+
+	// A request that changes nothing is refused before sending.
+	_, err = c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{})
+	fmt.Println("refused:", errors.Is(err, debitura.ErrValidation))
+	// Output:
+	// new secret: true
+	// active: false events: [client.linked client.link_declined] secret: false
+	// active: true reason: ""
+	// refused: true
+}
+
+// Delete a subscription for good; Update with IsActive = Ptr(false) is the reversible choice.
+func ExampleWebhooksService_Delete() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
+		URL:    "https://partner.example/hooks/debitura",
+		Events: debitura.ClientEvents(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	if err := c.Webhooks.Delete(ctx, hook.ID); err != nil {
+		log.Fatal(err)
+	}
+	hooks, err := c.Webhooks.List(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("subscriptions:", len(hooks))
+	_, err = c.Webhooks.Get(ctx, hook.ID)
+	fmt.Println("found:", !errors.Is(err, debitura.ErrNotFound))
+	// Output:
+	// subscriptions: 0
+	// found: false
+}
+
+// Send a test event to your receiver (test environment only). Here the mock delivers it to a
+// local receiver built with WebhookHandler; FlushWebhooks waits for the delivery.
+func ExampleWebhooksService_Test() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	recv := httptest.NewServer(mux) // the mock accepts http on loopback; Debitura needs https
+	defer recv.Close()
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
+		URL:    recv.URL + "/hooks/debitura",
+		Events: debitura.ClientEvents(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux.Handle("/hooks/debitura", debitura.WebhookHandler(hook.Secret,
+		func(ctx context.Context, ev *debitura.WebhookEvent) error {
+			fmt.Println("received:", ev.Event, "test:", ev.Test)
+			return nil
+		}))
+
+	onboarded(ctx, c, srv, "tenant-42") // a real event: client.onboarding.contract_signed
+	if err := srv.FlushWebhooks(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	// Client events need an active link of the partner: ExternalTenantID.
+	res, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{
+		EventType:        debitura.EventClientLinked,
+		ExternalTenantID: "tenant-42",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("queued:", res.EventType, res.EnqueuedCount)
+	if err := srv.FlushWebhooks(ctx); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// received: client.onboarding.contract_signed test: false
+	// queued: client.linked 1
+	// received: client.linked test: true
 }
