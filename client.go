@@ -81,6 +81,11 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if !printableASCII(apiKey) {
 		return nil, errors.New("debitura: New: apiKey contains characters that are not printable ASCII")
 	}
+	if len(apiKey) < minSecretLen {
+		// A key this short could not be told apart from ordinary text, so it could not be
+		// removed from error bodies and logs.
+		return nil, fmt.Errorf("debitura: New: apiKey is %d characters long; an API key has at least %d", len(apiKey), minSecretLen)
+	}
 	cfg := defaultConfig()
 	cfg.apiKey = apiKey
 	for _, opt := range opts {
@@ -267,7 +272,7 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 		}
 		e := *apiErr
 		e.Method, e.Route, e.Operation, e.Attempts = r.method, r.route, r.op, st.attempts
-		return nil, conflictFromAPIError(r.op, &e, confl)
+		return nil, conflictFromAPIError(r.op, &e, confl, c.cfg.apiKey)
 	}
 
 	data := st.okBody // checkRetry read it

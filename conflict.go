@@ -79,10 +79,20 @@ type ClientExistsNeedsLinkingError struct {
 }
 
 // Error is the Error of the underlying *APIError.
-func (e *ClientExistsNeedsLinkingError) Error() string { return e.Conflict.Error() }
+func (e *ClientExistsNeedsLinkingError) Error() string {
+	if e.Conflict == nil {
+		return "debitura: 409 " + string(ClientExistsNeedsLinking)
+	}
+	return e.Conflict.Error()
+}
 
 // Unwrap returns the *ConflictError.
-func (e *ClientExistsNeedsLinkingError) Unwrap() error { return e.Conflict }
+func (e *ClientExistsNeedsLinkingError) Unwrap() error {
+	if e.Conflict == nil {
+		return nil
+	}
+	return e.Conflict
+}
 
 // AlreadyLinkedToAnotherPartnerError is the conflict of a client already linked to another
 // referral partner (type ClientAlreadyLinkedToAnotherPartner or AlreadyLinkedToAnotherPartner).
@@ -95,10 +105,20 @@ type AlreadyLinkedToAnotherPartnerError struct {
 }
 
 // Error is the Error of the underlying *APIError.
-func (e *AlreadyLinkedToAnotherPartnerError) Error() string { return e.Conflict.Error() }
+func (e *AlreadyLinkedToAnotherPartnerError) Error() string {
+	if e.Conflict == nil {
+		return "debitura: 409 " + string(ClientAlreadyLinkedToAnotherPartner)
+	}
+	return e.Conflict.Error()
+}
 
 // Unwrap returns the *ConflictError.
-func (e *AlreadyLinkedToAnotherPartnerError) Unwrap() error { return e.Conflict }
+func (e *AlreadyLinkedToAnotherPartnerError) Unwrap() error {
+	if e.Conflict == nil {
+		return nil
+	}
+	return e.Conflict
+}
 
 // opCreateClient is the operation whose 409 is a link conflict.
 const opCreateClient = "postClients"
@@ -106,27 +126,29 @@ const opCreateClient = "postClients"
 // conflictFromAPIError turns the 409 of POST /clients into the most specific conflict error.
 // body is the (unwrapped) conflict object found by decodeAPIError; legacy guide envelopes
 // {"error":{"type":"conflict_error","conflict_type":...,"details":{...}}} are accepted too. It
-// returns apiErr itself for every other answer.
-func conflictFromAPIError(op string, apiErr *APIError, body errorBody) error {
+// returns apiErr itself for every other answer. secrets (the API key) are removed from every
+// field; the approval URL keeps its token, without which it does not work.
+func conflictFromAPIError(op string, apiErr *APIError, body errorBody, secrets ...string) error {
 	if op != opCreateClient || apiErr.StatusCode != http.StatusConflict || body == nil {
 		return apiErr
 	}
-	ce := &ConflictError{Type: ConflictType(body.str("type")), Message: apiErr.Message, Err: apiErr}
+	ce := &ConflictError{Type: ConflictType(redact(body.str("type"), secrets...)), Message: apiErr.Message, Err: apiErr}
 	dataKey := "data"
 	if strings.EqualFold(body.str("type"), "conflict_error") { // legacy guide
-		ce.Type = ConflictType(body.str("conflict_type"))
+		ce.Type = ConflictType(redact(body.str("conflict_type"), secrets...))
 		dataKey = "details"
 	}
 	if raw, ok := body[dataKey]; ok && string(raw) != "null" {
-		ce.Data = append(json.RawMessage(nil), raw...)
+		ce.Data = json.RawMessage(redactLinks(string(raw), secrets...))
 		if data := parseObject(raw); data != nil {
-			ce.ExternalTenantID = data.str("externaltenantid")
+			ce.ExternalTenantID = redact(data.str("externaltenantid"), secrets...)
 			if links := data.obj("onboardinglinks"); links != nil {
 				ce.ApprovalURL = links.str("url")
 			}
 			if ce.ApprovalURL == "" {
 				ce.ApprovalURL = data.str("approvalurl")
 			}
+			ce.ApprovalURL = redactLinks(ce.ApprovalURL, secrets...)
 		}
 	}
 	switch ce.Type {

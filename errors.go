@@ -464,7 +464,23 @@ func decodeAPIError(status int, header http.Header, body []byte, now time.Time, 
 	e.Message = redact(e.Message, secrets...)
 	e.Type, e.RequestID = redact(e.Type, secrets...), redact(e.RequestID, secrets...) // both are in Error()
 	for i := range e.BusinessErrors {
-		e.BusinessErrors[i].Message = redact(e.BusinessErrors[i].Message, secrets...)
+		be := &e.BusinessErrors[i]
+		be.Type, be.Message = redact(be.Type, secrets...), redact(be.Message, secrets...)
+		be.SolutionURL = redactLinks(be.SolutionURL, secrets...)
+	}
+	if len(e.FieldErrors) > 0 {
+		fe := make(map[string][]string, len(e.FieldErrors))
+		for k, msgs := range e.FieldErrors {
+			out := make([]string, len(msgs))
+			for i, m := range msgs {
+				out[i] = redact(m, secrets...)
+			}
+			fe[redact(k, secrets...)] = out
+		}
+		e.FieldErrors = fe
+	}
+	if e.SigningHandoff != nil {
+		e.SigningHandoff = &SigningHandoff{CombinedSigningURL: redactLinks(e.SigningHandoff.CombinedSigningURL, secrets...)}
 	}
 	return e, conflict
 }

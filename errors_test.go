@@ -253,6 +253,55 @@ func TestDecodeAPIErrorRedactsEchoedWebhookSecret(t *testing.T) {
 	}
 }
 
+// An error body that echoes the API key anywhere must not carry it into any field of *APIError,
+// so that %#v of the error cannot print it; a signing URL keeps its token=, which it needs.
+func TestDecodeAPIErrorRedactsEveryField(t *testing.T) {
+	t.Parallel()
+	body := `{"businessErrors":[{"type":"Bad ` + testAPIKey + `","message":"m","solutionUrl":"https://app.example/sign?token=abc&k=` + testAPIKey + `"}],
+		"signingHandoff":{"combinedSigningUrl":"https://app.example/all?token=def&k=` + testAPIKey + `"},
+		"errors":{"XApiKey ` + testAPIKey + `":["value ` + testAPIKey + ` is wrong"]}}`
+	got, _ := decodeAPIError(422, http.Header{}, []byte(body), time.Now(), testAPIKey)
+	if out := fmt.Sprintf("%#v %+v", got, got); strings.Contains(out, testAPIKey) {
+		t.Errorf("the API key leaked through %%#v / %%+v: %s", out)
+	}
+	if len(got.BusinessErrors) != 1 || !strings.Contains(got.BusinessErrors[0].SolutionURL, "token=abc") {
+		t.Errorf("BusinessErrors = %+v, want one whose SolutionURL keeps token=abc", got.BusinessErrors)
+	}
+	if got.SigningHandoff == nil || !strings.Contains(got.SigningHandoff.CombinedSigningURL, "token=def") {
+		t.Errorf("SigningHandoff = %+v, want a URL that keeps token=def", got.SigningHandoff)
+	}
+	if len(got.FieldErrors) != 1 {
+		t.Errorf("FieldErrors = %v, want one entry", got.FieldErrors)
+	}
+}
+
+func TestConflictDataRedactsTheKey(t *testing.T) {
+	t.Parallel()
+	body := `{"type":"ClientExistsNeedsLinking","message":"m","data":{"externalTenantId":"t-1","onboardingLinks":{"url":"https://app.example/Approve?token=xyz"},"echo":"` + testAPIKey + `"}}`
+	apiErr, confl := decodeAPIError(409, http.Header{}, []byte(body), time.Now(), testAPIKey)
+	err := conflictFromAPIError(opCreateClient, apiErr, confl, testAPIKey)
+	var nl *ClientExistsNeedsLinkingError
+	if !errors.As(err, &nl) || nl.ApprovalURL != "https://app.example/Approve?token=xyz" {
+		t.Fatalf("err = %#v, want ClientExistsNeedsLinking with the approval URL intact", err)
+	}
+	if out := fmt.Sprintf("%#v %+v %s", nl, nl.Conflict, nl.Conflict.Data); strings.Contains(out, testAPIKey) {
+		t.Errorf("the API key leaked: %s", out)
+	}
+}
+
+func TestZeroConflictErrorsDoNotPanic(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{&ClientExistsNeedsLinkingError{}, &AlreadyLinkedToAnotherPartnerError{}, &ConflictError{}} {
+		if err.Error() == "" {
+			t.Errorf("%T.Error() is empty", err)
+		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			t.Errorf("errors.As(%T{}, *APIError) = true, want false", err)
+		}
+	}
+}
+
 func TestAPIErrorError(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -17,37 +17,38 @@ func TestNewOptionsValidation(t *testing.T) {
 		opts    []Option
 		wantErr string // substring; "" means success
 	}{
-		{name: "defaults", key: "k"},
+		{name: "defaults", key: "key"},
+		{name: "key too short to redact", key: "k2", wantErr: "at least 3"},
 		{name: "empty key", key: " ", wantErr: "apiKey is empty"},
 		{name: "key with newline", key: "k\nX-Evil: 1", wantErr: "printable ASCII"},
-		{name: "nil option ignored", key: "k", opts: []Option{nil}},
-		{name: "base URL test env", key: "k", opts: []Option{WithBaseURL(TestBaseURL)}},
-		{name: "base URL http loopback", key: "k", opts: []Option{WithBaseURL("http://127.0.0.1:8080/x")}},
-		{name: "base URL http remote", key: "k", opts: []Option{WithBaseURL("http://example.com")}, wantErr: "must use https"},
-		{name: "base URL relative", key: "k", opts: []Option{WithBaseURL("/api")}, wantErr: "not an absolute URL"},
-		{name: "base URL with query", key: "k", opts: []Option{WithBaseURL("https://example.com/?a=1")}, wantErr: "must not carry"},
-		{name: "nil http client", key: "k", opts: []Option{WithHTTPClient(nil)}, wantErr: "client is nil"},
-		{name: "http client", key: "k", opts: []Option{WithHTTPClient(&http.Client{Timeout: time.Second})}},
-		{name: "user agent", key: "k", opts: []Option{WithUserAgent("sync/1.0")}},
-		{name: "user agent empty", key: "k", opts: []Option{WithUserAgent(" ")}, wantErr: "WithUserAgent"},
-		{name: "user agent control", key: "k", opts: []Option{WithUserAgent("a\r\nb")}, wantErr: "WithUserAgent"},
-		{name: "app info", key: "k", opts: []Option{WithAppInfo("billing", "")}},
-		{name: "app info empty name", key: "k", opts: []Option{WithAppInfo("", "1")}, wantErr: "WithAppInfo"},
-		{name: "app info slash", key: "k", opts: []Option{WithAppInfo("a/b", "1")}, wantErr: "WithAppInfo"},
-		{name: "app info space in version", key: "k", opts: []Option{WithAppInfo("a", "1 2")}, wantErr: "WithAppInfo"},
-		{name: "max retries 0", key: "k", opts: []Option{WithMaxRetries(0)}},
-		{name: "max retries 10", key: "k", opts: []Option{WithMaxRetries(10)}},
-		{name: "max retries 11", key: "k", opts: []Option{WithMaxRetries(11)}, wantErr: "WithMaxRetries"},
-		{name: "max retries -1", key: "k", opts: []Option{WithMaxRetries(-1)}, wantErr: "WithMaxRetries"},
-		{name: "max retry wait", key: "k", opts: []Option{WithMaxRetryWait(time.Second)}},
-		{name: "max retry wait 0", key: "k", opts: []Option{WithMaxRetryWait(0)}, wantErr: "WithMaxRetryWait"},
-		{name: "rate limit", key: "k", opts: []Option{WithRateLimit(10, 5)}},
-		{name: "rate limit 0", key: "k", opts: []Option{WithRateLimit(0, 1)}, wantErr: "WithRateLimit"},
-		{name: "rate limit NaN", key: "k", opts: []Option{WithRateLimit(math.NaN(), 1)}, wantErr: "WithRateLimit"},
-		{name: "rate limit Inf", key: "k", opts: []Option{WithRateLimit(math.Inf(1), 1)}, wantErr: "WithRateLimit"},
-		{name: "rate limit burst 0", key: "k", opts: []Option{WithRateLimit(1, 0)}, wantErr: "WithRateLimit"},
-		{name: "logger", key: "k", opts: []Option{WithLogger(slog.Default())}},
-		{name: "nil logger", key: "k", opts: []Option{WithLogger(nil)}},
+		{name: "nil option ignored", key: "key", opts: []Option{nil}},
+		{name: "base URL test env", key: "key", opts: []Option{WithBaseURL(TestBaseURL)}},
+		{name: "base URL http loopback", key: "key", opts: []Option{WithBaseURL("http://127.0.0.1:8080/x")}},
+		{name: "base URL http remote", key: "key", opts: []Option{WithBaseURL("http://example.com")}, wantErr: "must use https"},
+		{name: "base URL relative", key: "key", opts: []Option{WithBaseURL("/api")}, wantErr: "not an absolute URL"},
+		{name: "base URL with query", key: "key", opts: []Option{WithBaseURL("https://example.com/?a=1")}, wantErr: "must not carry"},
+		{name: "nil http client", key: "key", opts: []Option{WithHTTPClient(nil)}, wantErr: "client is nil"},
+		{name: "http client", key: "key", opts: []Option{WithHTTPClient(&http.Client{Timeout: time.Second})}},
+		{name: "user agent", key: "key", opts: []Option{WithUserAgent("sync/1.0")}},
+		{name: "user agent empty", key: "key", opts: []Option{WithUserAgent(" ")}, wantErr: "WithUserAgent"},
+		{name: "user agent control", key: "key", opts: []Option{WithUserAgent("a\r\nb")}, wantErr: "WithUserAgent"},
+		{name: "app info", key: "key", opts: []Option{WithAppInfo("billing", "")}},
+		{name: "app info empty name", key: "key", opts: []Option{WithAppInfo("", "1")}, wantErr: "WithAppInfo"},
+		{name: "app info slash", key: "key", opts: []Option{WithAppInfo("a/b", "1")}, wantErr: "WithAppInfo"},
+		{name: "app info space in version", key: "key", opts: []Option{WithAppInfo("a", "1 2")}, wantErr: "WithAppInfo"},
+		{name: "max retries 0", key: "key", opts: []Option{WithMaxRetries(0)}},
+		{name: "max retries 10", key: "key", opts: []Option{WithMaxRetries(10)}},
+		{name: "max retries 11", key: "key", opts: []Option{WithMaxRetries(11)}, wantErr: "WithMaxRetries"},
+		{name: "max retries -1", key: "key", opts: []Option{WithMaxRetries(-1)}, wantErr: "WithMaxRetries"},
+		{name: "max retry wait", key: "key", opts: []Option{WithMaxRetryWait(time.Second)}},
+		{name: "max retry wait 0", key: "key", opts: []Option{WithMaxRetryWait(0)}, wantErr: "WithMaxRetryWait"},
+		{name: "rate limit", key: "key", opts: []Option{WithRateLimit(10, 5)}},
+		{name: "rate limit 0", key: "key", opts: []Option{WithRateLimit(0, 1)}, wantErr: "WithRateLimit"},
+		{name: "rate limit NaN", key: "key", opts: []Option{WithRateLimit(math.NaN(), 1)}, wantErr: "WithRateLimit"},
+		{name: "rate limit Inf", key: "key", opts: []Option{WithRateLimit(math.Inf(1), 1)}, wantErr: "WithRateLimit"},
+		{name: "rate limit burst 0", key: "key", opts: []Option{WithRateLimit(1, 0)}, wantErr: "WithRateLimit"},
+		{name: "logger", key: "key", opts: []Option{WithLogger(slog.Default())}},
+		{name: "nil logger", key: "key", opts: []Option{WithLogger(nil)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +69,7 @@ func TestNewOptionsValidation(t *testing.T) {
 
 func TestOptionsLastWinsAndDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := New("k", WithMaxRetries(1), WithMaxRetries(5), WithBaseURL("https://a.example"), WithBaseURL(TestBaseURL),
+	c, err := New("key", WithMaxRetries(1), WithMaxRetries(5), WithBaseURL("https://a.example"), WithBaseURL(TestBaseURL),
 		WithAppInfo("one", "1"), WithAppInfo("two", "2"), WithUserAgent("extra/9"))
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +83,7 @@ func TestOptionsLastWinsAndDefaults(t *testing.T) {
 	if want := "debitura-go/" + Version + " two/2 extra/9"; c.userAgent != want {
 		t.Errorf("User-Agent = %q, want %q", c.userAgent, want)
 	}
-	d, err := New("k")
+	d, err := New("key")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestOptionsLastWinsAndDefaults(t *testing.T) {
 func TestWithHTTPClientIsCopied(t *testing.T) {
 	t.Parallel()
 	hc := &http.Client{Timeout: 3 * time.Second}
-	c, err := New("k", WithHTTPClient(hc))
+	c, err := New("key", WithHTTPClient(hc))
 	if err != nil {
 		t.Fatal(err)
 	}

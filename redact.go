@@ -9,6 +9,10 @@ import (
 // redactedMark replaces every secret the SDK removes from text.
 const redactedMark = "[REDACTED]"
 
+// minSecretLen is the shortest literal secret (an API key) the SDK accepts and removes from
+// text; New refuses shorter keys.
+const minSecretLen = 3
+
 // secretPatterns match credentials that may appear in a response body or message: bearer
 // tokens, the XApiKey header echoed back, JSON fields holding tokens or keys, and JWTs.
 var secretPatterns = []*regexp.Regexp{
@@ -21,7 +25,7 @@ var secretPatterns = []*regexp.Regexp{
 // from s.
 func redact(s string, secrets ...string) string {
 	for _, sec := range secrets {
-		if len(sec) >= 4 {
+		if len(sec) >= minSecretLen {
 			s = strings.ReplaceAll(s, sec, redactedMark)
 		}
 	}
@@ -35,6 +39,19 @@ func redact(s string, secrets ...string) string {
 	})
 	s = secretPatterns[2].ReplaceAllString(s, redactedMark)
 	return s
+}
+
+// redactLinks removes the literal secrets (the API key), bearer tokens and JWTs from a URL the
+// API hands out for a person to open (a signing or solution URL), but keeps its query
+// parameters such as token=..., without which the link does not work.
+func redactLinks(s string, secrets ...string) string {
+	for _, sec := range secrets {
+		if len(sec) >= minSecretLen {
+			s = strings.ReplaceAll(s, sec, redactedMark)
+		}
+	}
+	s = secretPatterns[0].ReplaceAllString(s, "${1}"+redactedMark)
+	return secretPatterns[2].ReplaceAllString(s, redactedMark)
 }
 
 // formatRedacted implements fmt.Formatter for types that must print only their safe form.
