@@ -153,6 +153,23 @@ type WebhookVerifier struct {
 	Now func() time.Time
 }
 
+// String describes v without its secrets, so that %v, %+v and %#v never print them.
+func (v WebhookVerifier) String() string {
+	return fmt.Sprintf("debitura.WebhookVerifier{Secret: %s, Secrets: %d more, Tolerance: %s}",
+		redactedMark, len(v.Secrets), v.Tolerance)
+}
+
+// GoString is String, so %#v never prints the secrets.
+func (v WebhookVerifier) GoString() string { return v.String() }
+
+// Format prints String for every verb.
+func (v WebhookVerifier) Format(f fmt.State, verb rune) { formatRedacted(f, verb, v.String()) }
+
+// LogValue keeps the secrets out of slog output.
+func (v WebhookVerifier) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("extraSecrets", len(v.Secrets)), slog.Duration("tolerance", v.Tolerance))
+}
+
 // Verify checks sigHeader (the value of the X-Debitura-Signature header) against body, the raw
 // request body exactly as received. It computes HMAC-SHA256 over "{t}.{body}" keyed with the
 // Base64-decoded secret, compares it in constant time with every v1 value of the header, and
@@ -214,9 +231,8 @@ func (v *WebhookVerifier) Parse(h http.Header, body []byte) (*WebhookEvent, erro
 	if err := json.Unmarshal(body, ev); err != nil {
 		return nil, webhookErr(ErrWebhookMalformed, "body is not an event envelope: %v", err)
 	}
-	if ev.Event == "" {
-		ev.Event = EventType(strings.TrimSpace(h.Get(WebhookEventHeader)))
-	}
+	// The event name comes from the signed body only: the X-Debitura-Event header is not
+	// covered by the signature.
 	if ev.ID == "" || ev.Event == "" {
 		return nil, webhookErr(ErrWebhookMalformed, "the envelope has no id or no event")
 	}

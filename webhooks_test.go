@@ -247,8 +247,8 @@ func TestWebhookEventDecoding(t *testing.T) {
 			wantClient: &ClientEventData{ExternalTenantID: "t-3", Creditor: &EventCreditor{ID: "c-3"}, Raw: json.RawMessage(`{"externalTenantId":"t-3","creditor":{"id":"c-3","isAttributed":null}}`)},
 		},
 		{
-			name:       "event name from the header, data null",
-			body:       `{"id":"e-4","data":null}`,
+			name:       "data null",
+			body:       `{"id":"e-4","event":"client.link_expired","data":null}`,
 			header:     []string{WebhookEventHeader, "client.link_expired", WebhookTestHeader, "false"},
 			wantEvent:  EventClientLinkExpired,
 			wantClient: &ClientEventData{},
@@ -715,5 +715,28 @@ func TestMemoryWebhookDeduper(t *testing.T) {
 	}
 	if d.Len() != 2 {
 		t.Errorf("Len() = %d, want 2 (c and d)", d.Len())
+	}
+}
+
+// The event name is taken from the signed body only: X-Debitura-Event is not covered by the
+// signature, so a body without an event is malformed whatever the header says.
+func TestParseWebhookIgnoresUnsignedEventHeader(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"id":"e-9","data":{"externalTenantId":"t-9"}}`)
+	_, err := ParseWebhook(whSecret, signedHeader(t, whSecret, whNow, body, WebhookEventHeader, EventClientLinked), body, whNow)
+	if !errors.Is(err, ErrWebhookMalformed) {
+		t.Errorf("ParseWebhook(body without event, header %s) = %v, want ErrWebhookMalformed", EventClientLinked, err)
+	}
+}
+
+func TestWebhookVerifierNeverPrintsSecrets(t *testing.T) {
+	t.Parallel()
+	v := WebhookVerifier{Secret: whSecret, Secrets: []string{"b2xkLXNlY3JldC12YWx1ZQ=="}, Tolerance: time.Minute}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("verifier", "v", v)
+	for _, out := range []string{fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", &v), fmt.Sprintf("%q", v), logs.String()} {
+		if strings.Contains(out, whSecret) || strings.Contains(out, "b2xkLXNlY3JldC12YWx1ZQ==") {
+			t.Errorf("a secret leaked: %s", out)
+		}
 	}
 }
