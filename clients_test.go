@@ -167,6 +167,9 @@ func TestClientsCreateUncertainMarksPossiblyCreated(t *testing.T) {
 		t.Errorf("Clients.Create after a retried 502: Uncertain = false, want true")
 	}
 	wantPossibly := []bool{true, false}
+	if len(got.CaseResults.FailedCases) != len(wantPossibly) {
+		t.Fatalf("FailedCases = %+v, want %d", got.CaseResults.FailedCases, len(wantPossibly))
+	}
 	for i, f := range got.CaseResults.FailedCases {
 		if f.PossiblyCreated != wantPossibly[i] {
 			t.Errorf("FailedCases[%d] (%s).PossiblyCreated = %v, want %v", i, f.ErrorType, f.PossiblyCreated, wantPossibly[i])
@@ -519,6 +522,8 @@ func TestValidationBeforeSend(t *testing.T) {
 		}, "cases[0].amountToRecoverOver12Months"},
 		{"get empty id", func() error { _, err := c.Clients.Get(ctx, ""); return err }, "externalTenantId"},
 		{"get control character", func() error { _, err := c.Clients.Get(ctx, "a\nb"); return err }, "externalTenantId"},
+		{"get dot-dot", func() error { _, err := c.Clients.Get(ctx, ".."); return err }, "externalTenantId"},
+		{"withdraw dot", func() error { return c.Clients.Withdraw(ctx, ".") }, "externalTenantId"},
 		{"withdraw empty id", func() error { return c.Clients.Withdraw(ctx, "") }, "externalTenantId"},
 		{"reset empty id", func() error { return c.Clients.Reset(ctx, "") }, "externalTenantId"},
 		{"is-deletable empty id", func() error { _, err := c.Clients.IsDeletable(ctx, ""); return err }, "externalTenantId"},

@@ -76,6 +76,10 @@ func checkExternalTenantID(op, field, id string, max int) error {
 			return invalid(op, field, "must not contain control characters")
 		}
 	}
+	if id == "." || id == ".." {
+		// As a path segment, servers and proxies resolve them to another resource.
+		return invalid(op, field, "must not be %q", id)
+	}
 	return nil
 }
 
