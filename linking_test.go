@@ -28,7 +28,7 @@ func lnkSetup(t *testing.T, opts ...mockserver.Option) (*mockserver.Server, *deb
 	if _, err := srv.AddPartner(mockserver.PartnerSpec{APIKey: lnkOtherPartnerKey, CompanyName: "Other Partner A/S"}); err != nil {
 		t.Fatalf("AddPartner: %v", err)
 	}
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(srv.Client()))
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(contractHTTPClient(t, srv.Client())))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

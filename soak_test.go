@@ -58,7 +58,7 @@ func TestSoak(t *testing.T) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = soakWorkers * 2 // keep-alive for every worker: no port churn
 	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL),
-		debitura.WithHTTPClient(&http.Client{Transport: tr, Timeout: 10 * time.Second}),
+		debitura.WithHTTPClient(contractHTTPClient(t, &http.Client{Transport: tr, Timeout: 10 * time.Second})),
 		debitura.WithMaxRetries(2), debitura.WithMaxRetryWait(200*time.Millisecond))
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -86,7 +86,7 @@ func (p *partnerService) lastDelivery(event debitura.EventType) (delivery, bool)
 func TestWebhooksEndToEnd(t *testing.T) {
 	ctx := t.Context()
 	srv := mockserver.NewTest(t, mockserver.WithSeed(6))
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(contractHTTPClient(t, srv.Client())))
 	if err != nil {
 		t.Fatal(err)
 	}

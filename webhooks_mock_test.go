@@ -21,7 +21,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	ctx := t.Context()
 	clock := mockserver.NewFakeClock(mockserver.NewOffsetClock().Now())
 	srv := mockserver.NewTest(t, mockserver.WithClock(clock))
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(srv.Client()))
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(contractHTTPClient(t, srv.Client())))
 	if err != nil {
 		t.Fatal(err)
 	}
