@@ -3,7 +3,7 @@
 // in interleaved rounds, and reported as a median or a ratio, because the 2-core CI machine is
 // noisy. See bench/README.md for what each figure means and how it is measured.
 //
-//	go run ./bench            # full run (several minutes)
+//	go run ./bench            # full run (about 100 s on 2 cores)
 //	go run ./bench -quick     # CI smoke run (under 60 s on 2 cores)
 //	go run ./bench -json      # one JSON object instead of the table
 //

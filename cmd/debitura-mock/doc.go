@@ -20,12 +20,13 @@
 //
 //	-addr HOST:PORT        listen address (default 127.0.0.1:8080; port 0 picks a free port)
 //	-api-key KEY           XApiKey of the default partner (default mockserver.DefaultAPIKey,
-//	                       "mock_test_default_partner_key_0001"); must start with "mock_". With
-//	                       another key, requests that send the built-in default key get 401, and
-//	                       /__mock/clients/... without XApiKey act for this partner.
+//	                       "mock_test_default_partner_key_0001"); any key of printable ASCII
+//	                       without spaces (prefer a "mock_" prefix, never a real key). With
+//	                       another key, the built-in default key gets 401, and /__mock/ routes
+//	                       without XApiKey act for this partner.
 //	-env test|production   environment to imitate (default test). production: DELETE
-//	                       /clients/{id}, GET /clients/{id}/is-deletable and every /__mock/ route
-//	                       answer 403; the hosted pages keep working.
+//	                       /clients/{id}, GET /clients/{id}/is-deletable, POST /v1/Webhooks/test
+//	                       and every /__mock/ route answer 403; the hosted pages keep working.
 //	-seed N                deterministic ids, tokens and fault draws (default: random)
 //	-public-url URL        base of the hosted-page URLs the API hands out (default: the
 //	                       listening URL). Use it behind a proxy or in a container.

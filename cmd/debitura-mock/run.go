@@ -45,7 +45,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		fmt.Fprintln(fs.Output(), "usage: debitura-mock [flags]\n\nServes the mock Debitura Referral Partner API, its /__mock/ control routes and the hosted pages.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	env := fs.String("env", "test", "environment to imitate: test or production (production: DELETE /clients/{id}, is-deletable and /__mock/ answer 403)")
+	env := fs.String("env", "test", "environment to imitate: test or production (production: DELETE /clients/{id}, is-deletable, /v1/Webhooks/test and /__mock/ answer 403)")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; port 0 picks a free port (the first line on stdout names it)")
 	fs.StringVar(&c.apiKey, "api-key", mockserver.DefaultAPIKey, "XApiKey of the default partner (any key without spaces; prefer a \"mock_\" prefix, never a real key)")
 	fs.Int64Var(&c.seed, "seed", 0, "seed for deterministic ids, tokens and fault draws (unset: random)")
