@@ -123,3 +123,88 @@ func ExampleConflictError() {
 	// Output:
 	// conflict: InvalidClientType true
 }
+
+// Example_errorHandling branches on every outcome of Create: success, the two typed conflicts,
+// any other conflict, a 429 whose wait is longer than the Client sleeps, and everything else.
+func Example_errorHandling() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	// Debitura accounts that exist before any link: one nobody has linked, one linked to another
+	// partner, and one that is not a creditor.
+	other, err := srv.AddPartner(mockserver.PartnerSpec{APIKey: "mock_other_partner_key", CompanyName: "Other Platform Ltd"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, spec := range []mockserver.CreditorSpec{
+		{CompanyName: "Nordic Widgets A/S", Emails: []string{"finance@nordicwidgets.example"}},
+		{CompanyName: "Taken Trading Ltd", Emails: []string{"ap@taken.example"}, LinkedToPartner: other.APIKey, OnboardingDone: true},
+		{CompanyName: "Collect-It Agency", Emails: []string{"desk@collectit.example"}, Kind: mockserver.KindCollectionPartner},
+	} {
+		if _, err := srv.AddCreditor(spec); err != nil {
+			log.Fatal(err)
+		}
+	}
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	create := func(req *debitura.ClientCreateRequest) error {
+		lc, err := c.Clients.Create(ctx, req)
+		var needsLinking *debitura.ClientExistsNeedsLinkingError
+		var linkedElsewhere *debitura.AlreadyLinkedToAnotherPartnerError
+		var apiErr *debitura.APIError
+		switch {
+		case err == nil:
+			fmt.Println(req.ExternalTenantID, "created:", lc.StatusCode)
+		case errors.As(err, &needsLinking):
+			// a link request was created: the customer approves it at needsLinking.ApprovalURL
+			fmt.Println(req.ExternalTenantID, "approval required:", shortURL(needsLinking.ApprovalURL))
+		case errors.As(err, &linkedElsewhere):
+			// hard block: the customer must contact Debitura support
+			fmt.Println(req.ExternalTenantID, "linked to another partner")
+		case errors.Is(err, debitura.ErrConflict):
+			// another conflict type (InvalidClientType, ...), kept verbatim in *ConflictError
+			fmt.Println(req.ExternalTenantID, "conflict")
+		case errors.Is(err, debitura.ErrRateLimited) && errors.As(err, &apiErr):
+			// the server asked for a wait longer than WithMaxRetryWait: reschedule after apiErr.RetryAfter
+			fmt.Println(req.ExternalTenantID, "rate limited: retry after", apiErr.RetryAfter)
+		default:
+			return err
+		}
+		return nil
+	}
+
+	customer := func(externalTenantID, email string) *debitura.ClientCreateRequest {
+		return &debitura.ClientCreateRequest{
+			ExternalTenantID: externalTenantID,
+			Client:           debitura.ClientDetails{Name: "Customer " + externalTenantID, Country: "DK", SupportEmail: email},
+			Users:            []debitura.ClientUser{{Name: "Sam Reed", Email: email}},
+		}
+	}
+	for _, req := range []*debitura.ClientCreateRequest{
+		customer("tenant-1", "owner@new-customer.example"),
+		customer("tenant-2", "finance@nordicwidgets.example"),
+		customer("tenant-3", "ap@taken.example"),
+		customer("tenant-4", "desk@collectit.example"),
+		customer("tenant-5", "not-an-email"),
+	} {
+		if err := create(req); err != nil {
+			fmt.Println(req.ExternalTenantID, "error:", errors.Is(err, debitura.ErrValidation), err)
+		}
+	}
+
+	// The server asks for a wait of two minutes; the Client sleeps at most 30 s (WithMaxRetryWait).
+	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpPostClients, Status: 429, Shape: mockserver.ShapeRateLimit, RetryAfter: 120, Times: 1})
+	if err := create(customer("tenant-6", "owner@later.example")); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// tenant-1 created: 202
+	// tenant-2 approval required: /ReferralPartner/Approve?token=…
+	// tenant-3 linked to another partner
+	// tenant-4 conflict
+	// tenant-5 error: true debitura: Clients.Create: invalid request: client.supportEmail: "not-an-email" is not an e-mail address
+	// tenant-6 rate limited: retry after 2m0s
+}

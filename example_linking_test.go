@@ -22,7 +22,7 @@ func ExampleClientsService_EnsureLinked() {
 	}
 
 	ensure := func(req *debitura.ClientCreateRequest) {
-		out, err := c.Clients.EnsureLinked(ctx, req)
+		out, err := c.Clients.EnsureLinked(ctx, req) // GET, then POST only when not linked
 		var linkedElsewhere *debitura.AlreadyLinkedToAnotherPartnerError
 		switch {
 		case errors.As(err, &linkedElsewhere):
@@ -33,10 +33,10 @@ func ExampleClientsService_EnsureLinked() {
 		}
 		switch out.State {
 		case debitura.LinkReady:
-			fmt.Println(req.ExternalTenantID, "ready: mint a token")
+			fmt.Println(req.ExternalTenantID, "ready: mint a token") // c.Tokens.Source(req.ExternalTenantID)
 		case debitura.LinkOnboardingRequired:
 			fmt.Println(req.ExternalTenantID, "onboarding required:", shortURL(out.OnboardingURL))
-		case debitura.LinkApprovalRequired:
+		case debitura.LinkApprovalRequired: // the customer already has a Debitura account
 			fmt.Println(req.ExternalTenantID, "approval required:", shortURL(out.ApprovalURL))
 		}
 	}
@@ -87,6 +87,7 @@ func ExampleClientsService_LinkMany() {
 		log.Fatal(err) // only ctx ending or bad options; per-input failures are in results
 	}
 	fmt.Printf("done %d/%d: %d need onboarding, %d failed\n", last.Done, last.Total, last.OnboardingRequired, last.Failed)
+	// One LinkResult per input, in input order; one failure never aborts the batch.
 	for _, r := range results {
 		if r.Err != nil {
 			fmt.Println(r.Index, r.ExternalTenantID, "failed:", errors.Is(r.Err, debitura.ErrValidation))

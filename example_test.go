@@ -69,6 +69,7 @@ func Example() {
 	srv := mockserver.New(mockserver.WithSeed(1))
 	defer srv.Close()
 
+	// Against Debitura: debitura.New(os.Getenv("DEBITURA_API_KEY"), debitura.WithBaseURL(debitura.TestBaseURL))
 	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
@@ -83,7 +84,7 @@ func Example() {
 
 	// Link a customer. A new client answers 202: it must sign Debitura's agreement first.
 	req := &debitura.ClientCreateRequest{
-		ExternalTenantID: "tenant-42",
+		ExternalTenantID: "tenant-42", // your own id for the customer
 		Client:           debitura.ClientDetails{Name: "Acme ApS", Country: "DK", SupportEmail: "support@acme.example"},
 		Users:            []debitura.ClientUser{{Name: "Ada Lovelace", Email: "ada@acme.example"}},
 	}

@@ -8,7 +8,9 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/debitura-go/debitura"
@@ -281,16 +283,29 @@ func ExampleWebhooksService_Test() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	var (
+		mu       sync.Mutex
+		received []string
+	)
 	mux.Handle("/hooks/debitura", debitura.WebhookHandler(hook.Secret,
 		func(ctx context.Context, ev *debitura.WebhookEvent) error {
-			fmt.Println("received:", ev.Event, "test:", ev.Test)
+			mu.Lock()
+			defer mu.Unlock()
+			received = append(received, fmt.Sprintf("%s (test: %t)", ev.Event, ev.Test))
 			return nil
 		}))
+	flush := func() { // deliver what is due now, then show what arrived
+		if err := srv.FlushWebhooks(ctx); err != nil {
+			log.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Println("received:", received)
+		received = nil
+	}
 
 	onboarded(ctx, c, srv, "tenant-42") // a real event: client.onboarding.contract_signed
-	if err := srv.FlushWebhooks(ctx); err != nil {
-		log.Fatal(err)
-	}
+	flush()
 
 	// Client events need an active link of the partner: ExternalTenantID.
 	res, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{
@@ -301,11 +316,88 @@ func ExampleWebhooksService_Test() {
 		log.Fatal(err)
 	}
 	fmt.Println("queued:", res.EventType, res.EnqueuedCount)
-	if err := srv.FlushWebhooks(ctx); err != nil {
+	flush()
+	// Output:
+	// received: [client.onboarding.contract_signed (test: false)]
+	// queued: client.linked 1
+	// received: [client.linked (test: true)]
+}
+
+// Example_webhooks subscribes to the client events and receives them with WebhookHandler: here a
+// customer that already has a Debitura account approves the link request, and the handler marks
+// the client linked.
+func Example_webhooks() {
+	ctx := context.Background()
+	srv := mockserver.New(mockserver.WithSeed(1))
+	defer srv.Close()
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
 		log.Fatal(err)
 	}
+	mux := http.NewServeMux()
+	recv := httptest.NewServer(mux) // your server; Debitura delivers only to https on port 443 or 8443
+	defer recv.Close()
+	markLinked := func(ctx context.Context, externalTenantID string) error {
+		fmt.Println("linked:", externalTenantID)
+		return nil
+	}
+
+	// Subscribe (the answer carries the Base64 signing secret, once: store it).
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
+		URL:    recv.URL + "/debitura/webhooks",
+		Events: debitura.ClientEvents(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Receive: verify, de-duplicate by event id, then call your function.
+	mux.Handle("/debitura/webhooks", debitura.WebhookHandler(hook.Secret,
+		func(ctx context.Context, ev *debitura.WebhookEvent) error {
+			if ev.Event == debitura.EventClientLinked {
+				data, err := ev.ClientData()
+				if err != nil {
+					return err
+				}
+				return markLinked(ctx, data.ExternalTenantID) // EnsureLinked now reports LinkReady
+			}
+			return nil // an error answers 500, so Debitura delivers again
+		}))
+
+	// A customer that already has a Debitura account approves the link request (on the mock's
+	// approval page; here the mock plays the customer).
+	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
+		CompanyName:    "Nordic Widgets A/S",
+		Emails:         []string{"finance@nordicwidgets.example"},
+		OnboardingDone: true, // it signed Debitura's agreement long ago
+	}); err != nil {
+		log.Fatal(err)
+	}
+	req := &debitura.ClientCreateRequest{
+		ExternalTenantID: "tenant-7",
+		Client:           debitura.ClientDetails{Name: "Nordic Widgets", Country: "DK", SupportEmail: "finance@nordicwidgets.example"},
+		Users:            []debitura.ClientUser{{Name: "Freja Holm", Email: "finance@nordicwidgets.example"}},
+	}
+	out, err := c.Clients.EnsureLinked(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, err := url.Parse(out.ApprovalURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := srv.ApproveLink(u.Query().Get("token")); err != nil {
+		log.Fatal(err)
+	}
+	if err := srv.FlushWebhooks(ctx); err != nil { // deliver now
+		log.Fatal(err)
+	}
+	out, err = c.Clients.EnsureLinked(ctx, req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(req.ExternalTenantID, out.State)
 	// Output:
-	// received: client.onboarding.contract_signed test: false
-	// queued: client.linked 1
-	// received: client.linked test: true
+	// linked: tenant-7
+	// tenant-7 ready
 }
