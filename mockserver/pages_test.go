@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/debitura-go/debitura/internal/contract"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -107,7 +108,11 @@ func pageAPI(t *testing.T, srv *mockserver.Server, method, path string, body any
 	}
 	req.Header.Set("XApiKey", mockserver.DefaultAPIKey)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := pageClient.Do(req)
+	// The API call goes through the contract validator (with the mock's documented deviations):
+	// request and response are checked against the API documents.
+	vc := *pageClient
+	vc.Transport = contract.MockTransport(t, pageClient.Transport)
+	res, err := vc.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
