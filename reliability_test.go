@@ -35,6 +35,9 @@ type relEnv struct {
 	srv *mockserver.Server
 	c   *debitura.Client
 	ext string
+	// hook and hookSecret are the webhook subscription setup made (relCase.hook), subscribed to
+	// client.linked; "" otherwise.
+	hook, hookSecret string
 }
 
 // relOutcome is what a fault case expects of the call.
@@ -46,6 +49,11 @@ const (
 	relRateLimited                   // *APIError matching ErrRateLimited with RetryAfter, not slept
 	relNotImpl                       // 501: *APIError, never retried
 	relCutBody                       // the 2xx body was cut after the handler ran: retried like a broken connection (see relCase.cutBody)
+	// relUnknown: the attempt's outcome is unknown (a 5xx, a broken connection, a cut body, a
+	// timeout) and the operation is retried only when nothing happened, so the call returns the
+	// first attempt's error: an *APIError with relFault.errStatus, or a transport error when
+	// errStatus is 0. Its effect is recorded as often as the handler ran (relFault.ranHandler).
+	relUnknown
 )
 
 // relFault is one column of the matrix.
@@ -61,6 +69,8 @@ type relFault struct {
 	// effect); -1 when it depends on timing (the latency case: the mock runs the handler once the
 	// client has gone away, concurrently with the retry).
 	ranHandler int
+	// errStatus is the status of the *APIError a relUnknown call returns (0: a transport error).
+	errStatus int
 }
 
 func relFaults() []relFault {
@@ -109,6 +119,58 @@ type relCase struct {
 	cutBody bool
 	// morePages is how many requests a successful call sends beyond the first (All's next pages).
 	morePages int
+	// hook: setup creates a webhook subscription to client.linked (relEnv.hook).
+	hook bool
+	// deleteClass: the retry class "safe in effect" (Withdraw, Reset, Webhooks.Delete): after a
+	// first attempt whose outcome is unknown, the retry is answered 404 and the call succeeds.
+	deleteClass bool
+	// expect replaces the shared expectation of relFaults for the named faults: the operations
+	// retried only when nothing happened use relUnsentExpect. Every key must name a fault.
+	expect map[string]relFault
+	// state checks the mock's state after the call, whatever its outcome, given how many times
+	// the effect was recorded (nil: nothing more to check).
+	state func(t *testing.T, e *relEnv, effects int)
+}
+
+// relUnsentExpect is the expectation of the retry class "only when nothing happened"
+// (Webhooks.Create, Webhooks.Update with RegenerateSecret, Webhooks.Test; doc.go, "Retries and
+// rate limits"). A 429 was rejected before it did anything and is retried as for every
+// operation; a 501 and a 429 over the maximum wait end the call as for every operation. Every
+// other fault leaves the outcome of the attempt unknown to the SDK - a 5xx answer, a reset or cut
+// connection, a timeout - so the call returns that first attempt's error without a retry,
+// whether or not the handler really ran: the SDK cannot tell "reset" from "reset-after". The
+// effect (a subscription, a new secret, a queued delivery) then exists exactly as often as the
+// handler ran: once after the -after faults, never after the others.
+func relUnsentExpect() map[string]relFault {
+	unknown := func(ranHandler, errStatus int) relFault {
+		return relFault{outcome: relUnknown, attempts: 1, ranHandler: ranHandler, errStatus: errStatus}
+	}
+	return map[string]relFault{
+		"reset":          unknown(0, 0),
+		"reset-after":    unknown(1, 0),
+		"truncate":       unknown(0, 500), // the fault's 500 body, cut: still a 500 answer
+		"truncate-after": unknown(1, 0),   // the real 200, cut mid-body: a read error
+		"500":            unknown(0, 500),
+		"500-after":      unknown(1, 500),
+		"502-html":       unknown(0, 502),
+		"503":            unknown(0, 503),
+		"504":            unknown(0, 504),
+		"timeout":        unknown(-1, 0), // the handler runs after the client gave up, or not
+		"503-persistent": unknown(0, 503),
+	}
+}
+
+// relHookURL is the subscription URL of the webhook rows; relSink answers its deliveries.
+const relHookURL = "https://hooks.rel.example/debitura"
+
+// relSink is the mock's webhook transport in the matrix: every delivery is answered 204 in memory.
+type relSink struct{}
+
+func (relSink) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 }
 
 func relCreateReq(ext string) *debitura.ClientCreateRequest {
@@ -172,14 +234,14 @@ func relCases() []relCase {
 					t.Errorf("All = %v, want %v", got, want)
 				}
 			}},
-		{name: "Withdraw", op: mockserver.OpWithdraw, effect: mockserver.EffectClientWithdrawn,
+		{name: "Withdraw", op: mockserver.OpWithdraw, effect: mockserver.EffectClientWithdrawn, deleteClass: true,
 			run: func(ctx context.Context, e *relEnv) (any, error) { return nil, e.c.Clients.Withdraw(ctx, e.ext) },
 			check: func(t *testing.T, e *relEnv, _ any) {
 				if _, err := e.srv.LinkedClient(mockserver.DefaultAPIKey, e.ext); !errors.Is(err, mockserver.ErrNotFound) {
 					t.Errorf("mock LinkedClient after Withdraw = %v, want ErrNotFound", err)
 				}
 			}},
-		{name: "Reset", op: mockserver.OpDeleteClient, effect: mockserver.EffectClientReset,
+		{name: "Reset", op: mockserver.OpDeleteClient, effect: mockserver.EffectClientReset, deleteClass: true,
 			run: func(ctx context.Context, e *relEnv) (any, error) { return nil, e.c.Clients.Reset(ctx, e.ext) },
 			check: func(t *testing.T, e *relEnv, _ any) {
 				if _, err := e.srv.LinkedClient(mockserver.DefaultAPIKey, e.ext); !errors.Is(err, mockserver.ErrNotFound) {
@@ -259,6 +321,93 @@ func relCases() []relCase {
 					t.Errorf("Me = %+v", p)
 				}
 			}},
+		{name: "WebhookCreate", op: mockserver.OpPostWebhooks, effect: mockserver.EffectWebhookCreated, cutBody: true,
+			expect: relUnsentExpect(),
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				return e.c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL, Events: []string{debitura.EventClientLinked}})
+			},
+			check: func(t *testing.T, e *relEnv, res any) {
+				w := res.(*debitura.Webhook)
+				hs := e.srv.Webhooks(mockserver.DefaultAPIKey)
+				if len(hs) != 1 || w.ID != hs[0].ID || w.Secret == "" || w.Secret != hs[0].Secret || w.URL != relHookURL {
+					t.Errorf("Create = %v; the mock has %d subscriptions", w, len(hs))
+				}
+			},
+			state: func(t *testing.T, e *relEnv, effects int) {
+				// Never a second subscription: exactly one when the handler ran, none otherwise.
+				if hs := e.srv.Webhooks(mockserver.DefaultAPIKey); len(hs) != effects || len(hs) > 1 {
+					t.Errorf("the mock has %d subscriptions after %d creations, want %d (at most 1)", len(hs), effects, effects)
+				}
+			}},
+		{name: "WebhookList", op: mockserver.OpGetWebhooks, hook: true, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Webhooks.List(ctx) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				if l := res.([]*debitura.Webhook); len(l) != 1 || l[0].ID != e.hook || l[0].Secret != "" {
+					t.Errorf("List = %v, want the one subscription %s without its secret", l, e.hook)
+				}
+			}},
+		{name: "WebhookGet", op: mockserver.OpGetWebhook, hook: true, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Webhooks.Get(ctx, e.hook) },
+			check: func(t *testing.T, e *relEnv, res any) {
+				if w := res.(*debitura.Webhook); w.ID != e.hook || w.URL != relHookURL || w.Secret != "" {
+					t.Errorf("Get = %v, want %s without its secret", w, e.hook)
+				}
+			}},
+		{name: "WebhookUpdate", op: mockserver.OpPutWebhook, hook: true, effect: mockserver.EffectWebhookUpdated, perRun: true, cutBody: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				return e.c.Webhooks.Update(ctx, e.hook, &debitura.WebhookUpdateRequest{
+					Events: []string{debitura.EventClientLinked, debitura.EventClientLinkDeclined}, IsTestMode: debitura.Ptr(true)})
+			},
+			check: func(t *testing.T, e *relEnv, res any) {
+				w := res.(*debitura.Webhook)
+				hs := e.srv.Webhooks(mockserver.DefaultAPIKey)
+				if len(hs) != 1 || len(w.Events) != 2 || !w.IsTestMode || len(hs[0].Events) != 2 || !hs[0].IsTestMode || w.Secret != "" {
+					t.Errorf("Update = %v; mock %+v", w, hs)
+				}
+			},
+			state: func(t *testing.T, e *relEnv, _ int) {
+				// A plain update never touches the secret, however often it is applied.
+				if hs := e.srv.Webhooks(mockserver.DefaultAPIKey); len(hs) != 1 || hs[0].Secret != e.hookSecret {
+					t.Errorf("after a plain Update the mock has %d subscriptions, secret changed: %v", len(hs), len(hs) == 1 && hs[0].Secret != e.hookSecret)
+				}
+			}},
+		{name: "WebhookRegenerateSecret", op: mockserver.OpPutWebhook, hook: true, effect: mockserver.EffectWebhookSecretRotated, cutBody: true,
+			expect: relUnsentExpect(),
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				return e.c.Webhooks.Update(ctx, e.hook, &debitura.WebhookUpdateRequest{RegenerateSecret: true})
+			},
+			check: func(t *testing.T, e *relEnv, res any) {
+				w := res.(*debitura.Webhook)
+				hs := e.srv.Webhooks(mockserver.DefaultAPIKey)
+				if len(hs) != 1 || w.Secret == "" || w.Secret == e.hookSecret || w.Secret != hs[0].Secret {
+					t.Errorf("Update(RegenerateSecret) returned a secret that is not the mock's new one")
+				}
+			},
+			state: func(t *testing.T, e *relEnv, effects int) {
+				// The secret changed exactly when the handler ran: a caller that got an error
+				// knows it may have to regenerate again, never that a second one happened.
+				hs := e.srv.Webhooks(mockserver.DefaultAPIKey)
+				if len(hs) != 1 || (hs[0].Secret != e.hookSecret) != (effects == 1) {
+					t.Errorf("after %d regenerations the secret changed = %v", effects, len(hs) == 1 && hs[0].Secret != e.hookSecret)
+				}
+			}},
+		{name: "WebhookDelete", op: mockserver.OpDeleteWebhook, hook: true, effect: mockserver.EffectWebhookDeleted, deleteClass: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return nil, e.c.Webhooks.Delete(ctx, e.hook) },
+			check: func(t *testing.T, e *relEnv, _ any) {
+				if hs := e.srv.Webhooks(mockserver.DefaultAPIKey); len(hs) != 0 {
+					t.Errorf("the mock still has %d subscriptions after Delete", len(hs))
+				}
+			}},
+		{name: "WebhookTest", op: mockserver.OpTestWebhook, hook: true, effect: mockserver.EffectWebhookTestEnqueued, cutBody: true,
+			expect: relUnsentExpect(),
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				return e.c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: debitura.EventClientLinked, ExternalTenantID: e.ext})
+			},
+			check: func(t *testing.T, e *relEnv, res any) {
+				if r := res.(*debitura.WebhookTestResult); r.EnqueuedCount != 1 || r.EventType != debitura.EventClientLinked {
+					t.Errorf("Test = %+v, want 1 delivery of %s queued", r, debitura.EventClientLinked)
+				}
+			}},
 	}
 }
 
@@ -267,7 +416,7 @@ func relCases() []relCase {
 // The journal is cleared afterwards, so only the call under test is in it.
 func relSetup(t *testing.T, rc relCase, seed int64, timeout time.Duration) *relEnv {
 	t.Helper()
-	srv := mockserver.NewTest(t, mockserver.WithSeed(seed))
+	srv := mockserver.NewTest(t, mockserver.WithSeed(seed), mockserver.WithWebhookTransport(relSink{}))
 	hc := *contractHTTPClient(t, srv.Client())
 	hc.Timeout = timeout
 	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(&hc),
@@ -292,14 +441,36 @@ func relSetup(t *testing.T, rc relCase, seed int64, timeout time.Duration) *relE
 			t.Fatalf("setup Suspend: %v", err)
 		}
 	}
+	if rc.hook {
+		relAddHook(t, e)
+	}
 	srv.ResetJournal()
 	return e
 }
 
+// relAddHook subscribes relHookURL to client.linked for the subtest (relEnv.hook, hookSecret).
+func relAddHook(t *testing.T, e *relEnv) {
+	t.Helper()
+	w, err := e.c.Webhooks.Create(t.Context(), &debitura.WebhookCreateRequest{URL: relHookURL, Events: []string{debitura.EventClientLinked}})
+	if err != nil {
+		t.Fatalf("setup Webhooks.Create: %v", err)
+	}
+	e.hook, e.hookSecret = w.ID, w.Secret
+}
+
 func TestFaultMatrix(t *testing.T) {
 	t.Parallel()
+	names := map[string]bool{}
+	for _, rf := range relFaults() {
+		names[rf.name] = true
+	}
 	seed := int64(0)
 	for _, rc := range relCases() {
+		for name := range rc.expect {
+			if !names[name] {
+				t.Fatalf("%s: expect names fault %q, which is not in relFaults", rc.name, name)
+			}
+		}
 		for _, rf := range relFaults() {
 			seed++
 			t.Run(rc.name+"/"+rf.name, func(t *testing.T) {
@@ -311,6 +482,10 @@ func TestFaultMatrix(t *testing.T) {
 }
 
 func relRunCase(t *testing.T, rc relCase, rf relFault, seed int64) {
+	if x, ok := rc.expect[rf.name]; ok { // this operation's retry class expects otherwise
+		x.name, x.fault, x.timeout = rf.name, rf.fault, rf.timeout
+		rf = x
+	}
 	e := relSetup(t, rc, seed, rf.timeout)
 	f := rf.fault
 	f.Operation = rc.op
@@ -372,6 +547,19 @@ func relRunCase(t *testing.T, rc relCase, rf relFault, seed int64) {
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 501 || apiErr.Attempts != 1 || !errors.Is(err, debitura.ErrServer) {
 			t.Fatalf("err = %v (%T), want a 501 *APIError after 1 attempt", err, err)
 		}
+	case relUnknown:
+		switch {
+		case err == nil:
+			t.Fatalf("%s under %s: err = nil, want the first attempt's error (not retried: the outcome is unknown)", rc.name, rf.name)
+		case rf.errStatus != 0:
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != rf.errStatus || apiErr.Attempts != 1 || !errors.Is(err, debitura.ErrServer) {
+				t.Fatalf("err = %v (%T), want a %d *APIError after 1 attempt", err, err, rf.errStatus)
+			}
+		case errors.As(err, &apiErr):
+			t.Fatalf("err = %v, want a transport error (the answer was lost), not an *APIError", err)
+		case strings.Contains(err.Error(), "attempts"):
+			t.Errorf("err = %v: more than one attempt", err)
+		}
 	}
 	if err != nil && strings.Contains(err.Error(), e.srv.URL) {
 		t.Errorf("error text carries the URL: %v", err)
@@ -382,7 +570,7 @@ func relRunCase(t *testing.T, rc relCase, rf relFault, seed int64) {
 	if rf.attempts > 0 && len(reqs) != wantReqs {
 		t.Errorf("the mock saw %d %s requests, want %d: %s", len(reqs), rc.op, wantReqs, relJournal(reqs))
 	}
-	if rc.name == "Withdraw" || rc.name == "Reset" {
+	if rc.deleteClass {
 		// After an ambiguous first attempt (the handler ran, the answer was lost) the retry
 		// answers 404 and the SDK reports success.
 		if rf.ranHandler == 2 && (len(reqs) != 2 || reqs[1].Status != http.StatusNotFound) {
@@ -393,14 +581,19 @@ func relRunCase(t *testing.T, rc relCase, rf relFault, seed int64) {
 		return
 	}
 	n := e.srv.EffectCount(rc.effect)
+	if rc.state != nil {
+		rc.state(t, e, n)
+	}
 	want := 1
 	switch {
 	case outcome == relServerError || outcome == relRateLimited || outcome == relNotImpl:
 		want = 0 // the fault answered before the handler ran
+	case outcome == relUnknown:
+		want = rf.ranHandler // not retried: the effect happened as often as the one attempt ran the handler
 	case rc.perRun && rf.ranHandler > 0:
 		want = rf.ranHandler
 	}
-	if rc.perRun && rf.ranHandler < 0 {
+	if (rc.perRun || outcome == relUnknown) && rf.ranHandler < 0 {
 		if n < 1 || n > len(reqs) {
 			t.Errorf("%s recorded %d times, want 1..%d", rc.effect, n, len(reqs))
 		}
