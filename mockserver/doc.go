@@ -85,8 +85,8 @@
 // deleteClientsByExternalTenantId, getClientsByExternalTenantIdIsDeletable,
 // postClientsByExternalTenantIdWithdraw, postClientsByExternalTenantIdKycVerification,
 // postOauthToken, getMe, patchClient, getClientProfile, suspendClient, reactivateClient,
-// rotateClientToken, customerApiWhoami). Faulted responses carry [FaultHeader] (X-Mock-Fault) so
-// contract validation skips them. Rate limits ([RateLimitConfig]) apply per API key before the key
+// rotateClientToken, customerApiWhoami). Responses a fault altered carry [FaultHeader] (X-Mock-Fault) so
+// contract validation skips them; a latency-only fault delays the real response unmarked. Rate limits ([RateLimitConfig]) apply per API key before the key
 // is checked; unknown and missing keys share one partition. The journal ([Backend.Journal],
 // [Backend.Requests], [Backend.Count], [Backend.EffectCount]) records operation, route, status,
 // partner id, fault and side effects, and never a key or token. [Backend.Snapshot] and

@@ -34,8 +34,9 @@ const (
 )
 
 // FaultHeader marks every response a fault produced or changed, with the fault's kind as value
-// (status, latency, truncate); contract validation skips such responses. A Reset fault sends no
-// response at all.
+// (status, truncate); contract validation skips such responses. A latency-only fault delays the
+// real, unaltered response and does not mark it, so it is validated like any other. A Reset
+// fault sends no response at all.
 const FaultHeader = "X-Mock-Fault"
 
 // Fault is a rule that changes how the mock answers an operation. Operation is an operationId of
@@ -236,7 +237,8 @@ func (b *Backend) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 		}
 	}
 	if !f.replaces() {
-		w.Header().Set(FaultHeader, f.kind())
+		// Latency only: the response is the real handler's, unaltered, so it is not marked and
+		// contract validation checks it.
 		rec := &statusWriter{ResponseWriter: w}
 		real(rec)
 		return rec.code()
