@@ -2,12 +2,17 @@ package debitura_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,9 +110,14 @@ func secEchoBody(token string) string {
 // 500, connection reset; error bodies that echo the key and a live token) with a Debug JSON
 // logger, and checks that neither the API key nor any token the mock issued appears in a log
 // line, an error (Error(), %v, %+v, %#v, slog) or a printed result.
+//
+// The operations are the fault matrix's (relCases: the Clients, Tokens, Partner and Webhooks
+// services; a webhook's signing secret is a secret too, shown only in the Webhook.Secret field)
+// and the helpers built on them (secHelperCases: EnsureLinked, LinkMany, Tokens.Source, the
+// Customer API Transport with its 401 path, the OAuth2 adapter).
 func TestSecretsEveryOperation(t *testing.T) {
 	t.Parallel()
-	for _, rc := range relCases() {
+	for _, rc := range append(relCases(), secHelperCases()...) {
 		t.Run(rc.name, func(t *testing.T) {
 			t.Parallel()
 			secRunOperation(t, rc)
@@ -115,8 +125,91 @@ func TestSecretsEveryOperation(t *testing.T) {
 	}
 }
 
+// secInjected404 are the operations whose 404 is injected: they have no natural one (a list, a
+// create, the partner) or they would succeed on an unknown id (EnsureLinked and LinkMany create
+// the client).
+var secInjected404 = map[string]bool{"Create": true, "List": true, "All": true, "Me": true,
+	"WebhookCreate": true, "WebhookList": true, "EnsureLinked": true, "LinkMany": true}
+
+// secMissingHook is a subscription id the mock does not know (the natural 404 of the webhook rows).
+const secMissingHook = "00000000-0000-4000-8000-000000000404"
+
+// secSeq numbers the tenants of the EnsureLinked row.
+var secSeq atomic.Int64
+
+// secWhoami is the answer of the mock's Customer API check, read through Tokens.Transport.
+type secWhoami struct {
+	Status int
+	Body   string
+}
+
+// secHelperCases are the helpers on top of the services, as relCase rows for the secrets test
+// only (op is where its failures are injected).
+func secHelperCases() []relCase {
+	return []relCase{
+		// EnsureLinked on a new tenant each call: its GET answers 404, so the POST it sends next
+		// is where the failures are injected (an injected 404 on the GET would only make it create).
+		{name: "EnsureLinked", op: mockserver.OpPostClients,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				return e.c.Clients.EnsureLinked(ctx, relCreateReq(fmt.Sprintf("%s-el%d", e.ext, secSeq.Add(1))))
+			}},
+		{name: "LinkMany", op: mockserver.OpPostClients,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				res, err := e.c.Clients.LinkMany(ctx, []*debitura.ClientCreateRequest{relCreateReq(e.ext + "-m1"), relCreateReq(e.ext + "-m2")}, nil)
+				if err != nil {
+					return res, err
+				}
+				for _, r := range res {
+					if r.Err != nil {
+						return res, r.Err
+					}
+				}
+				return res, nil
+			}},
+		{name: "SourceToken", op: mockserver.OpToken, onboard: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Tokens.Source(e.ext).Token(ctx) }},
+		{name: "Transport", op: mockserver.OpToken, onboard: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				// The first answer of the Customer API is a 401 whose body echoes the partner key
+				// and a live token: the Transport drops its token, mints a new one and retries once.
+				e.srv.InjectFault(mockserver.Fault{Operation: mockserver.OpCustomerAPIWhoami, Status: http.StatusUnauthorized,
+					Body: secEchoBody(e.hookSecret), Times: 1})
+				hc := &http.Client{Transport: e.c.Tokens.Transport(e.ext, e.srv.Client().Transport)}
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+mockserver.CustomerAPIWhoamiPath, nil)
+				if err != nil {
+					return nil, err
+				}
+				resp, err := hc.Do(req)
+				if err != nil {
+					return nil, err
+				}
+				defer resp.Body.Close()
+				body, err := io.ReadAll(resp.Body)
+				if err != nil {
+					return nil, err
+				}
+				if resp.StatusCode != http.StatusOK {
+					return &secWhoami{resp.StatusCode, string(body)}, fmt.Errorf("whoami answered %d", resp.StatusCode)
+				}
+				return &secWhoami{resp.StatusCode, string(body)}, nil
+			}},
+		{name: "OAuth2", op: mockserver.OpToken, onboard: true,
+			run: func(ctx context.Context, e *relEnv) (any, error) {
+				tok, err := e.c.Tokens.Source(e.ext).OAuth2(ctx).Token()
+				if err != nil {
+					return nil, err
+				}
+				// *oauth2.Token prints its access token (documented), so it is not a result to
+				// print: hand the token back as a *debitura.Token, which the test records as a
+				// secret and prints redacted.
+				return &debitura.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry}, nil
+			}},
+	}
+}
+
 func secRunOperation(t *testing.T, rc relCase) {
-	srv := mockserver.NewTest(t, mockserver.WithSeed(4242), mockserver.WithPartner(mockserver.PartnerSpec{APIKey: secAPIKey, CompanyName: "Secret Partner ApS"}))
+	srv := mockserver.NewTest(t, mockserver.WithSeed(4242), mockserver.WithWebhookTransport(relSink{}),
+		mockserver.WithPartner(mockserver.PartnerSpec{APIKey: secAPIKey, CompanyName: "Secret Partner ApS"}))
 	var logs secBuf
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	newClient := func() *debitura.Client {
@@ -160,6 +253,21 @@ func secRunOperation(t *testing.T, rc relCase) {
 			t.Fatalf("setup Suspend: %v", err)
 		}
 	}
+	if rc.hook {
+		relAddHook(t, e)
+	}
+	// Every row has a webhook secret to leak: the hook's, or one made for this purpose (the
+	// Transport row echoes it in a 401 body).
+	if e.hookSecret == "" {
+		w, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL + "/other", Events: []string{debitura.EventCaseClosed}})
+		if err != nil {
+			t.Fatalf("setup Webhooks.Create: %v", err)
+		}
+		e.hookSecret = w.Secret
+		texts = append(texts, secTexts(w)...)
+		texts = append(texts, secTexts(*w)...)
+	}
+	secrets.add(e.hookSecret)
 
 	// Success.
 	res, err := rc.run(ctx, e)
@@ -173,9 +281,29 @@ func secRunOperation(t *testing.T, rc relCase) {
 		secrets.add(r.Token.AccessToken)
 		texts = append(texts, secTexts(*r)...)
 		texts = append(texts, secTexts(r.Token)...)
+	case *debitura.Webhook:
+		// The secret is in the Secret field (the caller stores it from there) and nowhere else.
+		if (rc.name == "WebhookCreate" || rc.name == "WebhookRegenerateSecret") && r.Secret == "" {
+			t.Errorf("%s returned no secret", rc.name)
+		}
+		secrets.add(r.Secret)
+		texts = append(texts, secTexts(*r)...)
+		texts = append(texts, secTexts([]*debitura.Webhook{r})...)
+		texts = append(texts, secTexts(struct{ W *debitura.Webhook }{r})...)
+		if js, err := json.Marshal(r); err != nil {
+			t.Errorf("json.Marshal(Webhook): %v", err)
+		} else {
+			texts = append(texts, string(js))
+		}
 	}
 	texts = append(texts, secTexts(res)...)
 	logger.Info("result", "op", rc.name, "result", res) // a caller logging the result
+	if rc.name == "Transport" { // the 401 path was taken: refused, then a fresh token accepted
+		reqs := srv.Requests(mockserver.OpCustomerAPIWhoami)
+		if len(reqs) != 2 || reqs[0].Status != http.StatusUnauthorized || reqs[1].Status != http.StatusOK {
+			t.Errorf("whoami through the Transport: %s, want 401 then 200", relJournal(reqs))
+		}
+	}
 
 	// Failures. Each kind gets a fresh Client, so that one kind's 429 gate does not hold the
 	// next. Every operation is retryable, so the persistent faults are seen on both attempts.
@@ -199,15 +327,13 @@ func secRunOperation(t *testing.T, rc relCase) {
 		srv.ClearFaults()
 		f := *fl.fault
 		f.Operation = rc.op
-		if fl.name == "404" && rc.name != "Create" && rc.name != "List" && rc.name != "All" && rc.name != "Me" {
-			f = mockserver.Fault{} // the natural 404 of an unknown externalTenantId
+		fe := &relEnv{srv: srv, c: newClient(), ext: e.ext, hook: e.hook, hookSecret: e.hookSecret}
+		if fl.name == "404" && !secInjected404[rc.name] {
+			f = mockserver.Fault{} // the natural 404 of an unknown externalTenantId or subscription
+			fe.ext, fe.hook = fl.ext, secMissingHook
 		}
 		if f.Operation != "" {
 			srv.InjectFault(f)
-		}
-		fe := &relEnv{srv: srv, c: newClient(), ext: e.ext}
-		if fl.ext != "" {
-			fe.ext = fl.ext
 		}
 		res, err := rc.run(ctx, fe)
 		if err == nil {
@@ -221,6 +347,10 @@ func secRunOperation(t *testing.T, rc relCase) {
 		case *debitura.RotatedToken:
 			if r != nil {
 				secrets.add(r.Token.AccessToken)
+			}
+		case *debitura.Webhook:
+			if r != nil {
+				secrets.add(r.Secret)
 			}
 		}
 		if res != nil {
@@ -263,7 +393,12 @@ func secRunOperation(t *testing.T, rc relCase) {
 	}
 
 	// Tokens issued by reset-after attempts never reached the SDK (the answer was dropped), so
-	// they cannot leak through it; every token the SDK received is in secrets.
+	// they cannot leak through it; every token the SDK received is in secrets. Every webhook
+	// secret the mock ever holds is checked all the same (a regeneration whose answer was lost
+	// included).
+	for _, h := range srv.Webhooks(secAPIKey) {
+		secrets.add(h.Secret)
+	}
 	logText := logs.String()
 	if !strings.Contains(logText, `"route"`) {
 		t.Errorf("the logger recorded no attempt: %q", logText)
