@@ -134,10 +134,17 @@
 // wait has passed, so many goroutines do not each run into the limit. A request that would have to
 // wait at the gate longer than the maximum wait, or past its ctx's deadline, is not sent: it
 // returns that 429 as an *APIError (Attempts 0 when nothing was sent). The same 429 teaches the
-// Client's adaptive pacer the rate the server allows: from then on the Client spaces its requests
-// evenly at 95% of that rate, so a busy Client (LinkMany, many goroutines) does not meet a 429 in
-// every rate-limit window; the pace relaxes over time and switches off ([WithAdaptivePacing] turns
-// it off altogether). [WithRateLimit] adds a client-side limiter on top, shared by every request
+// Client's adaptive pacer the rate the server allows, when there is enough to learn from: the
+// answers accepted since the gate last opened, at least 10 of them, over the time until it
+// reopens. From then on the Client spaces its requests evenly at 95% of that rate, so a busy
+// Client (LinkMany, many goroutines) does not meet a 429 in every rate-limit window; the pace
+// relaxes over time and switches off ([WithAdaptivePacing] turns it off altogether). With fewer
+// than 10 accepted answers, or a rate below 1 request per second, the pacer does not pace and the
+// gate alone applies. A wait for a paced slot follows the gate's rules: one longer than the
+// maximum wait, or past ctx's deadline, is not started, and the call returns the same 429 as an
+// *APIError whose RetryAfter is that wait. A call whose wait is refused does not take a slot, and
+// one whose ctx ends while it waits gives its slot back, so it does not hold up the calls after
+// it. [WithRateLimit] adds a client-side limiter on top, shared by every request
 // and retry of the Client. Debitura's documented limits are 2,000 requests per minute, 20,000 per
 // hour and 100,000 per day per API key.
 //

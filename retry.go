@@ -272,24 +272,33 @@ func (c *Client) retryWait(n int, apiErr *APIError) (time.Duration, bool) {
 	return d, false
 }
 
-// beforeSend holds an attempt while the shared 429 gate is closed, then takes a token from the
-// client-side limiter. A gate wait longer than the maximum retry wait, or one that would outlive
-// ctx's deadline, is not started: it returns the 429 that closed the gate, as an *APIError for
-// this call.
+// beforeSend holds an attempt while the shared 429 gate is closed, then for its slot from the
+// adaptive pacer, then takes a token from the client-side limiter. A gate or pacer wait longer
+// than the maximum retry wait, or one that would outlive ctx's deadline, is not started: it
+// returns the 429 that closed the gate (the one the pacer learned from), as an *APIError for
+// this call whose RetryAfter is the wait it refused.
 func (c *Client) beforeSend(ctx context.Context, st *callState) error {
 	if err := c.waitGate(ctx, st); err != nil {
 		return err
 	}
-	// The adaptive pacer (pacer.go) hands out evenly spaced send slots after a 429. When the
-	// gate closes again while this attempt waits for its slot (another request's 429), the
-	// attempt waits at the gate and takes a new slot.
+	// The adaptive pacer (pacer.go) hands out evenly spaced send slots after a 429. A slot is
+	// taken only when its wait is acceptable, and given back when ctx ends during the wait.
+	// When the gate closes again while this attempt waits for its slot (another request's 429),
+	// the attempt waits at the gate and takes a new slot.
 	for i := 0; !c.cfg.noPacing && i < 3; i++ {
-		d := c.gate.pacer.reserve(c.now())
+		now := c.now()
+		dl, _ := ctx.Deadline() // the zero time when there is none
+		slot, d, ok := c.gate.pacer.reserve(now, c.cfg.maxRetryWait, dl)
+		if !ok {
+			_, gerr := c.gate.remaining(now)
+			return gateError(gerr, st, d)
+		}
 		if d <= 0 {
 			break
 		}
 		c.log(ctx, slog.LevelDebug, "debitura: pacing after 429 (adaptive pacer)", st, 0, "", d, nil)
 		if err := c.sleep(ctx, d); err != nil {
+			c.gate.pacer.cancel(slot, c.now())
 			return err
 		}
 		if rem, _ := c.gate.remaining(c.now()); rem <= 0 {
