@@ -214,14 +214,24 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	}
 }
 
-// WithAdaptivePacing turns the Client's adaptive pacer on (the default) or off. After the
-// first 429 the pacer learns the rate the server allows (the answers it accepted since the 429
-// gate last opened, divided by the time until the gate reopens) and from then on spaces every
-// request of the Client evenly at 95% of that rate, so that a busy Client (Clients.LinkMany, or
-// many goroutines) stops meeting a 429 in every rate-limit window. The pace relaxes by 1% of the
-// learned rate per second without a 429 and switches itself off when it has doubled; a later
-// 429 learns the rate again. A Client that never sees a 429 is never paced. Waiting for a slot
-// ends early when the call's ctx ends. It applies on top of WithRateLimit, if any.
+// WithAdaptivePacing turns the Client's adaptive pacer on (the default) or off. After a 429
+// the pacer learns the rate the server allows (the answers it accepted since the 429 gate last
+// opened, divided by the time until the gate reopens) and from then on spaces every request of
+// the Client evenly at 95% of that rate, so that a busy Client (Clients.LinkMany, or many
+// goroutines) stops meeting a 429 in every rate-limit window. It learns only from at least 10
+// accepted answers and only a rate of at least 1 request per second; otherwise it does not pace
+// and the 429 gate alone handles the limit. The pace relaxes by 1% of the learned rate per
+// second without a 429 and switches itself off when it has doubled; a later 429 learns the rate
+// again (or, when fewer than 10 answers got through, halves the pace). A Client that never sees
+// a 429 is never paced.
+//
+// A wait for a paced slot follows the rules of every other wait: one longer than
+// WithMaxRetryWait, or one that would end after the call's ctx deadline, is not started. The
+// request is not sent and the call returns the 429 the pacer learned from as an *APIError
+// matching ErrRateLimited, whose RetryAfter is the wait and whose Attempts counts the attempts
+// sent (0 when none). A call whose wait is refused takes no slot, and one whose ctx ends while
+// it waits gives its slot back, so neither delays the calls after it. Pacing applies on top of
+// WithRateLimit, if any.
 func WithAdaptivePacing(on bool) Option {
 	return func(cfg *config) error {
 		cfg.noPacing = !on
