@@ -298,7 +298,8 @@ func secRunOperation(t *testing.T, rc relCase) {
 	}
 	texts = append(texts, secTexts(res)...)
 	logger.Info("result", "op", rc.name, "result", res) // a caller logging the result
-	if rc.name == "Transport" {                         // the 401 path was taken: refused, then a fresh token accepted
+	// The 401 path was taken: refused, then a fresh token accepted.
+	if rc.name == "Transport" {
 		reqs := srv.Requests(mockserver.OpCustomerAPIWhoami)
 		if len(reqs) != 2 || reqs[0].Status != http.StatusUnauthorized || reqs[1].Status != http.StatusOK {
 			t.Errorf("whoami through the Transport: %s, want 401 then 200", relJournal(reqs))
