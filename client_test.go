@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/debitura-go/debitura/internal/contract"
 )
 
 const testAPIKey = "dbt_test_SECRETKEY_0123456789abcdef"
@@ -136,6 +138,7 @@ func newScriptServer(t *testing.T, clock *fakeClock, steps ...step) *scriptServe
 			http.Error(w, "missing base path", http.StatusTeapot)
 			return
 		}
+		checkRequestContract(t, r, body.String())
 		st(w, r)
 	}))
 	t.Cleanup(s.Close)
@@ -159,14 +162,38 @@ func newTestClient(t *testing.T, srv *scriptServer, clock *fakeClock, opts ...Op
 	return c
 }
 
-// Fake operations of each retry class, sent through do as the services do.
+// checkRequestContract validates a request the script server received against the API
+// documents, as if the server were mounted at the root: every request the SDK sends in these
+// tests must be one the API accepts. Paths the documents do not describe are not checked.
+// The scripted answers are not validated: many are off-spec on purpose (legacy envelopes,
+// PascalCase, proxy pages), which is what these tests feed the SDK.
+func checkRequestContract(t *testing.T, r *http.Request, body string) {
+	t.Helper()
+	v, err := contract.Default()
+	if err != nil {
+		t.Errorf("contract: %v", err)
+		return
+	}
+	rr := r.Clone(r.Context())
+	rr.URL.Path = strings.TrimPrefix(r.URL.Path, "/base")
+	rr.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, "/base")
+	rr.RequestURI = ""
+	if err := v.ValidateRequest(rr, []byte(body)); err != nil && !errors.Is(err, contract.ErrNotInContract) {
+		t.Errorf("contract: %s %s: %v", r.Method, rr.URL.Path, err)
+	}
+}
+
+// Fake operations of each retry class, sent through do as the services do, with bodies the API
+// accepts.
 func opGet() *apiRequest {
 	return &apiRequest{op: "getClient", method: http.MethodGet, route: "/clients/{externalTenantId}", path: "/clients/t-1", retry: retrySafe}
 }
 
 func opKYC() *apiRequest {
 	return &apiRequest{op: "postKyc", method: http.MethodPost, route: "/clients/{externalTenantId}/kyc-verification",
-		path: "/clients/t-1/kyc-verification", body: map[string]string{"directorFullName": "Ada"}, retry: retryWithKey}
+		path: "/clients/t-1/kyc-verification", body: map[string]string{
+			"directorFullName": "Ada Lovelace", "directorHomeAddress": "1 Analytical Row, London", "directorDateOfBirth": "1815-12-10",
+		}, retry: retryWithKey}
 }
 
 func opReset() *apiRequest {
@@ -175,7 +202,11 @@ func opReset() *apiRequest {
 
 func opCreate() *apiRequest {
 	return &apiRequest{op: "postClients", method: http.MethodPost, route: "/clients", path: "/clients",
-		body: map[string]string{"externalTenantId": "t-1"}, retry: retrySafe}
+		body: map[string]any{
+			"externalTenantId": "t-1",
+			"client":           map[string]string{"name": "Acme ApS", "country": "DK", "supportEmail": "support@acme.example"},
+			"users":            []map[string]string{{"name": "Ada Lovelace", "email": "ada@acme.example"}},
+		}, retry: retrySafe}
 }
 
 func opWithdraw() *apiRequest {
@@ -238,11 +269,13 @@ func TestDoSendsJSONBody(t *testing.T) {
 		t.Errorf("do() = %+v, out %v; want 204 and nothing decoded", resp, out)
 	}
 	got := srv.Requests()[0]
-	var body map[string]string
+	var body, want any
 	if err := json.Unmarshal([]byte(got.Body), &body); err != nil {
 		t.Fatalf("request body %q is not JSON: %v", got.Body, err)
 	}
-	if diff := cmp.Diff(map[string]string{"externalTenantId": "t-1"}, body); diff != "" {
+	wantJSON, _ := json.Marshal(opCreate().body)
+	_ = json.Unmarshal(wantJSON, &want)
+	if diff := cmp.Diff(want, body); diff != "" {
 		t.Errorf("request body (-want +got):\n%s", diff)
 	}
 	if ct := got.Header.Get("Content-Type"); ct != "application/json" {
