@@ -202,6 +202,7 @@ type windowServer struct {
 func newWindowServer(t *testing.T, clock *fakeClock, limit int) *windowServer {
 	s := &windowServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		checkRequestContract(t, r, "")
 		now := clock.Now()
 		s.mu.Lock()
 		defer s.mu.Unlock()
