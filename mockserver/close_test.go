@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/debitura-go/debitura/internal/contract"
 )
 
 // TestCloseStopsWebhookRetries: a delivery that keeps failing leaves a retry timer armed; Close
@@ -23,7 +25,8 @@ func TestCloseStopsWebhookRetries(t *testing.T) {
 		strings.NewReader(`{"url":"`+receiver.URL+`/hook","events":["client.linked"]}`))
 	req.Header.Set("XApiKey", DefaultAPIKey)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.Client().Do(req)
+	hc := &http.Client{Transport: contract.MockTransport(t, s.Client().Transport)}
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +42,7 @@ func TestCloseStopsWebhookRetries(t *testing.T) {
 		strings.NewReader(`{"eventType":"client.linked","externalTenantId":"t-retry"}`))
 	req.Header.Set("XApiKey", DefaultAPIKey)
 	req.Header.Set("Content-Type", "application/json")
-	if resp, err = s.Client().Do(req); err != nil {
+	if resp, err = hc.Do(req); err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/debitura-go/debitura/internal/contract"
 )
 
 // The capped journal keeps the newest entries, oldest first, across many wrap-arounds, and its
@@ -11,10 +13,11 @@ import (
 func TestJournalLimitKeepsNewestInOrder(t *testing.T) {
 	for _, limit := range []int{1, 5} {
 		b := NewBackend(WithJournalLimit(limit), WithRateLimit(RateLimitConfig{Disabled: true}))
+		h := contract.MockMiddleware(t, b)
 		get := func() {
 			req := httptest.NewRequest(http.MethodGet, "/me", nil)
 			req.Header.Set("XApiKey", DefaultAPIKey)
-			b.ServeHTTP(httptest.NewRecorder(), req)
+			h.ServeHTTP(httptest.NewRecorder(), req)
 		}
 		for range 23 {
 			get()

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/debitura-go/debitura/internal/contract"
 )
 
 // populate creates n linked clients for the default partner through the same code path as POST
@@ -21,6 +23,9 @@ func populate(tb testing.TB, b *Backend, n int) {
 		b.postClients(w, r, &call{op: OpPostClients, partner: p})
 		if w.Code != http.StatusAccepted {
 			tb.Fatalf("populate %d: %d %s", i, w.Code, w.Body)
+		}
+		if i%10000 == 0 { // a sample: validating 100k answers would dwarf the test
+			checkRecorded(tb, r, w)
 		}
 	}
 }
@@ -54,9 +59,23 @@ func TestScale100k(t *testing.T) {
 			d = time.Since(start)
 		}
 		t.Logf("GET /clients%s: %v (%d bytes)", q, d, w.Body.Len())
+		checkRecorded(t, httptest.NewRequest("GET", "/clients"+q, nil), w) // after the timing
 		if w.Code != 200 || d > 50*time.Millisecond*raceSlowdown {
 			t.Errorf("GET /clients%s = %d in %v, want 200 within 50ms", q, w.Code, d)
 		}
 	}
 	runtime.KeepAlive(b)
+}
+
+// checkRecorded validates a recorded answer against the API documents (with the mock's
+// documented deviations).
+func checkRecorded(tb testing.TB, r *http.Request, w *httptest.ResponseRecorder) {
+	tb.Helper()
+	v, err := contract.Mock()
+	if err != nil {
+		tb.Fatalf("contract: %v", err)
+	}
+	if err := v.ValidateResponse(r, w.Code, w.Header(), w.Body.Bytes()); err != nil {
+		tb.Errorf("contract: %s %s -> %d: %v", r.Method, r.URL.Path, w.Code, err)
+	}
 }
