@@ -118,7 +118,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		RetryMax:     cfg.maxRetries,
 		CheckRetry:   c.checkRetry,
 		Backoff:      zeroBackoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		ErrorHandler: keepLastAnswer,
 		PrepareRetry: c.prepareRetry,
 	}
 	c.common.client = c

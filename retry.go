@@ -229,6 +229,15 @@ type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
+// keepLastAnswer is the engine's ErrorHandler, called when the attempts end on an answer or an
+// error that checkRetry did not retry (or retries ran out). It hands back the last response and
+// error untouched, so do can turn the answer into a typed *APIError with its status, body facts
+// and request id. The library's default drains and closes the body and returns only "giving up
+// after N attempt(s)" with the URL in it, losing the answer and printing the URL.
+func keepLastAnswer(resp *http.Response, err error, _ int) (*http.Response, error) {
+	return resp, err
+}
+
 // zeroBackoff is the engine's Backoff: checkRetry has already waited.
 func zeroBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
 
