@@ -249,13 +249,7 @@ func (b *Backend) writeNeedsLinking(w http.ResponseWriter, lr *linkReqRec, base 
 
 func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) {
 	var req reqCreateClient
-	_, empty, problem := readJSON(r, &req, "CreateClientRequest")
-	if problem != nil {
-		writeProblem(w, b.traceID(), problem)
-		return
-	}
-	if empty {
-		writeValidation(w, []string{"Request cannot be null"})
+	if _, ok := b.readRequest(w, r, &req, "CreateClientRequest"); !ok {
 		return
 	}
 	msgs, ccode, _ := validateCreate(&req)

@@ -52,13 +52,7 @@ func (b *Backend) getProfile(w http.ResponseWriter, r *http.Request, ce *call) {
 // always has one. supportPhone: null clears it. metadata: a key set to null is removed.
 func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) {
 	var members map[string]json.RawMessage
-	_, empty, problem := readJSON(r, &members, "UpdateClientRequest")
-	if problem != nil {
-		writeProblem(w, b.traceID(), problem)
-		return
-	}
-	if empty {
-		writeValidation(w, []string{"Request cannot be null"})
+	if _, ok := b.readRequest(w, r, &members, "UpdateClientRequest"); !ok {
 		return
 	}
 	var email, phone, meta json.RawMessage

@@ -74,15 +74,10 @@ func (b *Backend) tokenLink(w http.ResponseWriter, p *partnerRec, ext string) *l
 
 func (b *Backend) mintToken(w http.ResponseWriter, r *http.Request, ce *call) {
 	var req reqToken
-	_, empty, problem := readJSON(r, &req, "CreateAccessTokenRequest")
-	if problem != nil {
-		writeProblem(w, b.traceID(), problem)
+	if _, ok := b.readRequest(w, r, &req, "CreateAccessTokenRequest"); !ok {
 		return
 	}
 	switch {
-	case empty:
-		writeValidation(w, []string{"Request cannot be null"})
-		return
 	case blank(req.ExternalTenantID):
 		writeValidation(w, []string{required("ExternalTenantId")})
 		return

@@ -14,6 +14,23 @@ import (
 
 const maxBody = 4 << 20
 
+// readRequest reads a JSON request body into v as readJSON does, and answers the request itself
+// when the handler cannot go on: ASP.NET's problem body for malformed JSON, type mismatches and
+// unknown members, and a 400 "Request cannot be null" for an empty body. It returns the raw
+// body, and false when it has answered.
+func (b *Backend) readRequest(w http.ResponseWriter, r *http.Request, v any, typeName string) ([]byte, bool) {
+	raw, empty, problem := readJSON(r, v, typeName)
+	if problem != nil {
+		writeProblem(w, b.traceID(), problem)
+		return nil, false
+	}
+	if empty {
+		writeValidation(w, []string{"Request cannot be null"})
+		return nil, false
+	}
+	return raw, true
+}
+
 // readJSON decodes the request body into v the way ASP.NET's Newtonsoft binder does for this API:
 // member names match case-insensitively (so PascalCase input works) and unknown members are
 // rejected. It returns the raw body, whether the body was empty or the JSON literal null, and a

@@ -278,13 +278,7 @@ func (b *Backend) listWebhooks(w http.ResponseWriter, r *http.Request, ce *call)
 
 func (b *Backend) createWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
 	var req reqCreateWebhook
-	_, empty, problem := readJSON(r, &req, "CreateWebhookRequest")
-	if problem != nil {
-		writeProblem(w, b.traceID(), problem)
-		return
-	}
-	if empty {
-		writeValidation(w, []string{"Request cannot be null"})
+	if _, ok := b.readRequest(w, r, &req, "CreateWebhookRequest"); !ok {
 		return
 	}
 	var msgs []string
@@ -332,13 +326,7 @@ func (b *Backend) getWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
 
 func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
 	var req reqUpdateWebhook
-	_, empty, problem := readJSON(r, &req, "UpdateWebhookRequest")
-	if problem != nil {
-		writeProblem(w, b.traceID(), problem)
-		return
-	}
-	if empty {
-		writeValidation(w, []string{"Request cannot be null"})
+	if _, ok := b.readRequest(w, r, &req, "UpdateWebhookRequest"); !ok {
 		return
 	}
 	var msgs []string
@@ -406,13 +394,7 @@ func (b *Backend) triggerTestWebhook(w http.ResponseWriter, r *http.Request, ce 
 		return
 	}
 	var req reqTriggerTestWebhook
-	_, empty, problem := readJSON(r, &req, "TriggerTestWebhookRequest")
-	if problem != nil {
-		writeProblem(w, b.traceID(), problem)
-		return
-	}
-	if empty {
-		writeValidation(w, []string{"Request cannot be null"})
+	if _, ok := b.readRequest(w, r, &req, "TriggerTestWebhookRequest"); !ok {
 		return
 	}
 	if blank(req.EventType) {
