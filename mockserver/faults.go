@@ -31,6 +31,18 @@ const (
 	ShapeRateLimitHeaderOnly FaultShape = "rate_limit_header_only"
 	// ShapeEmpty is an empty body.
 	ShapeEmpty FaultShape = "empty"
+	// ShapeConflict is a ConflictResponse {"type","message","data"} (default status 409) of
+	// type ClientExistsNeedsLinking, with an approval URL in data.
+	ShapeConflict FaultShape = "ConflictResponse"
+	// ShapeBusinessError is a BusinessErrorResponseApiDTO {"businessErrors",
+	// "signingHandoff"} (default status 422) of type NoPartnerAvailable.
+	ShapeBusinessError FaultShape = "BusinessErrorResponse"
+	// ShapeValidationProblem is ASP.NET's ValidationProblemDetails with an errors map (default
+	// status 400, application/problem+json).
+	ShapeValidationProblem FaultShape = "ValidationProblemDetails"
+	// ShapeFieldMap is the docs' bare field map {"Users":["At least one user is required"]}
+	// (default status 400).
+	ShapeFieldMap FaultShape = "FieldMap"
 )
 
 // FaultHeader marks every response a fault produced or changed, with the fault's kind as value
@@ -182,6 +194,12 @@ func (f *Fault) response() (int, string, []byte, http.Header) {
 			status = http.StatusTooManyRequests
 		case ShapeHTML:
 			status = http.StatusBadGateway
+		case ShapeConflict:
+			status = http.StatusConflict
+		case ShapeBusinessError:
+			status = http.StatusUnprocessableEntity
+		case ShapeValidationProblem, ShapeFieldMap:
+			status = http.StatusBadRequest
 		default:
 			status = http.StatusInternalServerError
 		}
@@ -215,6 +233,26 @@ func (f *Fault) response() (int, string, []byte, http.Header) {
 		return status, "", nil, h
 	case ShapeEmpty:
 		return status, "", nil, h
+	case ShapeConflict:
+		url := "https://app.debitura.com/ReferralPartner/Approve?token=mock-fault"
+		b, _ := json.Marshal(wireConflict{Type: ConflictNeedsLinking,
+			Message: "Client already exists in Debitura. Approval required to link to referral partner.",
+			Data:    wireNeedsLinkingData{ExternalTenantID: "mock-fault-tenant", OnboardingLinks: wireOnboardingLinks{URL: &url}}})
+		return status, "application/json; charset=utf-8", b, h
+	case ShapeBusinessError:
+		url := "https://app.debitura.com/sign/mock-fault"
+		b, _ := json.Marshal(map[string]any{
+			"businessErrors": []wireBusinessError{{Type: strp("NoPartnerAvailable"), Message: strp("No collection partner is available for this jurisdiction.")}},
+			"signingHandoff": wireSigningHandoff{CombinedSigningURL: &url},
+		})
+		return status, "application/json; charset=utf-8", b, h
+	case ShapeValidationProblem:
+		b, _ := json.Marshal(wireProblem{Type: "https://tools.ietf.org/html/rfc9110#section-15.5.1", Title: "One or more validation errors occurred.",
+			Status: status, Errors: map[string][]string{"$.users": {"The users field is required."}}, TraceID: "00-mockfault-00"})
+		return status, "application/problem+json; charset=utf-8", b, h
+	case ShapeFieldMap:
+		b, _ := json.Marshal(map[string][]string{"Users": {"At least one user is required"}})
+		return status, "application/json; charset=utf-8", b, h
 	default:
 		msg := "An unexpected error occurred."
 		if status < 500 {

@@ -37,6 +37,14 @@ func TestFaults(t *testing.T) {
 			{Fault{Shape: ShapeRateLimitLegacy, RetryAfter: 60}, 429, "application/json", func(b string) bool { return strings.Contains(b, `"retry_after":60`) }},
 			{Fault{Shape: ShapeRateLimitHeaderOnly, RetryAfter: 7}, 429, "", func(b string) bool { return b == "" }},
 			{Fault{Status: 500, Body: `{"weird":true}`}, 500, "application/json", func(b string) bool { return b == `{"weird":true}` }},
+			{Fault{Shape: ShapeConflict}, 409, "application/json", func(b string) bool {
+				return strings.Contains(b, `"type":"ClientExistsNeedsLinking"`) && strings.Contains(b, `"onboardingLinks":{"url":"https://`)
+			}},
+			{Fault{Shape: ShapeBusinessError}, 422, "application/json", func(b string) bool {
+				return strings.Contains(b, `"type":"NoPartnerAvailable"`) && strings.Contains(b, `"combinedSigningUrl":"https://`)
+			}},
+			{Fault{Shape: ShapeValidationProblem}, 400, "application/problem+json", func(b string) bool { return strings.Contains(b, `"errors":{"$.users"`) }},
+			{Fault{Shape: ShapeFieldMap}, 400, "application/json", func(b string) bool { return b == `{"Users":["At least one user is required"]}` }},
 		}
 		for _, c := range cases {
 			c.f.Operation, c.f.Times = OpGetClients, 1
