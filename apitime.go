@@ -110,6 +110,24 @@ func (inv *Invoice) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// UnmarshalJSON decodes a WebhookDto (camelCase or PascalCase, null for absent values); see
+// apiTime for the date-times it accepts. Unlike the others it starts from a zero Webhook, so a
+// Webhook is never a mix of two answers.
+func (w *Webhook) UnmarshalJSON(b []byte) error {
+	type plain Webhook
+	*w = Webhook{}
+	aux := struct {
+		*plain
+		CreatedUTC apiTime `json:"createdUtc"`
+		UpdatedUTC apiTime `json:"updatedUtc"`
+	}{plain: (*plain)(w)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	w.CreatedUTC, w.UpdatedUTC = time.Time(aux.CreatedUTC), time.Time(aux.UpdatedUTC)
+	return nil
+}
+
 // UnmarshalJSON decodes a ClientProfile; see apiTime for the date-times it accepts.
 func (p *ClientProfile) UnmarshalJSON(b []byte) error {
 	type plain ClientProfile

@@ -60,37 +60,6 @@ type Webhook struct {
 	IsTestMode bool `json:"isTestMode"`
 }
 
-// UnmarshalJSON decodes a WebhookDto in camelCase or PascalCase, with null for absent values and
-// date-times with or without a time zone (no zone is read as UTC).
-func (w *Webhook) UnmarshalJSON(b []byte) error {
-	var wire struct {
-		ID             string   `json:"id"`
-		URL            *string  `json:"url"`
-		Events         []string `json:"events"`
-		IsActive       bool     `json:"isActive"`
-		CreatedUTC     apiTime  `json:"createdUtc"`
-		UpdatedUTC     apiTime  `json:"updatedUtc"`
-		DisabledReason *string  `json:"disabledReason"`
-		Secret         *string  `json:"secret"`
-		IsTestMode     bool     `json:"isTestMode"`
-	}
-	if err := json.Unmarshal(b, &wire); err != nil {
-		return err
-	}
-	*w = Webhook{
-		ID:             wire.ID,
-		URL:            deref(wire.URL),
-		Events:         wire.Events,
-		IsActive:       wire.IsActive,
-		CreatedUTC:     time.Time(wire.CreatedUTC),
-		UpdatedUTC:     time.Time(wire.UpdatedUTC),
-		DisabledReason: deref(wire.DisabledReason),
-		Secret:         deref(wire.Secret),
-		IsTestMode:     wire.IsTestMode,
-	}
-	return nil
-}
-
 func deref(p *string) string {
 	if p == nil {
 		return ""
@@ -216,20 +185,6 @@ type WebhookTestResult struct {
 	EnqueuedCount int `json:"enqueuedCount"`
 	// Message is the API's description of what happened.
 	Message string `json:"message"`
-}
-
-// UnmarshalJSON decodes the answer in camelCase or PascalCase, with null for absent strings.
-func (r *WebhookTestResult) UnmarshalJSON(b []byte) error {
-	var wire struct {
-		EventType     *string `json:"eventType"`
-		EnqueuedCount int     `json:"enqueuedCount"`
-		Message       *string `json:"message"`
-	}
-	if err := json.Unmarshal(b, &wire); err != nil {
-		return err
-	}
-	*r = WebhookTestResult{EventType: deref(wire.EventType), EnqueuedCount: wire.EnqueuedCount, Message: deref(wire.Message)}
-	return nil
 }
 
 // webhookPath returns the escaped path of a subscription.
