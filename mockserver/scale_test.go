@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/debitura-go/debitura/internal/contract"
+	"github.com/debitura-go/debitura/internal/testenv"
 )
 
 // populate creates n linked clients for the default partner through the same code path as POST
@@ -31,8 +32,9 @@ func populate(tb testing.TB, b *Backend, n int) {
 }
 
 func TestScale100k(t *testing.T) {
-	if testing.Short() || raceSlowdown > 1 {
-		t.Skip("100k clients: not in -short or -race runs (heap and timing need a plain build)")
+	testenv.SkipUnlessLong(t)
+	if raceSlowdown > 1 {
+		t.Skip("100k clients: not in -race runs (heap and timing need a plain build)")
 	}
 	const n = 100000
 	runtime.GC()
