@@ -46,6 +46,14 @@
 //	                       (e.g. /clients/{externalTenantId}), status, duration. Never headers,
 //	                       query strings or path values, so no key, token or tenant id.
 //	-shutdown-timeout D    how long SIGINT/SIGTERM waits for requests in flight (default 10s)
+//	-read-timeout D        longest time to read one request, headers and body (default 30s;
+//	                       the headers alone within 10s). A client that sends more slowly has
+//	                       its connection closed. 0: no limit.
+//	-write-timeout D       longest time from the end of a request to the end of its answer
+//	                       (default 60s; 0: no limit). No route streams or long-polls; a
+//	                       latency fault moves its own deadline to its latency plus a minute.
+//	-idle-timeout D        how long an idle keep-alive connection stays open (default 60s;
+//	                       0: -read-timeout applies)
 //
 // The clock is real time plus an offset that POST /__mock/clock/advance moves forward; the
 // offset is saved in the state file. On SIGINT or SIGTERM the server stops accepting
