@@ -36,7 +36,9 @@
 //	                       Saving is atomic (temporary file in the same directory, fsync,
 //	                       rename, fsync of the directory); the file is created 0600 because it
 //	                       holds API keys and the token-signing secret. It also accepts a bare
-//	                       Backend.Snapshot as written by Go code.
+//	                       Backend.Snapshot as written by Go code. At start, temporary files
+//	                       an interrupted save left behind (named .FILE.tmp-NUMBER, in the same
+//	                       directory) are removed; no other file is touched.
 //	-save-interval D       periodic save interval (default 5s; 0 saves only at shutdown)
 //	-retry-after-header    send Retry-After with 429 answers (default off, as Debitura)
 //	-rate-per-minute N     replace the documented limits (2,000/min, 20,000/h, 100,000/day per

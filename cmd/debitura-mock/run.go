@@ -191,6 +191,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var st *stateFile
 	if cfg.statePath != "" {
 		st = &stateFile{path: cfg.statePath, backend: backend, clock: clock}
+		removed, err := removeStaleTemps(cfg.statePath)
+		for _, name := range removed {
+			fmt.Fprintf(stderr, "debitura-mock: removed %s, left behind by an interrupted save\n", name)
+		}
+		if err != nil {
+			// Not fatal: the mock works, but the leftovers hold secrets; say so.
+			fmt.Fprintf(stderr, "debitura-mock: could not remove a stale temporary state file: %v\n", err)
+		}
 		loaded, err := st.load()
 		if err != nil {
 			return err

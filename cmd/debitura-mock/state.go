@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,7 +109,7 @@ func (s *stateFile) save() error {
 // the new file.
 func writeFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return err
 	}
@@ -139,4 +140,52 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// tempPrefix is how the temporary files of writeFileAtomic for path start: a dot, the state
+// file's name and ".tmp-" (os.CreateTemp then adds a random decimal number), so that
+// removeStaleTemps can tell them from every other file in the directory.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// isStaleTemp reports whether name (a directory entry next to path) is one of our temporary
+// files: tempPrefix followed by the decimal digits os.CreateTemp puts in place of "*".
+func isStaleTemp(path, name string) bool {
+	rest, ok := strings.CutPrefix(name, tempPrefix(path))
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// removeStaleTemps deletes the temporary files a save killed between create and rename (kill -9,
+// power loss) left next to path: they hold API keys and the token secret, and nothing else would
+// ever remove them. Only regular files named exactly as writeFileAtomic names them are touched.
+// Call it at start, before any save of this process can be in flight. It returns the names it
+// removed.
+func removeStaleTemps(path string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isStaleTemp(path, e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(filepath.Dir(path), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, errors.Join(errs...)
 }
