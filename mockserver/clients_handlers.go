@@ -266,7 +266,9 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 	base := b.baseURL(r)
 	ext := *req.ExternalTenantID // case-sensitive and exact, as sent
 
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	now := b.now()
 	p := ce.partner
@@ -383,7 +385,9 @@ func (b *Backend) activeLink(r *http.Request, ce *call) *linkRec {
 }
 
 func (b *Backend) getClient(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.activeLink(r, ce)
 	if l == nil {
@@ -503,7 +507,9 @@ func (b *Backend) getClients(w http.ResponseWriter, r *http.Request, ce *call) {
 	}
 	base := b.baseURL(r)
 	needle := strings.ToLower(strings.TrimSpace(lq.query))
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	p := ce.partner
 	var links []*linkRec
@@ -573,7 +579,9 @@ func (b *Backend) deleteClient(w http.ResponseWriter, r *http.Request, ce *call)
 	if !b.testOnly(w) {
 		return
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.activeLink(r, ce)
 	if l == nil {
@@ -608,7 +616,9 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 	if !b.testOnly(w) {
 		return
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.activeLink(r, ce)
 	if l == nil {
@@ -629,7 +639,9 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 }
 
 func (b *Backend) withdraw(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.activeLink(r, ce)
 	if l == nil {
@@ -668,7 +680,9 @@ func (b *Backend) withdraw(w http.ResponseWriter, r *http.Request, ce *call) {
 }
 
 func (b *Backend) getMe(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	p := *ce.partner
 	b.mu.Unlock()
 	writeJSON(w, http.StatusOK, wirePartner{

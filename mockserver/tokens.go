@@ -85,7 +85,9 @@ func (b *Backend) mintToken(w http.ResponseWriter, r *http.Request, ce *call) {
 		writeValidation(w, []string{tooLong("ExternalTenantId", 255)})
 		return
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.tokenLink(w, ce.partner, *req.ExternalTenantID)
 	if l == nil {
@@ -101,7 +103,9 @@ func (b *Backend) mintToken(w http.ResponseWriter, r *http.Request, ce *call) {
 
 func (b *Backend) rotateToken(w http.ResponseWriter, r *http.Request, ce *call) {
 	raw, _ := readAll(r)
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	b.idempotent(w, r, ce, raw, func(w http.ResponseWriter) {
 		l := b.tokenLink(w, ce.partner, r.PathValue("externalTenantId"))
