@@ -16,7 +16,7 @@ func (b *Backend) lockCaller(w http.ResponseWriter, ce *call) bool {
 	b.mu.Lock()
 	ce.partner = b.st.partnerByKey[ce.key]
 	if ce.partner == nil {
-		b.mu.Unlock()
+		b.mu.unlockUnchanged()
 		writeUnauthorized(w, ce.route)
 		return false
 	}

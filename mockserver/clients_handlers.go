@@ -388,7 +388,7 @@ func (b *Backend) getClient(w http.ResponseWriter, r *http.Request, ce *call) {
 	if !b.lockCaller(w, ce) {
 		return
 	}
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	l := b.activeLink(r, ce)
 	if l == nil {
 		writeNotFound(w, "Client not found or link is archived")
@@ -510,7 +510,7 @@ func (b *Backend) getClients(w http.ResponseWriter, r *http.Request, ce *call) {
 	if !b.lockCaller(w, ce) {
 		return
 	}
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	p := ce.partner
 	var links []*linkRec
 	if lq.byName {
@@ -619,7 +619,7 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 	if !b.lockCaller(w, ce) {
 		return
 	}
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	l := b.activeLink(r, ce)
 	if l == nil {
 		writeNotFound(w, msgNoActiveLink)
@@ -684,7 +684,7 @@ func (b *Backend) getMe(w http.ResponseWriter, r *http.Request, ce *call) {
 		return
 	}
 	p := *ce.partner
-	b.mu.Unlock()
+	b.mu.unlockUnchanged()
 	writeJSON(w, http.StatusOK, wirePartner{
 		ID: p.ID, CompanyName: nz(p.CompanyName), ShortName: nz(p.ShortName), ContactEmail: nz(p.ContactEmail),
 		ExternalSystemID: nz(p.ExternalSystemID), ReferralFeePercentage: p.ReferralFeePercentage,

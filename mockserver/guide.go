@@ -40,7 +40,7 @@ func (b *Backend) getProfile(w http.ResponseWriter, r *http.Request, ce *call) {
 	if !b.lockCaller(w, ce) {
 		return
 	}
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	l := b.activeLink(r, ce)
 	if l == nil {
 		writeNotFound(w, msgNoActiveLink)

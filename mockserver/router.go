@@ -93,7 +93,7 @@ func (b *Backend) wrap(rt route) http.Handler {
 			if c.key = r.Header.Get("XApiKey"); c.key != "" {
 				b.mu.Lock()
 				c.partner = b.st.partnerByKey[c.key]
-				b.mu.Unlock()
+				b.mu.unlockUnchanged()
 			}
 			if c.partner != nil {
 				partnerID = c.partner.ID

@@ -166,7 +166,7 @@ func (b *Backend) CheckToken(token string) TokenStatus {
 		return TokenStatus{HTTPStatus: http.StatusUnauthorized, Reason: "malformed"}
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	mac := hmac.New(sha256.New, b.st.TokenSecret)
 	mac.Write([]byte(parts[0] + "." + parts[1]))
 	if h.Alg != "HS256" || !hmac.Equal(sig, mac.Sum(nil)) {

@@ -274,7 +274,7 @@ func (b *Backend) listWebhooks(w http.ResponseWriter, r *http.Request, ce *call)
 	for _, h := range b.webhooksOfLocked(ce.partner.ID) {
 		out = append(out, webhookWire(h, false))
 	}
-	b.mu.Unlock()
+	b.mu.unlockUnchanged()
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -324,7 +324,7 @@ func (b *Backend) getWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
 	if !b.lockCaller(w, ce) {
 		return
 	}
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	if h := b.webhookByIDLocked(w, r, ce); h != nil {
 		writeJSON(w, http.StatusOK, webhookWire(h, false))
 	}

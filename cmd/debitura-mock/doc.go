@@ -39,7 +39,10 @@
 //	                       Backend.Snapshot as written by Go code. At start, temporary files
 //	                       an interrupted save left behind (named .FILE.tmp-NUMBER, in the same
 //	                       directory) are removed; no other file is touched.
-//	-save-interval D       periodic save interval (default 5s; 0 saves only at shutdown)
+//	-save-interval D       periodic save interval (default 5s; 0 saves only at shutdown). A
+//	                       tick with no change since the last save (reads do not count) costs
+//	                       nothing; otherwise the state is copied under the mock's lock and
+//	                       encoded outside it.
 //	-retry-after-header    send Retry-After with 429 answers (default off, as Debitura)
 //	-rate-per-minute N     replace the documented limits (2,000/min, 20,000/h, 100,000/day per
 //	                       key) with one sliding window of N requests per minute per key

@@ -34,8 +34,11 @@ type stateFile struct {
 	clock   *mockserver.OffsetClock
 
 	mu         sync.Mutex
+	saved      bool   // lastGen and lastOffset describe the file
+	lastGen    uint64 // backend.Generation() when the last snapshot was taken
 	lastSnap   []byte
 	lastOffset time.Duration
+	snapshots  int // snapshots taken; a test counts them
 }
 
 // load restores the state from the file. A missing file is not an error (loaded is false); an
@@ -83,15 +86,26 @@ func (s *stateFile) load() (loaded bool, err error) {
 // save writes the state when it changed since the last save: to a temporary file in the same
 // directory, synced, renamed over the file, and the directory synced. The file holds API keys
 // and the token-signing secret, so it is created 0600.
+//
+// "Changed" is decided without touching the state first: when the Backend's Generation and the
+// clock offset are those of the last save, nothing is snapshotted at all, so an idle or read-only
+// mock costs nothing per tick. Otherwise the Backend copies its state under its lock and encodes
+// it outside (Backend.Snapshot), and an unchanged encoding is still not written again.
 func (s *stateFile) save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	gen, off := s.backend.Generation(), s.clock.Offset()
+	if s.saved && gen == s.lastGen && off == s.lastOffset {
+		return nil
+	}
+	// gen is read before the snapshot: a change racing with it makes the next tick look again.
 	snap, err := s.backend.Snapshot()
 	if err != nil {
 		return err
 	}
-	off := s.clock.Offset()
+	s.snapshots++
 	if s.lastSnap != nil && off == s.lastOffset && bytes.Equal(snap, s.lastSnap) {
+		s.saved, s.lastGen = true, gen
 		return nil
 	}
 	data, err := json.Marshal(stateDoc{Format: stateFormat, SavedAt: time.Now().UTC(), ClockOffsetNs: int64(off), Snapshot: snap})
@@ -102,6 +116,7 @@ func (s *stateFile) save() error {
 		return err
 	}
 	s.lastSnap, s.lastOffset = snap, off
+	s.saved, s.lastGen = true, gen
 	return nil
 }
 

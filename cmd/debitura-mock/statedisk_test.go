@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -105,5 +108,55 @@ func TestIsStaleTemp(t *testing.T) {
 		if got := isStaleTemp(path, tt.name); got != tt.want {
 			t.Errorf("isStaleTemp(%q) = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// A save tick with nothing changed takes no snapshot (so it neither takes the Backend's lock for
+// a copy nor encodes anything); reads do not count as changes, writes do.
+func TestStateFileSkipsUnchangedState(t *testing.T) {
+	clock := mockserver.NewOffsetClock()
+	b := mockserver.NewBackend(mockserver.WithClock(clock))
+	t.Cleanup(b.Close)
+	path := filepath.Join(t.TempDir(), "s.json")
+	s := &stateFile{path: path, backend: b, clock: clock}
+	serve := func(method, target, body string) int {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		r := httptest.NewRequest(method, target, rd)
+		r.Header.Set("XApiKey", mockserver.DefaultAPIKey)
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		b.ServeHTTP(w, r)
+		return w.Code
+	}
+	if err := s.save(); err != nil {
+		t.Fatal(err)
+	}
+	if s.snapshots != 1 {
+		t.Fatalf("first save took %d snapshots, want 1", s.snapshots)
+	}
+	for range 3 {
+		serve("GET", "/me", "")
+		serve("GET", "/clients", "")
+		if err := s.save(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.snapshots != 1 {
+		t.Errorf("%d snapshots after ticks with only reads, want still 1", s.snapshots)
+	}
+	if st := serve("POST", "/clients", `{"externalTenantId":"t-saved","client":{"name":"Saved ApS","country":"DK","supportEmail":"s@saved.example"},"users":[{"name":"Ada Lovelace","email":"s@saved.example"}]}`); st != http.StatusAccepted {
+		t.Fatalf("POST /clients: %d", st)
+	}
+	if err := s.save(); err != nil {
+		t.Fatal(err)
+	}
+	if s.snapshots != 2 {
+		t.Errorf("%d snapshots after a write, want 2", s.snapshots)
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "t-saved") {
+		t.Error("the state file lacks the client created before the save")
 	}
 }
