@@ -24,7 +24,9 @@ func serveKey(b *Backend, method, path, apiKey, idemKey, body string) *httptest.
 	return w
 }
 
-func replayed(w *httptest.ResponseRecorder) bool { return w.Header().Get("Idempotent-Replayed") == "true" }
+func replayed(w *httptest.ResponseRecorder) bool {
+	return w.Header().Get("Idempotent-Replayed") == "true"
+}
 
 func TestIdempotencyExpiresOnMockClock(t *testing.T) {
 	clock := NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
