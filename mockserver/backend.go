@@ -108,9 +108,11 @@ type Backend struct {
 	ids   *idGen
 	env   Environment
 
-	mu       sync.Mutex // guards st and coverage
+	mu       stateMutex // guards st and coverage; counts changes (generation.go)
 	st       *store
 	coverage map[string]bool
+
+	idemLimit int // idempotency records kept per partner (IdempotencyKeysPerPartner; tests lower it)
 
 	limiter *rateLimiter
 	faults  *faultSet
@@ -134,7 +136,7 @@ func NewBackend(opts ...Option) *Backend {
 			o(&s)
 		}
 	}
-	b := &Backend{set: s, env: s.env, publicURL: s.publicURL}
+	b := &Backend{set: s, env: s.env, publicURL: s.publicURL, idemLimit: IdempotencyKeysPerPartner}
 	b.clock = s.clock
 	if b.clock == nil {
 		b.clock = NewOffsetClock()

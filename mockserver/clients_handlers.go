@@ -266,7 +266,9 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 	base := b.baseURL(r)
 	ext := *req.ExternalTenantID // case-sensitive and exact, as sent
 
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	now := b.now()
 	p := ce.partner
@@ -383,8 +385,10 @@ func (b *Backend) activeLink(r *http.Request, ce *call) *linkRec {
 }
 
 func (b *Backend) getClient(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
+	defer b.mu.unlockUnchanged()
 	l := b.activeLink(r, ce)
 	if l == nil {
 		writeNotFound(w, "Client not found or link is archived")
@@ -503,8 +507,10 @@ func (b *Backend) getClients(w http.ResponseWriter, r *http.Request, ce *call) {
 	}
 	base := b.baseURL(r)
 	needle := strings.ToLower(strings.TrimSpace(lq.query))
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
+	defer b.mu.unlockUnchanged()
 	p := ce.partner
 	var links []*linkRec
 	if lq.byName {
@@ -573,7 +579,9 @@ func (b *Backend) deleteClient(w http.ResponseWriter, r *http.Request, ce *call)
 	if !b.testOnly(w) {
 		return
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.activeLink(r, ce)
 	if l == nil {
@@ -608,8 +616,10 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 	if !b.testOnly(w) {
 		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
+	defer b.mu.unlockUnchanged()
 	l := b.activeLink(r, ce)
 	if l == nil {
 		writeNotFound(w, msgNoActiveLink)
@@ -629,7 +639,9 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 }
 
 func (b *Backend) withdraw(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.activeLink(r, ce)
 	if l == nil {
@@ -668,9 +680,11 @@ func (b *Backend) withdraw(w http.ResponseWriter, r *http.Request, ce *call) {
 }
 
 func (b *Backend) getMe(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	p := *ce.partner
-	b.mu.Unlock()
+	b.mu.unlockUnchanged()
 	writeJSON(w, http.StatusOK, wirePartner{
 		ID: p.ID, CompanyName: nz(p.CompanyName), ShortName: nz(p.ShortName), ContactEmail: nz(p.ContactEmail),
 		ExternalSystemID: nz(p.ExternalSystemID), ReferralFeePercentage: p.ReferralFeePercentage,

@@ -274,7 +274,7 @@ func (b *Backend) ReleaseAgreement() int {
 // AgreementVersion reports the current agreement version (1 at start).
 func (b *Backend) AgreementVersion() int {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	return b.st.AgreementVersion
 }
 
@@ -446,7 +446,7 @@ type ClientInfo struct {
 // LinkedClient returns the mock's view of the partner's active client ext.
 func (b *Backend) LinkedClient(apiKey, ext string) (ClientInfo, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	l, err := b.linkFor(apiKey, ext)
 	if err != nil {
 		return ClientInfo{}, err
@@ -476,7 +476,7 @@ type CaseInfo struct {
 // Cases lists the cases of the partner's active client ext, oldest first.
 func (b *Backend) Cases(apiKey, ext string) ([]CaseInfo, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	l, err := b.linkFor(apiKey, ext)
 	if err != nil {
 		return nil, err
@@ -547,10 +547,15 @@ type snapshotFile struct {
 // Snapshot returns the whole state as JSON (partners with their keys, creditors, links, link
 // requests, cases, stored idempotent responses and the token-signing secret), for the
 // debitura-mock binary's -state file. Journal, faults and rate-limit counters are not included.
+//
+// The state is copied under the lock and encoded outside it (snapshot_copy.go), so a large
+// state does not stall requests while it is encoded. Idempotency records past [IdempotencyTTL]
+// are left out.
 func (b *Backend) Snapshot() ([]byte, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return json.Marshal(snapshotFile{Format: snapshotFormat, Store: b.st})
+	st := b.st.clone(b.now())
+	b.mu.unlockUnchanged()
+	return json.Marshal(snapshotFile{Format: snapshotFormat, Store: st})
 }
 
 // Restore replaces the state with one produced by Snapshot.

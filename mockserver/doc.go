@@ -162,7 +162,9 @@
 //   - Idempotency-Key (kyc-verification and rotate-token): scoped per partner and operation;
 //     the fingerprint is the path plus the canonical JSON body (member order and spacing ignored,
 //     member-name case not); every response except 400 and 5xx is stored and replayed verbatim
-//     with Idempotent-Replayed: true; keys do not expire.
+//     with Idempotent-Replayed: true. A stored answer expires after IdempotencyTTL (24 hours on
+//     the mock clock, as Debitura's legacy docs said); each partner keeps at most
+//     IdempotencyKeysPerPartner of them, the oldest dropped first. A key past either is new.
 //   - /oauth/token: 404 when there is no active link or onboarding is not done, 403 when the
 //     client is suspended (a guide operation's rule). Tokens are HS256 JWTs signed with a per-mock
 //     secret, valid 30 minutes. rotate-token caps every earlier token at min(its expiry, now+24h);

@@ -60,7 +60,9 @@ const FaultHeader = "X-Mock-Fault"
 // or dropped - the "outcome unknown" case. Reset closes the connection without a response.
 // Truncate sends the headers and half of the body (the real body with After, else the fault body)
 // and closes the connection. Status (with Body, or a Shape, default ShapeAPIError) replaces the
-// response. A fault with only Latency delays the real response.
+// response. A fault with only Latency delays the real response. The response's write deadline
+// is moved to Latency plus a minute, so that a server's WriteTimeout does not cut the delayed
+// answer.
 //
 // Times > 0 limits how often the rule fires (it is removed after the last time); Probability in
 // (0,1) makes it fire at random (drawn from the mock's seeded stream; 0 means always).
@@ -263,10 +265,18 @@ func (f *Fault) response() (int, string, []byte, http.Header) {
 	}
 }
 
+// latencyWriteAllowance is how long a delayed answer may take to write once its latency
+// has passed.
+const latencyWriteAllowance = time.Minute
+
 // serveFault applies f to the request. real runs the real handler (used with After and for
 // latency-only faults); it returns false when no response was written.
 func (b *Backend) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, real func(http.ResponseWriter)) int {
 	if f.Latency > 0 {
+		// A server's WriteTimeout (debitura-mock -write-timeout) counts from the end of the
+		// request, so it would cut the delayed answer a test asked for: move this response's
+		// write deadline past the latency. Ignored where the writer cannot reach the connection.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(f.Latency + latencyWriteAllowance))
 		t := time.NewTimer(f.Latency)
 		select {
 		case <-t.C:

@@ -37,8 +37,10 @@ func (b *Backend) profileWire(l *linkRec) wireProfile {
 }
 
 func (b *Backend) getProfile(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
+	defer b.mu.unlockUnchanged()
 	l := b.activeLink(r, ce)
 	if l == nil {
 		writeNotFound(w, msgNoActiveLink)
@@ -104,7 +106,9 @@ func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) 
 			return
 		}
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.activeLink(r, ce)
 	if l == nil {
@@ -184,7 +188,9 @@ func (b *Backend) reactivate(w http.ResponseWriter, r *http.Request, ce *call) {
 }
 
 func (b *Backend) setSuspended(w http.ResponseWriter, r *http.Request, ce *call, on bool) {
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.activeLink(r, ce)
 	if l == nil {

@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"sort"
+	"strings"
+	"time"
 )
 
 // Idempotency-Key handling (kyc-verification and rotate-token). Keys are scoped per partner and
@@ -12,9 +15,22 @@ import (
 // terminal response is stored (every status except 400 field-validation errors and 5xx) and a
 // repeat with the same key and fingerprint gets it back verbatim with no second side effect; the
 // same key with another fingerprint is a 422 ApiErrorResponseDto whose businessErrors[0].type is
-// "IdempotencyConflict".
+// "IdempotencyConflict". A stored answer is replayed for IdempotencyTTL on the mock clock, and
+// each partner keeps at most IdempotencyKeysPerPartner of them (oldest dropped first).
 
 const maxIdempotencyKey = 255
+
+// IdempotencyTTL is how long a stored answer is replayed for its Idempotency-Key, measured on
+// the mock clock (Debitura's legacy docs said 24 hours). After it, the same key is a new request:
+// it runs again, and may carry another body. Expired records leave the state when newer ones of
+// the same partner are stored, and are never written into a Snapshot.
+const IdempotencyTTL = 24 * time.Hour
+
+// IdempotencyKeysPerPartner caps the stored answers per partner (every stored status counts,
+// 404s for clients that do not exist too). Storing one more drops the partner's oldest, whose key
+// then acts as new. It bounds the memory and the -state file a client that sends a fresh key on
+// every call can make the mock keep.
+const IdempotencyKeysPerPartner = 10000
 
 // idempotent runs handle (with b.mu held) under the request's Idempotency-Key, if any. It
 // returns false when it already answered (a bad key, a replay or a conflict).
@@ -31,7 +47,8 @@ func (b *Backend) idempotent(w http.ResponseWriter, r *http.Request, ce *call, r
 	sum := sha256.Sum256([]byte(r.URL.Path + "\n" + canonicalJSON(raw)))
 	fp := hex.EncodeToString(sum[:])
 	scope := ce.partner.ID + "|" + ce.op + "|" + key
-	if rec := b.st.Idempotency[scope]; rec != nil {
+	now := b.now()
+	if rec := b.st.Idempotency[scope]; rec != nil && !rec.expired(now) {
 		if rec.BodyHash != fp {
 			writeAPIError(w, http.StatusUnprocessableEntity, "IdempotencyConflict",
 				"The Idempotency-Key has already been used with a different request.")
@@ -45,11 +62,70 @@ func (b *Backend) idempotent(w http.ResponseWriter, r *http.Request, ce *call, r
 	rr := httptest.NewRecorder()
 	handle(rr)
 	if rr.Code != http.StatusBadRequest && rr.Code < 500 {
-		b.st.Idempotency[scope] = &idemRec{Scope: scope, BodyHash: fp, Status: rr.Code, ContentType: rr.Header().Get("Content-Type"), Body: rr.Body.Bytes()}
+		b.st.putIdempotency(&idemRec{Scope: scope, PartnerID: ce.partner.ID, Created: now, BodyHash: fp, Status: rr.Code,
+			ContentType: rr.Header().Get("Content-Type"), Body: rr.Body.Bytes()}, now, b.idemLimit)
 	}
 	for k, v := range rr.Header() {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(rr.Code)
 	_, _ = w.Write(rr.Body.Bytes())
+}
+
+// expired reports whether the record's answer is no longer replayed at now. A clock moved back
+// before Created does not expire it.
+func (r *idemRec) expired(now time.Time) bool { return now.Sub(r.Created) >= IdempotencyTTL }
+
+// putIdempotency stores rec (replacing an expired record of the same scope) and then drops the
+// partner's records that expired or exceed limit, oldest first.
+func (s *store) putIdempotency(rec *idemRec, now time.Time, limit int) {
+	q := s.idemOrder[rec.PartnerID]
+	if old := s.Idempotency[rec.Scope]; old != nil {
+		// Only an expired record is replaced; take it out of the order (rare, so a scan).
+		for i, x := range q {
+			if x == old {
+				q = append(q[:i], q[i+1:]...)
+				break
+			}
+		}
+	}
+	s.Idempotency[rec.Scope] = rec
+	q = append(q, rec)
+	drop := 0
+	for drop < len(q) && (len(q)-drop > max(limit, 1) || q[drop].expired(now)) {
+		if s.Idempotency[q[drop].Scope] == q[drop] {
+			delete(s.Idempotency, q[drop].Scope)
+		}
+		q[drop] = nil // let the record go before append moves the slice
+		drop++
+	}
+	s.idemOrder[rec.PartnerID] = q[drop:]
+}
+
+// reindexIdempotency rebuilds the per-partner order of the idempotency records (after Restore).
+// Records of files written before the mock kept PartnerID and Created get the partner from their
+// scope and a zero Created, so they count as expired.
+func (s *store) reindexIdempotency() {
+	s.idemOrder = map[string][]*idemRec{}
+	recs := make([]*idemRec, 0, len(s.Idempotency))
+	for scope, r := range s.Idempotency {
+		if r == nil {
+			delete(s.Idempotency, scope)
+			continue
+		}
+		r.Scope = scope
+		if r.PartnerID == "" {
+			r.PartnerID, _, _ = strings.Cut(scope, "|")
+		}
+		recs = append(recs, r)
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		if !recs[i].Created.Equal(recs[j].Created) {
+			return recs[i].Created.Before(recs[j].Created)
+		}
+		return recs[i].Scope < recs[j].Scope
+	})
+	for _, r := range recs {
+		s.idemOrder[r.PartnerID] = append(s.idemOrder[r.PartnerID], r)
+	}
 }

@@ -54,7 +54,9 @@ func (b *Backend) submitKYC(w http.ResponseWriter, r *http.Request, ce *call) {
 		writeValidation(w, msgs) // field errors are never stored under an Idempotency-Key
 		return
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	b.idempotent(w, r, ce, raw, func(w http.ResponseWriter) {
 		l := b.activeLink(r, ce)

@@ -6,8 +6,11 @@ import (
 
 // call is the per-request context the middleware hands to a handler.
 type call struct {
-	op      string
-	route   string
+	op    string
+	route string
+	key   string // the XApiKey sent
+	// partner is the caller's partner. wrap sets it for rate limiting, faults and the journal;
+	// a handler must resolve it again with lockCaller before it reads or changes state.
 	partner *partnerRec
 	effects []string
 }
@@ -87,10 +90,10 @@ func (b *Backend) wrap(rt route) http.Handler {
 		}
 		var partnerID string
 		if rt.auth {
-			if key := r.Header.Get("XApiKey"); key != "" {
+			if c.key = r.Header.Get("XApiKey"); c.key != "" {
 				b.mu.Lock()
-				c.partner = b.st.partnerByKey[key]
-				b.mu.Unlock()
+				c.partner = b.st.partnerByKey[c.key]
+				b.mu.unlockUnchanged()
 			}
 			if c.partner != nil {
 				partnerID = c.partner.ID
@@ -105,12 +108,8 @@ func (b *Backend) wrap(rt route) http.Handler {
 			}
 		}
 		real := func(w http.ResponseWriter) {
-			if rt.auth && c.partner == nil && isWebhookRoute(rt.path) { // the spec declares no 401 body there
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
 			if rt.auth && c.partner == nil {
-				writeAPIError(w, http.StatusUnauthorized, "Unauthorized", "API key is missing or invalid. Send your key in the XApiKey header.")
+				writeUnauthorized(w, rt.path)
 				return
 			}
 			h(w, r, c)

@@ -21,7 +21,7 @@ func populate(tb testing.TB, b *Backend, n int) {
 		body := fmt.Sprintf(`{"externalTenantId":"tenant-%d","client":{"name":"Company %d","country":"DK","supportEmail":"billing-%d@c.example","registrationNumber":"REG%d"},"users":[{"name":"User Number%d","email":"user-%d@c.example"}]}`, i, i, i, i, i, i)
 		r := httptest.NewRequest("POST", "/clients", stringsReader(body))
 		w := httptest.NewRecorder()
-		b.postClients(w, r, &call{op: OpPostClients, partner: p})
+		b.postClients(w, r, &call{op: OpPostClients, key: p.APIKey})
 		if w.Code != http.StatusAccepted {
 			tb.Fatalf("populate %d: %d %s", i, w.Code, w.Body)
 		}

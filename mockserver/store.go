@@ -141,11 +141,13 @@ type caseRec struct {
 }
 
 type idemRec struct {
-	Scope       string `json:"scope"`
-	BodyHash    string `json:"bodyHash"`
-	Status      int    `json:"status"`
-	ContentType string `json:"contentType"`
-	Body        []byte `json:"body"`
+	Scope       string    `json:"scope"`
+	PartnerID   string    `json:"partnerId,omitempty"`
+	Created     time.Time `json:"created"` // on the mock clock; the record expires IdempotencyTTL later
+	BodyHash    string    `json:"bodyHash"`
+	Status      int       `json:"status"`
+	ContentType string    `json:"contentType"`
+	Body        []byte    `json:"body"`
 }
 
 // Case lifecycles the mock uses. Cases created through POST /clients start in
@@ -175,6 +177,7 @@ type store struct {
 	partnerByKey map[string]*partnerRec
 	emailIndex   map[string][]*creditorRec // lower-cased e-mail -> matchable creditors
 	linkReqByID  map[string]*linkReqRec
+	idemOrder    map[string][]*idemRec // partner id -> its idempotency records, oldest first
 }
 
 func newStore(secret []byte) *store {
@@ -232,6 +235,7 @@ func (s *store) reindex() {
 	for _, p := range s.Partners {
 		p.dateDirty = true
 	}
+	s.reindexIdempotency()
 	reqs := make([]*linkReqRec, 0, len(s.LinkRequests))
 	for _, r := range s.LinkRequests {
 		reqs = append(reqs, r)

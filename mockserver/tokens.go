@@ -85,7 +85,9 @@ func (b *Backend) mintToken(w http.ResponseWriter, r *http.Request, ce *call) {
 		writeValidation(w, []string{tooLong("ExternalTenantId", 255)})
 		return
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	l := b.tokenLink(w, ce.partner, *req.ExternalTenantID)
 	if l == nil {
@@ -101,7 +103,9 @@ func (b *Backend) mintToken(w http.ResponseWriter, r *http.Request, ce *call) {
 
 func (b *Backend) rotateToken(w http.ResponseWriter, r *http.Request, ce *call) {
 	raw, _ := readAll(r)
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	b.idempotent(w, r, ce, raw, func(w http.ResponseWriter) {
 		l := b.tokenLink(w, ce.partner, r.PathValue("externalTenantId"))
@@ -162,7 +166,7 @@ func (b *Backend) CheckToken(token string) TokenStatus {
 		return TokenStatus{HTTPStatus: http.StatusUnauthorized, Reason: "malformed"}
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer b.mu.unlockUnchanged()
 	mac := hmac.New(sha256.New, b.st.TokenSecret)
 	mac.Write([]byte(parts[0] + "." + parts[1]))
 	if h.Alg != "HS256" || !hmac.Equal(sig, mac.Sum(nil)) {

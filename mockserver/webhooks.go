@@ -267,12 +267,14 @@ func (b *Backend) newWebhookSecret() string {
 // ---------------------------------------------------------------- handlers
 
 func (b *Backend) listWebhooks(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	out := []wireWebhook{}
 	for _, h := range b.webhooksOfLocked(ce.partner.ID) {
 		out = append(out, webhookWire(h, false))
 	}
-	b.mu.Unlock()
+	b.mu.unlockUnchanged()
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -293,7 +295,9 @@ func (b *Backend) createWebhook(w http.ResponseWriter, r *http.Request, ce *call
 		writeValidation(w, msgs)
 		return
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	now := b.now()
 	h := &webhookRec{
 		ID: b.ids.uuid(), Seq: b.st.nextSeq(), PartnerID: ce.partner.ID, URL: strings.TrimSpace(*req.URL), Events: events,
@@ -317,8 +321,10 @@ func (b *Backend) webhookByIDLocked(w http.ResponseWriter, r *http.Request, ce *
 }
 
 func (b *Backend) getWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
+	defer b.mu.unlockUnchanged()
 	if h := b.webhookByIDLocked(w, r, ce); h != nil {
 		writeJSON(w, http.StatusOK, webhookWire(h, false))
 	}
@@ -339,7 +345,9 @@ func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call
 		events, emsgs = validateEvents(req.Events)
 		msgs = append(msgs, emsgs...)
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	h := b.webhookByIDLocked(w, r, ce)
 	if h == nil {
@@ -376,7 +384,9 @@ func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call
 }
 
 func (b *Backend) deleteWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	h := b.webhookByIDLocked(w, r, ce)
 	if h == nil {
@@ -415,7 +425,9 @@ func (b *Backend) triggerTestWebhook(w http.ResponseWriter, r *http.Request, ce 
 		writeValidation(w, []string{"ExternalTenantId is required for " + ev + " events."})
 		return
 	}
-	b.mu.Lock()
+	if !b.lockCaller(w, ce) {
+		return
+	}
 	defer b.mu.Unlock()
 	now := b.now()
 	p := ce.partner

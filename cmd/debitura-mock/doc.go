@@ -36,8 +36,13 @@
 //	                       Saving is atomic (temporary file in the same directory, fsync,
 //	                       rename, fsync of the directory); the file is created 0600 because it
 //	                       holds API keys and the token-signing secret. It also accepts a bare
-//	                       Backend.Snapshot as written by Go code.
-//	-save-interval D       periodic save interval (default 5s; 0 saves only at shutdown)
+//	                       Backend.Snapshot as written by Go code. At start, temporary files
+//	                       an interrupted save left behind (named .FILE.tmp-NUMBER, in the same
+//	                       directory) are removed; no other file is touched.
+//	-save-interval D       periodic save interval (default 5s; 0 saves only at shutdown). A
+//	                       tick with no change since the last save (reads do not count) costs
+//	                       nothing; otherwise the state is copied under the mock's lock and
+//	                       encoded outside it.
 //	-retry-after-header    send Retry-After with 429 answers (default off, as Debitura)
 //	-rate-per-minute N     replace the documented limits (2,000/min, 20,000/h, 100,000/day per
 //	                       key) with one sliding window of N requests per minute per key
@@ -46,6 +51,14 @@
 //	                       (e.g. /clients/{externalTenantId}), status, duration. Never headers,
 //	                       query strings or path values, so no key, token or tenant id.
 //	-shutdown-timeout D    how long SIGINT/SIGTERM waits for requests in flight (default 10s)
+//	-read-timeout D        longest time to read one request, headers and body (default 30s;
+//	                       the headers alone within 10s). A client that sends more slowly has
+//	                       its connection closed. 0: no limit.
+//	-write-timeout D       longest time from the end of a request to the end of its answer
+//	                       (default 60s; 0: no limit). No route streams or long-polls; a
+//	                       latency fault moves its own deadline to its latency plus a minute.
+//	-idle-timeout D        how long an idle keep-alive connection stays open (default 60s;
+//	                       0: -read-timeout applies)
 //
 // The clock is real time plus an offset that POST /__mock/clock/advance moves forward; the
 // offset is saved in the state file. On SIGINT or SIGTERM the server stops accepting

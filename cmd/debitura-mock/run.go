@@ -33,6 +33,9 @@ type config struct {
 	rateLimitOff    bool
 	logRequests     bool
 	shutdownTimeout time.Duration
+	readTimeout     time.Duration
+	writeTimeout    time.Duration
+	idleTimeout     time.Duration
 }
 
 // parseFlags parses the command line; errors are reported on stderr and wrap errUsage (or are
@@ -57,6 +60,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.rateLimitOff, "rate-limit-off", false, "disable rate limiting")
 	fs.BoolVar(&c.logRequests, "log", false, "log one line per request to stderr: method, route template, status, duration (never keys, tokens or query strings)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests in flight at shutdown")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 30*time.Second, "longest time to read one request, headers and body (0: no limit); a slower client's connection is closed")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "longest time from the end of a request to the end of its answer (0: no limit); latency faults extend it by their latency")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 60*time.Second, "how long an idle keep-alive connection stays open (0: -read-timeout applies)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -85,6 +91,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.saveInterval < 0 || c.ratePerMinute < 0 || c.shutdownTimeout <= 0 {
 		return bad("-save-interval and -rate-per-minute must not be negative, -shutdown-timeout must be positive")
+	}
+	if c.readTimeout < 0 || c.writeTimeout < 0 || c.idleTimeout < 0 {
+		return bad("-read-timeout, -write-timeout and -idle-timeout must not be negative")
 	}
 	if c.publicURL != "" && !strings.HasPrefix(c.publicURL, "http://") && !strings.HasPrefix(c.publicURL, "https://") {
 		return bad("-public-url must start with http:// or https://")
@@ -148,6 +157,27 @@ func listenURL(a net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
+// newHTTPServer builds the server run serves with: every phase of a connection is bounded so
+// that a slow or idle client cannot hold it forever. The headers must arrive within 10s (or
+// -read-timeout when shorter), the whole request within -read-timeout, the answer must be written
+// within -write-timeout of the end of the request, and an idle keep-alive connection is closed
+// after -idle-timeout (when 0, -read-timeout applies, as in http.Server). The mock has no long-poll or streaming route; the one answer that may
+// legitimately take longer, a latency fault, moves its own write deadline (mockserver's
+// serveFault). A zero -read-timeout or -write-timeout means no limit.
+func newHTTPServer(cfg config, h http.Handler) *http.Server {
+	header := 10 * time.Second
+	if cfg.readTimeout > 0 && cfg.readTimeout < header {
+		header = cfg.readTimeout
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: header,
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      cfg.writeTimeout,
+		IdleTimeout:       cfg.idleTimeout,
+	}
+}
+
 // run is the whole program: parse args, load state, serve until ctx ends, shut down, save.
 // The first line on stdout is "listening on URL".
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -161,6 +191,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var st *stateFile
 	if cfg.statePath != "" {
 		st = &stateFile{path: cfg.statePath, backend: backend, clock: clock}
+		removed, err := removeStaleTemps(cfg.statePath)
+		for _, name := range removed {
+			fmt.Fprintf(stderr, "debitura-mock: removed %s, left behind by an interrupted save\n", name)
+		}
+		if err != nil {
+			// Not fatal: the mock works, but the leftovers hold secrets; say so.
+			fmt.Fprintf(stderr, "debitura-mock: could not remove a stale temporary state file: %v\n", err)
+		}
 		loaded, err := st.load()
 		if err != nil {
 			return err
@@ -191,7 +229,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.logRequests {
 		h = logRequests(h, stderr)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(cfg, h)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	if _, err := fmt.Fprintf(stdout, "listening on %s\n", base); err != nil {

@@ -25,15 +25,16 @@ func TestParseFlags(t *testing.T) {
 		want    config
 		wantErr error
 	}{
-		{"defaults", nil, config{addr: "127.0.0.1:8080", apiKey: mockserver.DefaultAPIKey, saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second}, nil},
+		{"defaults", nil, config{addr: "127.0.0.1:8080", apiKey: mockserver.DefaultAPIKey, saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second, readTimeout: 30 * time.Second, writeTimeout: time.Minute, idleTimeout: time.Minute}, nil},
 		{"everything", []string{"-addr", "127.0.0.1:0", "-api-key", "mock_k", "-env", "production", "-seed", "0", "-public-url", "https://m.example",
 			"-state", "s.json", "-save-interval", "0", "-retry-after-header", "-rate-per-minute", "60", "-log", "-shutdown-timeout", "1s"},
 			config{addr: "127.0.0.1:0", apiKey: "mock_k", env: mockserver.Production, seed: 0, seeded: true, publicURL: "https://m.example",
-				statePath: "s.json", retryAfter: true, ratePerMinute: 60, logRequests: true, shutdownTimeout: time.Second}, nil},
-		{"rate limit off", []string{"-rate-limit-off"}, config{addr: "127.0.0.1:8080", apiKey: mockserver.DefaultAPIKey, saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second, rateLimitOff: true}, nil},
+				statePath: "s.json", retryAfter: true, ratePerMinute: 60, logRequests: true, shutdownTimeout: time.Second,
+				readTimeout: 30 * time.Second, writeTimeout: time.Minute, idleTimeout: time.Minute}, nil},
+		{"rate limit off", []string{"-rate-limit-off"}, config{addr: "127.0.0.1:8080", apiKey: mockserver.DefaultAPIKey, saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second, readTimeout: 30 * time.Second, writeTimeout: time.Minute, idleTimeout: time.Minute, rateLimitOff: true}, nil},
 		{"bad env", []string{"-env", "staging"}, config{}, errUsage},
 		{"key with a space", []string{"-api-key", "has space"}, config{}, errUsage},
-		{"any well-formed key", []string{"-api-key", "KEY"}, config{addr: "127.0.0.1:8080", apiKey: "KEY", saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second}, nil},
+		{"any well-formed key", []string{"-api-key", "KEY"}, config{addr: "127.0.0.1:8080", apiKey: "KEY", saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second, readTimeout: 30 * time.Second, writeTimeout: time.Minute, idleTimeout: time.Minute}, nil},
 		{"negative interval", []string{"-save-interval", "-1s"}, config{}, errUsage},
 		{"bad public url", []string{"-public-url", "mock.test"}, config{}, errUsage},
 		{"extra args", []string{"serve"}, config{}, errUsage},

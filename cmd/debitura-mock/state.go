@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,8 +34,11 @@ type stateFile struct {
 	clock   *mockserver.OffsetClock
 
 	mu         sync.Mutex
+	saved      bool   // lastGen and lastOffset describe the file
+	lastGen    uint64 // backend.Generation() when the last snapshot was taken
 	lastSnap   []byte
 	lastOffset time.Duration
+	snapshots  int // snapshots taken; a test counts them
 }
 
 // load restores the state from the file. A missing file is not an error (loaded is false); an
@@ -82,15 +86,26 @@ func (s *stateFile) load() (loaded bool, err error) {
 // save writes the state when it changed since the last save: to a temporary file in the same
 // directory, synced, renamed over the file, and the directory synced. The file holds API keys
 // and the token-signing secret, so it is created 0600.
+//
+// "Changed" is decided without touching the state first: when the Backend's Generation and the
+// clock offset are those of the last save, nothing is snapshotted at all, so an idle or read-only
+// mock costs nothing per tick. Otherwise the Backend copies its state under its lock and encodes
+// it outside (Backend.Snapshot), and an unchanged encoding is still not written again.
 func (s *stateFile) save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	gen, off := s.backend.Generation(), s.clock.Offset()
+	if s.saved && gen == s.lastGen && off == s.lastOffset {
+		return nil
+	}
+	// gen is read before the snapshot: a change racing with it makes the next tick look again.
 	snap, err := s.backend.Snapshot()
 	if err != nil {
 		return err
 	}
-	off := s.clock.Offset()
+	s.snapshots++
 	if s.lastSnap != nil && off == s.lastOffset && bytes.Equal(snap, s.lastSnap) {
+		s.saved, s.lastGen = true, gen
 		return nil
 	}
 	data, err := json.Marshal(stateDoc{Format: stateFormat, SavedAt: time.Now().UTC(), ClockOffsetNs: int64(off), Snapshot: snap})
@@ -101,6 +116,7 @@ func (s *stateFile) save() error {
 		return err
 	}
 	s.lastSnap, s.lastOffset = snap, off
+	s.saved, s.lastGen = true, gen
 	return nil
 }
 
@@ -108,7 +124,7 @@ func (s *stateFile) save() error {
 // the new file.
 func writeFileAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return err
 	}
@@ -139,4 +155,52 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// tempPrefix is how the temporary files of writeFileAtomic for path start: a dot, the state
+// file's name and ".tmp-" (os.CreateTemp then adds a random decimal number), so that
+// removeStaleTemps can tell them from every other file in the directory.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// isStaleTemp reports whether name (a directory entry next to path) is one of our temporary
+// files: tempPrefix followed by the decimal digits os.CreateTemp puts in place of "*".
+func isStaleTemp(path, name string) bool {
+	rest, ok := strings.CutPrefix(name, tempPrefix(path))
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// removeStaleTemps deletes the temporary files a save killed between create and rename (kill -9,
+// power loss) left next to path: they hold API keys and the token secret, and nothing else would
+// ever remove them. Only regular files named exactly as writeFileAtomic names them are touched.
+// Call it at start, before any save of this process can be in flight. It returns the names it
+// removed.
+func removeStaleTemps(path string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isStaleTemp(path, e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(filepath.Dir(path), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, errors.Join(errs...)
 }
