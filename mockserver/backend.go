@@ -51,6 +51,7 @@ type settings struct {
 	journalLimit     int
 	webhookTransport http.RoundTripper
 	defaultKey       string
+	adminHosts       []string // extra Host names the /__mock/ routes accept (admin_guard.go)
 }
 
 // WithClock makes the mock read time from c. Use [NewFakeClock] to drive expiry and rate limits
@@ -261,6 +262,9 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/__mock/") || p == "/__mock":
 		if b.env == Production {
 			writeAPIError(w, http.StatusForbidden, "Forbidden", "The mock control API is not available in the production environment.")
+			return
+		}
+		if b.guardAdmin(w, r) {
 			return
 		}
 		b.admin.ServeHTTP(w, r)

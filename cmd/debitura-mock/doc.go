@@ -46,6 +46,13 @@
 //	                       (e.g. /clients/{externalTenantId}), status, duration. Never headers,
 //	                       query strings or path values, so no key, token or tenant id.
 //	-shutdown-timeout D    how long SIGINT/SIGTERM waits for requests in flight (default 10s)
+//	-admin-hosts a,b       extra Host names the /__mock/ routes accept, e.g. a container name
+//
+// The /__mock/ routes accept only a Host that is a loopback name (localhost, 127.0.0.0/8, ::1),
+// the -addr host (for an unspecified one such as ":8080", the machine's interface addresses), the
+// -public-url host or an -admin-hosts name (403 otherwise, against DNS rebinding); they refuse a
+// browser's Origin header that names another site (403); and their POST, PUT, PATCH and DELETE
+// calls need Content-Type: application/json, with or without a body (415 otherwise).
 //
 // The clock is real time plus an offset that POST /__mock/clock/advance moves forward; the
 // offset is saved in the state file. On SIGINT or SIGTERM the server stops accepting

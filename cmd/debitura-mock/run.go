@@ -33,6 +33,7 @@ type config struct {
 	rateLimitOff    bool
 	logRequests     bool
 	shutdownTimeout time.Duration
+	adminHosts      []string
 }
 
 // parseFlags parses the command line; errors are reported on stderr and wrap errUsage (or are
@@ -57,6 +58,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.rateLimitOff, "rate-limit-off", false, "disable rate limiting")
 	fs.BoolVar(&c.logRequests, "log", false, "log one line per request to stderr: method, route template, status, duration (never keys, tokens or query strings)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for requests in flight at shutdown")
+	fs.Func("admin-hosts", "comma-separated host names the /__mock/ routes accept in the Host header besides loopback names, the -addr host and the -public-url host (e.g. a container name)", func(v string) error {
+		c.adminHosts = append(c.adminHosts, splitHosts(v)...)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -94,7 +99,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 
 // options turns the configuration into Backend options.
 func (c config) options(clock *mockserver.OffsetClock) []mockserver.Option {
-	opts := []mockserver.Option{mockserver.WithClock(clock), mockserver.WithEnvironment(c.env), mockserver.WithRetryAfterHeader(c.retryAfter)}
+	opts := []mockserver.Option{mockserver.WithClock(clock), mockserver.WithEnvironment(c.env), mockserver.WithRetryAfterHeader(c.retryAfter),
+		mockserver.WithAdminHosts(append(listenHosts(c.addr), c.adminHosts...)...)}
 	if c.seeded {
 		opts = append(opts, mockserver.WithSeed(c.seed))
 	}
