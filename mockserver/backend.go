@@ -97,7 +97,8 @@ func WithCoverage(codes ...string) Option {
 }
 
 // WithJournalLimit caps how many requests the journal keeps (oldest dropped first; counts are
-// kept regardless). The default is 100,000; 0 or less means no limit.
+// kept regardless). The default is 100,000; 0 or less means no limit. Each entry keeps at most
+// [MaxJournalPath] bytes of its request's path, so the cap also bounds the journal's bytes.
 func WithJournalLimit(n int) Option { return func(s *settings) { s.journalLimit = n } }
 
 // Backend is the mock Referral Partner API as an http.Handler, with all of its state in memory.
