@@ -31,7 +31,9 @@
 //	-public-url URL        base of the hosted-page URLs the API hands out (default: the
 //	                       listening URL). Use it behind a proxy or in a container.
 //	-state FILE            load the state from FILE at start when it exists (a corrupt or
-//	                       empty file is an error: exit status 1, never a silent empty state);
+//	                       empty file, or one with null records or references to records that
+//	                       do not exist, is an error: exit status 1 with "state file FILE is not
+//	                       usable (what is wrong)", never a silent empty state);
 //	                       save it on SIGINT/SIGTERM and every -save-interval when it changed.
 //	                       Saving is atomic (temporary file in the same directory, fsync,
 //	                       rename, fsync of the directory); the file is created 0600 because it
