@@ -67,6 +67,12 @@
 // application/json get 415, also when they have no body, so a browser would need a CORS
 // preflight, which the mock never grants. The API and the hosted pages are not affected.
 //
+// Bad input is a 400 whose message names the field (for example "apiKey: ...",
+// "windows[0].segments: ...", "status: must be 0 (the shape's default) or 200-599"): a fault
+// status outside 200-599, a probability outside 0-1, negative times or latency, an unknown shape
+// or an invalid header; a clock advance that is negative or over 100 years; a rate window with
+// more than 3600 segments or segments shorter than 1ms.
+//
 //	POST   /__mock/reset                                   Reset(): state, journal, faults, rate counters
 //	POST   /__mock/partners                                AddPartner(PartnerSpec) -> 201 PartnerSpec
 //	POST   /__mock/creditors                               AddCreditor(CreditorSpec) -> 201 {"id"}

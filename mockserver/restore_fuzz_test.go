@@ -95,7 +95,9 @@ func TestRestoreRejectsUnusableSnapshots(t *testing.T) {
 	}
 	// A state the mock saved itself, with a reset client (archived link, creditor and cases
 	// deleted) and a pending link request, restores.
-	if err := NewBackend().Restore(restoreSeed(t)); err != nil {
+	b := NewBackend()
+	defer b.Close()
+	if err := b.Restore(restoreSeed(t)); err != nil {
 		t.Errorf("Restore of a saved state: %v", err)
 	}
 }
@@ -172,7 +174,9 @@ func FuzzRestore(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Snapshot after an accepted Restore: %v", err)
 		}
-		if err := NewBackend().Restore(snap); err != nil {
+		again := NewBackend()
+		defer again.Close()
+		if err := again.Restore(snap); err != nil {
 			t.Fatalf("a snapshot of an accepted state does not restore: %v", err)
 		}
 	})
