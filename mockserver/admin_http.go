@@ -88,13 +88,10 @@ func (b *Backend) adminRoutes() {
 		if !adminDecode(w, r, &in) {
 			return
 		}
-		d := time.Duration(in.Seconds * float64(time.Second))
-		if in.Duration != "" {
-			var err error
-			if d, err = time.ParseDuration(in.Duration); err != nil {
-				writeAPIError(w, http.StatusBadRequest, "ValidationError", "duration: "+err.Error())
-				return
-			}
+		d, err := clockAdvance(in.Seconds, in.Duration)
+		if err != nil {
+			writeAPIError(w, http.StatusBadRequest, "ValidationError", err.Error())
+			return
 		}
 		ac, ok := b.clock.(AdvanceableClock)
 		if !ok {
@@ -114,15 +111,12 @@ func (b *Backend) adminRoutes() {
 		if !adminDecode(w, r, &in) {
 			return
 		}
-		cfg := RateLimitConfig{Disabled: in.Disabled}
-		for _, win := range in.Windows {
-			p, err := time.ParseDuration(win.Period)
-			if err != nil || p <= 0 || win.Limit <= 0 {
-				writeAPIError(w, http.StatusBadRequest, "ValidationError", "each window needs limit > 0 and a period such as \"1m\"")
-				return
-			}
-			cfg.Windows = append(cfg.Windows, RateWindow{Limit: win.Limit, Period: p, Segments: win.Segments, AnchorFirstRequest: win.AnchorFirstRequest})
+		windows, err := rateWindows(in.Windows)
+		if err != nil {
+			writeAPIError(w, http.StatusBadRequest, "ValidationError", err.Error())
+			return
 		}
+		cfg := RateLimitConfig{Disabled: in.Disabled, Windows: windows}
 		b.SetRateLimit(cfg)
 		writeJSON(w, http.StatusOK, rateLimitJSON(cfg))
 	})
@@ -139,6 +133,10 @@ func (b *Backend) adminRoutes() {
 				return
 			}
 			f.Latency = d
+		}
+		if err := checkFault(f); err != nil {
+			writeAPIError(w, http.StatusBadRequest, "ValidationError", err.Error())
+			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{"id": b.InjectFault(f)})
 	})

@@ -51,6 +51,7 @@ type settings struct {
 	journalLimit     int
 	webhookTransport http.RoundTripper
 	defaultKey       string
+	adminHosts       []string // extra Host names the /__mock/ routes accept (admin_guard.go)
 }
 
 // WithClock makes the mock read time from c. Use [NewFakeClock] to drive expiry and rate limits
@@ -96,7 +97,8 @@ func WithCoverage(codes ...string) Option {
 }
 
 // WithJournalLimit caps how many requests the journal keeps (oldest dropped first; counts are
-// kept regardless). The default is 100,000; 0 or less means no limit.
+// kept regardless). The default is 100,000; 0 or less means no limit. Each entry keeps at most
+// [MaxJournalPath] bytes of its request's path, so the cap also bounds the journal's bytes.
 func WithJournalLimit(n int) Option { return func(s *settings) { s.journalLimit = n } }
 
 // Backend is the mock Referral Partner API as an http.Handler, with all of its state in memory.
@@ -263,6 +265,9 @@ func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/__mock/") || p == "/__mock":
 		if b.env == Production {
 			writeAPIError(w, http.StatusForbidden, "Forbidden", "The mock control API is not available in the production environment.")
+			return
+		}
+		if b.guardAdmin(w, r) {
 			return
 		}
 		b.admin.ServeHTTP(w, r)

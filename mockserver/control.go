@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -96,19 +97,25 @@ func (b *Backend) AddPartner(p PartnerSpec) (PartnerSpec, error) {
 
 func (b *Backend) addPartnerLocked(p PartnerSpec) (PartnerSpec, error) {
 	if !validAPIKey(p.APIKey) {
-		return p, fmt.Errorf("%w: a partner API key is 1-256 printable ASCII characters without spaces", ErrInvalid)
+		return p, fmt.Errorf("%w: apiKey: a partner API key is 1-256 printable ASCII characters without spaces", ErrInvalid)
+	}
+	if p.ID != "" && !validAPIKey(p.ID) {
+		return p, fmt.Errorf("%w: id: a partner id is 1-256 printable ASCII characters without spaces", ErrInvalid)
+	}
+	if math.IsNaN(p.ReferralFeePercentage) || p.ReferralFeePercentage < 0 || p.ReferralFeePercentage > 100 {
+		return p, fmt.Errorf("%w: referralFeePercentage: must be between 0 and 100", ErrInvalid)
 	}
 	if b.st.partnerByKey[p.APIKey] != nil {
-		return p, fmt.Errorf("%w: a partner with this API key exists", ErrConflict)
+		return p, fmt.Errorf("%w: apiKey: a partner with this API key exists", ErrConflict)
 	}
 	if p.ID == "" {
 		p.ID = b.ids.uuid()
 	}
 	if b.st.Partners[p.ID] != nil {
-		return p, fmt.Errorf("%w: partner id %s exists", ErrConflict, p.ID)
+		return p, fmt.Errorf("%w: id: partner id %s exists", ErrConflict, p.ID)
 	}
 	if p.CompanyName == "" {
-		p.CompanyName = "Partner " + p.ID[:8]
+		p.CompanyName = "Partner " + p.ID[:min(8, len(p.ID))]
 	}
 	if p.ShortName == "" {
 		p.ShortName = strings.ToLower(strings.ReplaceAll(p.CompanyName, " ", ""))
@@ -161,14 +168,14 @@ func (b *Backend) AddCreditor(spec CreditorSpec) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if strings.TrimSpace(spec.CompanyName) == "" {
-		return "", fmt.Errorf("%w: CompanyName is required", ErrInvalid)
+		return "", fmt.Errorf("%w: companyName: is required", ErrInvalid)
 	}
 	if spec.Country == "" {
 		spec.Country = "DK"
 	}
 	code, _, ok := resolveCountry(spec.Country)
 	if !ok {
-		return "", fmt.Errorf("%w: unknown country %q", ErrInvalid, spec.Country)
+		return "", fmt.Errorf("%w: country: unknown country %q", ErrInvalid, spec.Country)
 	}
 	if spec.Kind == "" {
 		spec.Kind = KindCreditor
@@ -182,13 +189,13 @@ func (b *Backend) AddCreditor(spec CreditorSpec) (string, error) {
 		spec.SupportEmail = users[0].Email
 	}
 	if spec.SupportEmail == "" {
-		return "", fmt.Errorf("%w: a SupportEmail, Users or Emails is required", ErrInvalid)
+		return "", fmt.Errorf("%w: supportEmail: a supportEmail, users or emails is required", ErrInvalid)
 	}
 	if spec.ID == "" {
 		spec.ID = b.ids.uuid()
 	}
 	if b.st.Creditors[spec.ID] != nil {
-		return "", fmt.Errorf("%w: creditor id %s exists", ErrConflict, spec.ID)
+		return "", fmt.Errorf("%w: id: creditor id %s exists", ErrConflict, spec.ID)
 	}
 	var p *partnerRec
 	if spec.LinkedToPartner != "" {
@@ -558,7 +565,10 @@ func (b *Backend) Snapshot() ([]byte, error) {
 	return json.Marshal(snapshotFile{Format: snapshotFormat, Store: st})
 }
 
-// Restore replaces the state with one produced by Snapshot.
+// Restore replaces the state with one produced by Snapshot. It checks the whole snapshot first
+// and returns an error wrapping [ErrInvalid] (leaving the state as it was) for anything the mock
+// could not serve: null records, a record stored under another id, invalid or duplicate API
+// keys, and references to partners, creditors, links or cases that do not exist.
 func (b *Backend) Restore(data []byte) error {
 	var f snapshotFile
 	if err := json.Unmarshal(data, &f); err != nil {
@@ -573,6 +583,9 @@ func (b *Backend) Restore(data []byte) error {
 	s.Webhooks = orEmpty(s.Webhooks)
 	if len(s.TokenSecret) == 0 {
 		return fmt.Errorf("%w: snapshot has no token secret", ErrInvalid)
+	}
+	if err := s.validate(); err != nil {
+		return fmt.Errorf("%w: snapshot: %v", ErrInvalid, err)
 	}
 	s.reindex()
 	b.mu.Lock()

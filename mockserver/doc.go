@@ -59,6 +59,20 @@
 // For clients not written in Go; JSON in and out; errors are ApiErrorResponseDto; every route
 // answers 403 in the Production environment. Not rate-limited and not journaled.
 //
+// Because the control API can wipe the state and read webhook payloads, it refuses what a web
+// page in the developer's browser could send (admin_guard.go): a Host that is not a loopback name
+// (localhost, 127.0.0.0/8, ::1), the public URL's host or a [WithAdminHosts] name gets 403 (DNS
+// rebinding); an Origin header that does not name the mock itself gets 403 (cross-site requests;
+// Go clients and curl send none); and POST, PUT, PATCH and DELETE without Content-Type:
+// application/json get 415, also when they have no body, so a browser would need a CORS
+// preflight, which the mock never grants. The API and the hosted pages are not affected.
+//
+// Bad input is a 400 whose message names the field (for example "apiKey: ...",
+// "windows[0].segments: ...", "status: must be 0 (the shape's default) or 200-599"): a fault
+// status outside 200-599, a probability outside 0-1, negative times or latency, an unknown shape
+// or an invalid header; a clock advance that is negative or over 100 years; a rate window with
+// more than 3600 segments or segments shorter than 1ms.
+//
 //	POST   /__mock/reset                                   Reset(): state, journal, faults, rate counters
 //	POST   /__mock/partners                                AddPartner(PartnerSpec) -> 201 PartnerSpec
 //	POST   /__mock/creditors                               AddCreditor(CreditorSpec) -> 201 {"id"}

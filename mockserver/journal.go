@@ -3,6 +3,7 @@ package mockserver
 import (
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Side effects recorded in [JournalEntry.Effects].
@@ -32,7 +33,10 @@ const (
 )
 
 // JournalEntry is one recorded request (or one control action, with an empty Method). It never
-// holds an API key, a bearer token or a link-approval token.
+// holds an API key, a bearer token or a link-approval token. Path is the request path without
+// the query string (which is never recorded), cut to [MaxJournalPath] bytes ending in
+// [JournalCutMarker], so requests with huge paths cannot make the journal hold more than its
+// entry limit times that length.
 type JournalEntry struct {
 	Seq       int64         `json:"seq"`
 	Time      time.Time     `json:"time"`
@@ -48,6 +52,27 @@ type JournalEntry struct {
 	// Webhook is set on the entries of outgoing webhook delivery attempts (Operation
 	// "webhookDelivery").
 	Webhook *WebhookAttempt `json:"webhook,omitempty"`
+}
+
+// MaxJournalPath is the most bytes of a request path (and of a webhook attempt's error text) a
+// [JournalEntry] keeps; a longer one is cut at a character boundary and ends in
+// [JournalCutMarker]. With the default entry limit ([WithJournalLimit]) the journal's paths take at
+// most about 100 MiB however long the requests' paths are.
+const MaxJournalPath = 1024
+
+// JournalCutMarker ends a journal string that was cut to [MaxJournalPath].
+const JournalCutMarker = "...(cut)"
+
+// cutJournal bounds s to MaxJournalPath bytes.
+func cutJournal(s string) string {
+	if len(s) <= MaxJournalPath {
+		return s
+	}
+	n := MaxJournalPath - len(JournalCutMarker)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + JournalCutMarker // a new string: the request's path is not kept
 }
 
 type journal struct {
@@ -68,6 +93,12 @@ func (j *journal) add(e JournalEntry) {
 	defer j.mu.Unlock()
 	j.seq++
 	e.Seq = j.seq
+	e.Path = cutJournal(e.Path)
+	if e.Webhook != nil && len(e.Webhook.Error) > MaxJournalPath {
+		w := *e.Webhook
+		w.Error = cutJournal(w.Error)
+		e.Webhook = &w
+	}
 	j.counts[e.Operation]++
 	if j.limit > 0 && len(j.entries) >= j.limit {
 		// Full: overwrite the oldest entry in place (O(1); copying the whole journal down on

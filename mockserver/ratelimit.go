@@ -106,7 +106,8 @@ func (l *rateLimiter) allow(partition string, now time.Time) (bool, time.Duratio
 	return true, 0
 }
 
-func segDur(w RateWindow) time.Duration { return w.Period / time.Duration(w.Segments) }
+// segDur is at least 1ns, so a window with more segments than nanoseconds cannot divide by zero.
+func segDur(w RateWindow) time.Duration { return max(w.Period/time.Duration(w.Segments), 1) }
 
 // roll brings the window up to now and returns 0 when one more request fits, else the wait.
 func (s *windowState) roll(w RateWindow, now time.Time) time.Duration {

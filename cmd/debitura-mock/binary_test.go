@@ -235,6 +235,12 @@ func TestBinaryBadStateFile(t *testing.T) {
 		{"empty", "", "it is empty"},
 		{"unknown format", `{"format":"debitura-mock-state/99","snapshot":{}}`, "unknown format"},
 		{"no token secret", `{"format":"debitura-mock-state/1","snapshot":{"format":1,"store":{}}}`, "is not usable"},
+		// Null records and dangling references used to crash the binary with a SIGSEGV trace.
+		{"null partner", `{"format":"debitura-mock-state/1","snapshot":{"format":1,"store":{"tokenSecret":"c2VjcmV0","partners":{"x":null}}}}`, `is not usable (mockserver: invalid argument: snapshot: partners["x"] is null)`},
+		{"null creditor", nullState(`"creditors":{"x":null}`), `creditors["x"] is null`},
+		{"null link", nullState(`"links":{"x":null}`), `links["x"] is null`},
+		{"null link request", nullState(`"linkRequests":{"x":null}`), `linkRequests has a null record`},
+		{"link to a missing partner", nullState(`"creditors":{"c":{"id":"c"}},"links":{"l":{"id":"l","partnerId":"ghost","creditorId":"c"}}`), `links["l"].partnerId "ghost" names no partner`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,4 +277,9 @@ func TestBinaryUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %v, want status 2\nstderr:\n%s", args, err, p.stderr.String())
 		}
 	}
+}
+
+// nullState is a state file with one partner and the given store members.
+func nullState(members string) string {
+	return `{"format":"debitura-mock-state/1","snapshot":{"format":1,"store":{"tokenSecret":"c2VjcmV0","partners":{"p":{"id":"p","apiKey":"mock_p"}},` + members + `}}}`
 }

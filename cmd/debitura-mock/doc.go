@@ -31,7 +31,9 @@
 //	-public-url URL        base of the hosted-page URLs the API hands out (default: the
 //	                       listening URL). Use it behind a proxy or in a container.
 //	-state FILE            load the state from FILE at start when it exists (a corrupt or
-//	                       empty file is an error: exit status 1, never a silent empty state);
+//	                       empty file, or one with null records or references to records that
+//	                       do not exist, is an error: exit status 1 with "state file FILE is not
+//	                       usable (what is wrong)", never a silent empty state);
 //	                       save it on SIGINT/SIGTERM and every -save-interval when it changed.
 //	                       Saving is atomic (temporary file in the same directory, fsync,
 //	                       rename, fsync of the directory); the file is created 0600 because it
@@ -59,6 +61,13 @@
 //	                       latency fault moves its own deadline to its latency plus a minute.
 //	-idle-timeout D        how long an idle keep-alive connection stays open (default 60s;
 //	                       0: -read-timeout applies)
+//	-admin-hosts a,b       extra Host names the /__mock/ routes accept, e.g. a container name
+//
+// The /__mock/ routes accept only a Host that is a loopback name (localhost, 127.0.0.0/8, ::1),
+// the -addr host (for an unspecified one such as ":8080", the machine's interface addresses), the
+// -public-url host or an -admin-hosts name (403 otherwise, against DNS rebinding); they refuse a
+// browser's Origin header that names another site (403); and their POST, PUT, PATCH and DELETE
+// calls need Content-Type: application/json, with or without a body (415 otherwise).
 //
 // The clock is real time plus an offset that POST /__mock/clock/advance moves forward; the
 // offset is saved in the state file. On SIGINT or SIGTERM the server stops accepting

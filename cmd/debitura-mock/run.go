@@ -36,6 +36,7 @@ type config struct {
 	readTimeout     time.Duration
 	writeTimeout    time.Duration
 	idleTimeout     time.Duration
+	adminHosts      []string
 }
 
 // parseFlags parses the command line; errors are reported on stderr and wrap errUsage (or are
@@ -63,6 +64,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.readTimeout, "read-timeout", 30*time.Second, "longest time to read one request, headers and body (0: no limit); a slower client's connection is closed")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "longest time from the end of a request to the end of its answer (0: no limit); latency faults extend it by their latency")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 60*time.Second, "how long an idle keep-alive connection stays open (0: -read-timeout applies)")
+	fs.Func("admin-hosts", "comma-separated host names the /__mock/ routes accept in the Host header besides loopback names, the -addr host and the -public-url host (e.g. a container name)", func(v string) error {
+		c.adminHosts = append(c.adminHosts, splitHosts(v)...)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
@@ -103,7 +108,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 
 // options turns the configuration into Backend options.
 func (c config) options(clock *mockserver.OffsetClock) []mockserver.Option {
-	opts := []mockserver.Option{mockserver.WithClock(clock), mockserver.WithEnvironment(c.env), mockserver.WithRetryAfterHeader(c.retryAfter)}
+	opts := []mockserver.Option{mockserver.WithClock(clock), mockserver.WithEnvironment(c.env), mockserver.WithRetryAfterHeader(c.retryAfter),
+		mockserver.WithAdminHosts(append(listenHosts(c.addr), c.adminHosts...)...)}
 	if c.seeded {
 		opts = append(opts, mockserver.WithSeed(c.seed))
 	}
