@@ -87,7 +87,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("debitura: New: apiKey is %d characters long; an API key has at least %d", len(apiKey), minSecretLen)
 	}
 	cfg := defaultConfig()
-	cfg.apiKey = apiKey
+	cfg.apiKey = NewSecret(apiKey)
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -238,7 +238,7 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 	if err != nil {
 		return nil, fmt.Errorf("debitura: %s %s: %w", r.method, r.route, err)
 	}
-	req.Header.Set("XApiKey", c.cfg.apiKey)
+	req.Header.Set("XApiKey", c.cfg.apiKey.Reveal())
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -264,7 +264,7 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 		apiErr, confl := st.lastAPIErr, st.lastConfl
 		if apiErr == nil || st.lastStatus != resp.StatusCode { // not seen by checkRetry
 			data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-			apiErr, confl = decodeAPIError(resp.StatusCode, resp.Header, data, c.now(), c.cfg.apiKey)
+			apiErr, confl = decodeAPIError(resp.StatusCode, resp.Header, data, c.now(), c.cfg.apiKey.Reveal())
 		}
 		if r.retry == retryDelete && resp.StatusCode == http.StatusNotFound && st.uncertain {
 			return &apiResponse{StatusCode: http.StatusNoContent, Header: resp.Header, Attempts: st.attempts,
@@ -272,7 +272,7 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 		}
 		e := *apiErr
 		e.Method, e.Route, e.Operation, e.Attempts = r.method, r.route, r.op, st.attempts
-		return nil, conflictFromAPIError(r.op, &e, confl, c.cfg.apiKey)
+		return nil, conflictFromAPIError(r.op, &e, confl, c.cfg.apiKey.Reveal())
 	}
 
 	data := st.okBody // checkRetry read it
@@ -416,3 +416,61 @@ func (c Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.Strin
 
 // LogValue keeps the API key out of slog output.
 func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// The services print as their name and the Client's redacted description, never the API key
+// (the key is a Secret, so even fmt's field-by-field printing of a service shows no key).
+
+// String describes the service without the API key.
+func (s ClientsService) String() string { return service(s).describe("ClientsService") }
+
+// GoString is String.
+func (s ClientsService) GoString() string { return s.String() }
+
+// Format prints String for every verb.
+func (s ClientsService) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue keeps the API key out of slog output.
+func (s ClientsService) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// String describes the service without the API key.
+func (s TokensService) String() string { return service(s).describe("TokensService") }
+
+// GoString is String.
+func (s TokensService) GoString() string { return s.String() }
+
+// Format prints String for every verb.
+func (s TokensService) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue keeps the API key out of slog output.
+func (s TokensService) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// String describes the service without the API key.
+func (s PartnerService) String() string { return service(s).describe("PartnerService") }
+
+// GoString is String.
+func (s PartnerService) GoString() string { return s.String() }
+
+// Format prints String for every verb.
+func (s PartnerService) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue keeps the API key out of slog output.
+func (s PartnerService) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// String describes the service without the API key.
+func (s WebhooksService) String() string { return service(s).describe("WebhooksService") }
+
+// GoString is String.
+func (s WebhooksService) GoString() string { return s.String() }
+
+// Format prints String for every verb.
+func (s WebhooksService) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue keeps the API key out of slog output.
+func (s WebhooksService) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+func (s service) describe(name string) string {
+	if s.client == nil {
+		return "debitura." + name + "{}"
+	}
+	return "debitura." + name + "{client: " + s.client.String() + "}"
+}

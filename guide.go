@@ -3,6 +3,7 @@ package debitura
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -170,6 +171,15 @@ func (r RotatedToken) String() string {
 	}
 	return fmt.Sprintf("debitura.RotatedToken{Token: %s, PreviousTokenExpiresAt: %s}", tok, r.PreviousTokenExpiresAt.Format(time.RFC3339))
 }
+
+// GoString is String: %#v prints r redacted too.
+func (r RotatedToken) GoString() string { return r.String() }
+
+// Format prints r redacted for every verb.
+func (r RotatedToken) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r.String()) }
+
+// LogValue makes slog log r without the token.
+func (r RotatedToken) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // RotateOptions are the per-call settings of [TokensService.Rotate]. A nil *RotateOptions means
 // the defaults.

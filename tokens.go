@@ -24,11 +24,13 @@ const expiryDelta = 10 * time.Second
 
 // Token is a short-lived bearer token for Debitura's Customer API, scoped to one linked client.
 // It is a plain value, safe to copy and share. It never prints its AccessToken: String,
-// GoString, Format (every fmt verb), LogValue (slog) and MarshalJSON all redact it, so logging a
-// Token, or a struct that holds one, cannot leak it. Read the AccessToken field to use it.
+// GoString, Format (every fmt verb), LogValue (slog) and MarshalJSON all redact it, and the
+// AccessToken is a [Secret], which prints redacted even where fmt prints a Token field by field
+// (in an unexported field of the caller's struct). Call AccessToken.Reveal to use it; build a
+// Token of your own (a [TokenSourceFunc] in a test) with AccessToken: NewSecret(jwt).
 type Token struct {
-	// AccessToken is the JWT, sent as "Authorization: Bearer <AccessToken>".
-	AccessToken string
+	// AccessToken is the JWT, sent as "Authorization: Bearer <AccessToken.Reveal()>".
+	AccessToken Secret
 	// TokenType is "Bearer".
 	TokenType string
 	// Expiry is when the token stops working, computed from expiresIn with the SDK client's
@@ -48,7 +50,7 @@ func (t *Token) Valid() bool {
 }
 
 func (t *Token) validAt(now time.Time, early time.Duration) bool {
-	if t == nil || t.AccessToken == "" {
+	if t == nil || t.AccessToken.IsZero() {
 		return false
 	}
 	return t.Expiry.IsZero() || now.Add(early).Before(t.Expiry)
@@ -60,7 +62,7 @@ func (t *Token) authorization() string {
 	if typ == "" || equalFoldASCII(typ, "bearer") {
 		typ = "Bearer"
 	}
-	return typ + " " + t.AccessToken
+	return typ + " " + t.AccessToken.Reveal()
 }
 
 func equalFoldASCII(a, b string) bool {
@@ -82,35 +84,23 @@ func equalFoldASCII(a, b string) bool {
 	return true
 }
 
-const redacted = "REDACTED"
-
 // String returns a description of t with the access token redacted.
 func (t Token) String() string {
-	at := ""
-	if t.AccessToken != "" {
-		at = redacted
-	}
 	return fmt.Sprintf("debitura.Token{TokenType: %q, AccessToken: %s, Expiry: %s, CreditorID: %q, ExternalTenantID: %q}",
-		t.TokenType, at, t.Expiry.Format(time.RFC3339), t.CreditorID, t.ExternalTenantID)
+		t.TokenType, t.AccessToken, t.Expiry.Format(time.RFC3339), t.CreditorID, t.ExternalTenantID)
 }
 
 // GoString is String: %#v prints t redacted too.
 func (t Token) GoString() string { return t.String() }
 
 // Format prints t redacted for every verb (%v, %+v, %#v, %s, %q, ...).
-func (t Token) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", t.String())
-		return
-	}
-	fmt.Fprint(f, t.String())
-}
+func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
 
 // LogValue makes slog log t as a group without the access token.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("token_type", t.TokenType),
-		slog.String("access_token", redacted),
+		slog.String("access_token", t.AccessToken.String()),
 		slog.Time("expiry", t.Expiry),
 		slog.String("creditor_id", t.CreditorID),
 		slog.String("external_tenant_id", t.ExternalTenantID),
@@ -119,12 +109,8 @@ func (t Token) LogValue() slog.Value {
 
 // MarshalJSON encodes t with the access token redacted, so JSON loggers cannot leak it either.
 func (t Token) MarshalJSON() ([]byte, error) {
-	at := ""
-	if t.AccessToken != "" {
-		at = redacted
-	}
 	return fmt.Appendf(nil, `{"accessToken":%q,"tokenType":%q,"expiry":%q,"creditorId":%q,"externalTenantId":%q}`,
-		at, t.TokenType, t.Expiry.Format(time.RFC3339Nano), t.CreditorID, t.ExternalTenantID), nil
+		t.AccessToken.String(), t.TokenType, t.Expiry.Format(time.RFC3339Nano), t.CreditorID, t.ExternalTenantID), nil
 }
 
 // accessTokenRequest is the body of POST /oauth/token (CreateAccessTokenRequest).
@@ -151,7 +137,7 @@ func tokenFromResponse(now time.Time, accessToken, tokenType string, expiresIn i
 		tokenType = "Bearer"
 	}
 	return &Token{
-		AccessToken:      accessToken,
+		AccessToken:      NewSecret(accessToken),
 		TokenType:        tokenType,
 		Expiry:           now.Add(life),
 		CreditorID:       creditorID,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
 	"time"
@@ -66,6 +67,15 @@ func NewCachedTokenSource(src TokenSource, refreshBefore time.Duration) *CachedT
 // String describes the source without its token.
 func (s *CachedTokenSource) String() string { return "debitura.CachedTokenSource" }
 
+// GoString is String, so %#v never prints the cached token.
+func (s *CachedTokenSource) GoString() string { return s.String() }
+
+// Format prints String for every verb.
+func (s *CachedTokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue keeps the cached token out of slog output.
+func (s *CachedTokenSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
 // Token returns the cached token while it is more than the refresh window away from expiry, and
 // otherwise waits for a refresh (starting one if none is in flight).
 //
@@ -122,7 +132,7 @@ func (s *CachedTokenSource) refresh(ctx context.Context, call *refreshCall) {
 		}()
 		tok, err = s.src.Token(ctx)
 	}()
-	if err == nil && (tok == nil || tok.AccessToken == "") {
+	if err == nil && (tok == nil || tok.AccessToken.IsZero()) {
 		err = errors.New("debitura: token source: the source returned no token")
 	}
 	s.mu.Lock()
@@ -149,7 +159,7 @@ func (s *CachedTokenSource) Invalidate() {
 // that concurrent 401s do not throw away a token another goroutine has just refreshed.
 func (s *CachedTokenSource) invalidateToken(stale *Token) {
 	s.mu.Lock()
-	if s.tok != nil && stale != nil && s.tok.AccessToken == stale.AccessToken {
+	if s.tok != nil && stale != nil && s.tok.AccessToken.Equal(stale.AccessToken) {
 		s.tok = nil
 	}
 	s.mu.Unlock()
@@ -185,7 +195,7 @@ func (a *oauth2Adapter) Token() (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: "Bearer", Expiry: t.Expiry}, nil
+	return &oauth2.Token{AccessToken: t.AccessToken.Reveal(), TokenType: "Bearer", Expiry: t.Expiry}, nil
 }
 
 // ---- per-Client token state ----

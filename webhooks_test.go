@@ -149,7 +149,7 @@ func TestWebhookVerifierSecretsToleranceAndClock(t *testing.T) {
 	body := []byte(`{"id":"e-1","event":"client.linked"}`)
 	signedOld := mustSign(t, whOldSecret, whNow, body)
 	clock := whNow
-	v := &WebhookVerifier{Secret: whSecret, Secrets: []string{"", whOldSecret}, Tolerance: 10 * time.Second, Now: func() time.Time { return clock }}
+	v := &WebhookVerifier{Secret: NewSecret(whSecret), Secrets: []Secret{{}, NewSecret(whOldSecret)}, Tolerance: 10 * time.Second, Now: func() time.Time { return clock }}
 	at, err := v.Verify(signedOld, body)
 	if err != nil || !at.Equal(whNow) {
 		t.Fatalf("Verify(old secret) = %v, %v; want %v, nil", at, err, whNow)
@@ -158,7 +158,7 @@ func TestWebhookVerifierSecretsToleranceAndClock(t *testing.T) {
 	if _, err := v.Verify(signedOld, body); !errors.Is(err, ErrWebhookTimestamp) {
 		t.Errorf("Verify(11 s old, tolerance 10 s) = %v, want ErrWebhookTimestamp", err)
 	}
-	v.Secrets = []string{"%%%"}
+	v.Secrets = []Secret{NewSecret("%%%")}
 	if _, err := v.Verify(signedOld, body); !errors.Is(err, ErrWebhookSecret) {
 		t.Errorf("Verify(bad extra secret) = %v, want ErrWebhookSecret", err)
 	}
@@ -731,7 +731,7 @@ func TestParseWebhookIgnoresUnsignedEventHeader(t *testing.T) {
 
 func TestWebhookVerifierNeverPrintsSecrets(t *testing.T) {
 	t.Parallel()
-	v := WebhookVerifier{Secret: whSecret, Secrets: []string{"b2xkLXNlY3JldC12YWx1ZQ=="}, Tolerance: time.Minute}
+	v := WebhookVerifier{Secret: NewSecret(whSecret), Secrets: []Secret{NewSecret("b2xkLXNlY3JldC12YWx1ZQ==")}, Tolerance: time.Minute}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("verifier", "v", v)
 	for _, out := range []string{fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", &v), fmt.Sprintf("%q", v), logs.String()} {
