@@ -75,7 +75,7 @@ func ExampleTokensService_Source() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("same token:", first.AccessToken == second.AccessToken)
+	fmt.Println("same token:", first.AccessToken.Equal(second.AccessToken))
 	fmt.Println("tokens minted:", srv.Count(mockserver.OpToken))
 	// Output:
 	// same token: true
@@ -120,7 +120,7 @@ func ExampleTokensService_Rotate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("new token:", rot.Token.Valid(), rot.Token.AccessToken != old.AccessToken)
+	fmt.Println("new token:", rot.Token.Valid(), !rot.Token.AccessToken.Equal(old.AccessToken))
 	// Earlier tokens keep working until PreviousTokenExpiresAt (at most 24 hours).
 	fmt.Println("grace ends within 24h:", time.Until(rot.PreviousTokenExpiresAt) <= 24*time.Hour)
 	fmt.Println("old token:", srv.CheckToken(old.AccessToken.Reveal()).Reason)
@@ -130,7 +130,7 @@ func ExampleTokensService_Rotate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("source serves it:", cur.AccessToken == rot.Token.AccessToken)
+	fmt.Println("source serves it:", cur.AccessToken.Equal(rot.Token.AccessToken))
 	// Output:
 	// new token: true true
 	// grace ends within 24h: true

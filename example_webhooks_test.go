@@ -202,7 +202,7 @@ func ExampleWebhooksService_Update() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("new secret:", !rot.Secret.IsZero() && rot.Secret != hook.Secret)
+	fmt.Println("new secret:", !rot.Secret.IsZero() && !rot.Secret.Equal(hook.Secret))
 
 	// Narrow the events and pause deliveries.
 	off, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{

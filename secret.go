@@ -20,9 +20,11 @@ import (
 //
 // A Secret is a small immutable value, safe to copy and to share between goroutines. The zero
 // value is the empty secret. Decode one from a JSON string with UnmarshalJSON (the API's
-// answers are decoded so); compare two with Equal.
+// answers are decoded so). Compare two with Equal: == does not compile, since it would compare
+// where the values are stored rather than the values.
 type Secret struct {
-	v *string // never a plain string: see the type's doc comment
+	_ [0]func() // makes Secret incomparable with ==
+	v *string   // never a plain string: see the type's doc comment
 }
 
 // NewSecret returns a Secret holding s. An empty s gives the zero Secret.

@@ -208,7 +208,7 @@ func TestTokenSourceOneMintForManyCallers(t *testing.T) {
 		if first == nil {
 			first = tok
 		}
-		if tok.AccessToken != first.AccessToken {
+		if !tok.AccessToken.Equal(first.AccessToken) {
 			t.Errorf("callers got different tokens")
 			break
 		}

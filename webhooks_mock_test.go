@@ -101,7 +101,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 
 	// Rotate: deliveries are signed with the new secret; the handler still knows the old one.
 	rot, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{RegenerateSecret: true})
-	if err != nil || rot.Secret.IsZero() || rot.Secret == hook.Secret {
+	if err != nil || rot.Secret.IsZero() || rot.Secret.Equal(hook.Secret) {
 		t.Fatalf("Webhooks.Update(RegenerateSecret) = %v, %v; want a new secret", rot, err)
 	}
 	listed, err := c.Webhooks.List(ctx)
