@@ -15,8 +15,17 @@ import (
 type TokensService service
 
 // DefaultTokenLifetime is the lifetime of a Customer API token (expiresIn 1800). The SDK assumes
-// it when the API leaves expiresIn out.
+// it when the API leaves expiresIn out (or sends null).
 const DefaultTokenLifetime = 30 * time.Minute
+
+// MaxTokenLifetime is the longest lifetime the SDK believes of a token. The rule for the
+// answer's expiresIn (seconds) is: absent or null means [DefaultTokenLifetime]; zero or
+// negative is refused (Mint and Rotate return an error: such a token is expired on arrival);
+// more than MaxTokenLifetime is taken as MaxTokenLifetime, so that an absurd value can neither
+// overflow the expiry into the past nor keep a token cached for years. A token that in truth
+// expires earlier is refused by the Customer API with 401, which [Transport] answers by
+// minting a new one.
+const MaxTokenLifetime = 24 * time.Hour
 
 // expiryDelta is how long before its expiry a Token stops being Valid, so that a token is not
 // sent that expires in flight.
@@ -121,18 +130,27 @@ type accessTokenRequest struct {
 // accessTokenResponse is the answer of POST /oauth/token (AccessTokenResponse).
 type accessTokenResponse struct {
 	AccessToken      string `json:"accessToken"`
-	ExpiresIn        int    `json:"expiresIn"`
+	ExpiresIn        *int64 `json:"expiresIn"` // nil when absent or null
 	CreditorID       string `json:"creditorId"`
 	ExternalTenantID string `json:"externalTenantId"`
 	TokenType        string `json:"tokenType"`
 }
 
-// tokenFromResponse builds a Token whose expiry is counted from now.
-func tokenFromResponse(now time.Time, accessToken, tokenType string, expiresIn int, creditorID, externalTenantID string) *Token {
-	life := DefaultTokenLifetime
-	if expiresIn > 0 {
-		life = time.Duration(expiresIn) * time.Second
+// tokenLifetime applies the rule of [MaxTokenLifetime] to the answer's expiresIn (seconds).
+func tokenLifetime(op string, expiresIn *int64) (time.Duration, error) {
+	switch {
+	case expiresIn == nil:
+		return DefaultTokenLifetime, nil
+	case *expiresIn <= 0:
+		return 0, fmt.Errorf("debitura: %s: the answer's expiresIn is %d s; a token lifetime must be positive", op, *expiresIn)
+	case *expiresIn > int64(MaxTokenLifetime/time.Second): // compared before multiplying: no overflow
+		return MaxTokenLifetime, nil
 	}
+	return time.Duration(*expiresIn) * time.Second, nil
+}
+
+// tokenFromResponse builds a Token whose expiry is now plus life.
+func tokenFromResponse(now time.Time, accessToken, tokenType string, life time.Duration, creditorID, externalTenantID string) *Token {
 	if tokenType == "" {
 		tokenType = "Bearer"
 	}
@@ -149,9 +167,12 @@ func tokenFromResponse(now time.Time, accessToken, tokenType string, expiresIn i
 // (POST /oauth/token). Every call mints a new token; use [TokensService.Source] to cache them.
 // The client must be linked and onboarded.
 //
+// The token's Expiry follows the rule of [MaxTokenLifetime].
+//
 // Errors: *[ValidationError] for an id that is empty or longer than 255 characters; *[APIError]
 // matching ErrNotFound (no active link, or onboarding not done), ErrValidation (400) or
-// ErrForbidden (a suspended client, in the bundled mock).
+// ErrForbidden (a suspended client, in the bundled mock); an error for an answer without an
+// access token or with an expiresIn of zero or less.
 func (s *TokensService) Mint(ctx context.Context, externalTenantID string) (*Token, error) {
 	const op = "Tokens.Mint"
 	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, maxTokenTenantIDLen); err != nil {
@@ -171,11 +192,15 @@ func (s *TokensService) Mint(ctx context.Context, externalTenantID string) (*Tok
 	if out.AccessToken == "" {
 		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", op)
 	}
+	life, err := tokenLifetime(op, out.ExpiresIn)
+	if err != nil {
+		return nil, err
+	}
 	id := out.ExternalTenantID
 	if id == "" {
 		id = externalTenantID
 	}
-	return tokenFromResponse(s.client.now(), out.AccessToken, out.TokenType, out.ExpiresIn, out.CreditorID, id), nil
+	return tokenFromResponse(s.client.now(), out.AccessToken, out.TokenType, life, out.CreditorID, id), nil
 }
 
 // Source returns the cached, context-aware token source of the client linked under
