@@ -814,8 +814,9 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, "ok")
 }
 
-// call runs fn and settles the claim: Complete on success, Release on an error or a panic (which
-// is then re-raised for net/http to handle).
+// call runs fn and settles the claim: Complete on success, Release on an error or a panic. A
+// panic of fn becomes the error, so that ServeHTTP answers 500 (re-raised, net/http would drop
+// the connection without an answer).
 func (h *webhookHandler) call(ctx context.Context, ev *WebhookEvent) (err error) {
 	ok := false
 	defer func() {
@@ -833,6 +834,11 @@ func (h *webhookHandler) call(ctx context.Context, ev *WebhookEvent) (err error)
 		}
 		if rerr := h.cfg.dedupe.Release(sctx, ev.ID); rerr != nil {
 			h.log(ctx, slog.LevelError, "debitura: webhook deduper failed to release an event", ev, "error", rerr.Error())
+		}
+	}()
+	defer func() { // runs before the settling above, which then sees ok == false
+		if p := recover(); p != nil {
+			err = fmt.Errorf("debitura: WebhookHandler: the handler function panicked: %v", p)
 		}
 	}()
 	if h.fn == nil {

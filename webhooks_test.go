@@ -577,23 +577,29 @@ func TestWebhookHandlerConcurrentDistinctIDs(t *testing.T) {
 	}
 }
 
-func TestWebhookHandlerPanicReleasesTheID(t *testing.T) {
+// A panic of fn is answered 500, as documented (not a connection closed without an answer), and
+// the id is released, so that the redelivery is processed (issue 9 item 9).
+func TestWebhookHandlerPanicAnswers500AndReleasesTheID(t *testing.T) {
 	t.Parallel()
 	var panicNext atomic.Bool
 	panicNext.Store(true)
+	var logs syncBuffer
 	r := newWhReceiver(t, func(context.Context, *WebhookEvent) error {
 		if panicNext.Swap(false) {
 			panic("handler bug")
 		}
 		return nil
-	})
+	}, WithWebhookLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	body := whBody("e-panic")
 	h := signedHeader(t, whSecret, whNow, body)
-	if s := r.deliver(t, http.MethodPost, h, body); s == 200 {
-		t.Errorf("delivery whose fn panicked got 200")
+	if s := r.deliver(t, http.MethodPost, h, body); s != http.StatusInternalServerError {
+		t.Errorf("delivery whose fn panicked: status %d, want 500 (0: the connection was dropped)", s)
 	}
-	if s := r.deliver(t, http.MethodPost, h, body); s != 200 || r.calls.Load() != 2 {
+	if s := r.deliver(t, http.MethodPost, h, body); s != http.StatusOK || r.calls.Load() != 2 {
 		t.Errorf("redelivery after a panic: status %d, calls %d; want 200, 2", s, r.calls.Load())
+	}
+	if got := logs.String(); !strings.Contains(got, "panicked: handler bug") || !strings.Contains(got, `"event_id":"e-panic"`) {
+		t.Errorf("webhook log = %s, want the panic logged with the event id", got)
 	}
 }
 
