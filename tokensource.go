@@ -50,8 +50,9 @@ const minRefreshInterval = time.Second
 // ahead of its expiry, or half-way through its life for a token that lives less than twice
 // refreshBefore, and in any case for at least one second after it arrived. So a source whose
 // tokens are short-lived, or already expired on arrival (such a token is returned as it is;
-// the API refuses it), is asked at most once a second, not on every call. Only [CachedTokenSource.Invalidate]
-// (and a [Transport] that got a 401) asks for a new token sooner.
+// the API refuses it), is asked at most once a second, not on every call. Only
+// [CachedTokenSource.Invalidate] (and a [Transport] that got a 401) asks for a new token
+// sooner.
 type CachedTokenSource struct {
 	src   TokenSource
 	early time.Duration
@@ -88,7 +89,7 @@ func (s *CachedTokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, v
 // LogValue keeps the cached token out of slog output.
 func (s *CachedTokenSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// Token returns the cached token while it is more than the refresh window away from expiry, and
+// Token returns the cached token until its refresh time (see [CachedTokenSource]), and
 // otherwise waits for a refresh (starting one if none is in flight).
 //
 // Errors: ctx's error (wrapped) when ctx ends first; the refresh's error otherwise, for example a
