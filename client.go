@@ -87,7 +87,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("debitura: New: apiKey is %d characters long; an API key has at least %d", len(apiKey), minSecretLen)
 	}
 	cfg := defaultConfig()
-	cfg.apiKey = apiKey
+	cfg.apiKey = NewSecret(apiKey)
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -238,7 +238,7 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 	if err != nil {
 		return nil, fmt.Errorf("debitura: %s %s: %w", r.method, r.route, err)
 	}
-	req.Header.Set("XApiKey", c.cfg.apiKey)
+	req.Header.Set("XApiKey", c.cfg.apiKey.Reveal())
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -264,7 +264,7 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 		apiErr, confl := st.lastAPIErr, st.lastConfl
 		if apiErr == nil || st.lastStatus != resp.StatusCode { // not seen by checkRetry
 			data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-			apiErr, confl = decodeAPIError(resp.StatusCode, resp.Header, data, c.now(), c.cfg.apiKey)
+			apiErr, confl = decodeAPIError(resp.StatusCode, resp.Header, data, c.now(), c.cfg.apiKey.Reveal())
 		}
 		if r.retry == retryDelete && resp.StatusCode == http.StatusNotFound && st.uncertain {
 			return &apiResponse{StatusCode: http.StatusNoContent, Header: resp.Header, Attempts: st.attempts,
@@ -272,7 +272,7 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 		}
 		e := *apiErr
 		e.Method, e.Route, e.Operation, e.Attempts = r.method, r.route, r.op, st.attempts
-		return nil, conflictFromAPIError(r.op, &e, confl, c.cfg.apiKey)
+		return nil, conflictFromAPIError(r.op, &e, confl, c.cfg.apiKey.Reveal())
 	}
 
 	data := st.okBody // checkRetry read it

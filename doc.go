@@ -53,7 +53,9 @@
 // [OAuth2TokenSource] for any [TokenSource]) and pass it to oauth2.NewClient.
 //
 // A [Token] is a plain value that redacts its AccessToken under every fmt verb, slog and JSON
-// encoding; read the field to use it. Note that *oauth2.Token prints its access token.
+// encoding. The AccessToken is a [Secret], as are a webhook's signing secret and the API key a
+// [Client] holds: it prints redacted even inside a struct of yours that fmt prints field by
+// field; call [Secret.Reveal] to use it. Note that *oauth2.Token prints its access token.
 //
 // # Errors
 //

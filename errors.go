@@ -84,7 +84,8 @@ type APIError struct {
 	// Attempts is how many times the request was sent (0 when it was held back by the Client's
 	// 429 gate and never sent).
 	Attempts int
-	// Body is an excerpt of the response body (at most 2 KiB) with secrets removed.
+	// Body is an excerpt of the response body (at most 2 KiB) with secrets removed; the whole
+	// body is redacted before it is cut, so no part of a secret survives the cut.
 	Body string
 }
 
@@ -322,11 +323,7 @@ func isURI(s string) bool {
 func decodeAPIError(status int, header http.Header, body []byte, now time.Time, secrets ...string) (*APIError, errorBody) {
 	e := &APIError{StatusCode: status}
 	trimmed := bytes.TrimSpace(body)
-	excerpt := trimmed
-	if len(excerpt) > maxBodyExcerpt {
-		excerpt = excerpt[:maxBodyExcerpt]
-	}
-	e.Body = redact(strings.ToValidUTF8(string(excerpt), "\uFFFD"), secrets...)
+	e.Body = redactedExcerpt(trimmed, maxBodyExcerpt, secrets...)
 
 	orig := rawObject(trimmed)
 	top := parseObject(trimmed)

@@ -384,3 +384,60 @@ func TestDoReturnsAPIErrorWithCallFacts(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// fragmentOf returns a run of n characters of secret that s contains, or "".
+func fragmentOf(s, secret string, n int) string {
+	for i := 0; i+n <= len(secret); i++ {
+		if strings.Contains(s, secret[i:i+n]) {
+			return secret[i : i+n]
+		}
+	}
+	return ""
+}
+
+// A secret that straddles the excerpt's 2 KiB cut must not survive in part: the body is
+// redacted whole, then cut (issue 9 item 6).
+func TestAPIErrorExcerptRedactsBeforeCut(t *testing.T) {
+	t.Parallel()
+	// A token that only the "accessToken": pattern recognises (not a JWT, not after Bearer).
+	const opaque = "opaqueTOKEN_9f8e7d6c5b4a39281706"
+	for _, tc := range []struct {
+		name   string
+		secret string
+		before int // characters of the secret before the cut
+		body   func(pad string) string
+	}{
+		{"key in text, 1 before", testAPIKey, 1, func(pad string) string { return pad + testAPIKey + " rejected" }},
+		{"key in text, 8 before", testAPIKey, 8, func(pad string) string { return pad + testAPIKey + " rejected" }},
+		{"key in text, half before", testAPIKey, len(testAPIKey) / 2, func(pad string) string { return pad + testAPIKey + " rejected" }},
+		{"key in text, all but 1 before", testAPIKey, len(testAPIKey) - 1, func(pad string) string { return pad + testAPIKey + " rejected" }},
+		{"key in JSON, all but 1 before", testAPIKey, len(testAPIKey) - 1, func(pad string) string {
+			return `{"message":"denied","detail":"` + pad[len(`{"message":"denied","detail":"`):] + testAPIKey + `"}`
+		}},
+		{"opaque token field, all but 1 before", opaque, len(opaque) - 1, func(pad string) string {
+			return pad[:len(pad)-len(`"accessToken":"`)] + `"accessToken":"` + opaque + `" rest`
+		}},
+		{"bearer token, all but 1 before", testBearer, len(testBearer) - 1, func(pad string) string {
+			return pad[:len(pad)-len("Bearer ")] + "Bearer " + testBearer + " rest"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pad := strings.Repeat("p", maxBodyExcerpt-tc.before)
+			body := tc.body(pad)
+			if at := strings.Index(body, tc.secret); at != maxBodyExcerpt-tc.before {
+				t.Fatalf("the secret starts at %d, want %d (straddling the cut)", at, maxBodyExcerpt-tc.before)
+			}
+			got, _ := decodeAPIError(http.StatusBadGateway, http.Header{}, []byte(body), time.Now(), testAPIKey)
+			if len(got.Body) > maxBodyExcerpt {
+				t.Errorf("len(Body) = %d, want at most %d", len(got.Body), maxBodyExcerpt)
+			}
+			for how, s := range map[string]string{"Body": got.Body, "Error()": got.Error(), "%#v": fmt.Sprintf("%#v", got),
+				"%+v": fmt.Sprintf("%+v", *got)} {
+				if frag := fragmentOf(s, tc.secret, 8); frag != "" {
+					t.Errorf("%s shows %q of the secret", how, frag)
+				}
+			}
+		})
+	}
+}

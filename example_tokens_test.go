@@ -47,7 +47,7 @@ func ExampleTokensService_Mint() {
 	fmt.Println(tok.TokenType, tok.ExternalTenantID, tok.Valid())
 	fmt.Println("expires in", time.Until(tok.Expiry).Round(time.Minute))
 	// A Token never prints its access token.
-	fmt.Println(strings.Contains(fmt.Sprint(tok), tok.AccessToken))
+	fmt.Println(strings.Contains(fmt.Sprint(tok), tok.AccessToken.Reveal()))
 	// Output:
 	// Bearer tenant-42 true
 	// expires in 30m0s
@@ -75,7 +75,7 @@ func ExampleTokensService_Source() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("same token:", first.AccessToken == second.AccessToken)
+	fmt.Println("same token:", first.AccessToken.Equal(second.AccessToken))
 	fmt.Println("tokens minted:", srv.Count(mockserver.OpToken))
 	// Output:
 	// same token: true
@@ -120,17 +120,17 @@ func ExampleTokensService_Rotate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("new token:", rot.Token.Valid(), rot.Token.AccessToken != old.AccessToken)
+	fmt.Println("new token:", rot.Token.Valid(), !rot.Token.AccessToken.Equal(old.AccessToken))
 	// Earlier tokens keep working until PreviousTokenExpiresAt (at most 24 hours).
 	fmt.Println("grace ends within 24h:", time.Until(rot.PreviousTokenExpiresAt) <= 24*time.Hour)
-	fmt.Println("old token:", srv.CheckToken(old.AccessToken).Reason)
+	fmt.Println("old token:", srv.CheckToken(old.AccessToken.Reveal()).Reason)
 
 	// The client's source now serves the rotated token.
 	cur, err := src.Token(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("source serves it:", cur.AccessToken == rot.Token.AccessToken)
+	fmt.Println("source serves it:", cur.AccessToken.Equal(rot.Token.AccessToken))
 	// Output:
 	// new token: true true
 	// grace ends within 24h: true

@@ -32,7 +32,7 @@ func ExampleWebhooksService_Create() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	secret := hook.Secret // store it now (e.g. in a secret manager): Get and List never return it
+	secret := hook.Secret.Reveal() // store it now (e.g. in a secret manager): Get and List never return it
 	fmt.Println("active:", hook.IsActive, "events:", len(hook.Events), "secret received:", secret != "")
 	fmt.Println("printed with the secret:", strings.Contains(fmt.Sprint(hook), secret))
 	// Output:
@@ -121,7 +121,7 @@ func ExampleWebhooksService_List() {
 		log.Fatal(err)
 	}
 	for _, h := range hooks {
-		fmt.Println(h.URL, h.Events, "active:", h.IsActive, "secret:", h.Secret != "")
+		fmt.Println(h.URL, h.Events, "active:", h.IsActive, "secret:", !h.Secret.IsZero())
 	}
 	// Output:
 	// https://partner.example/hooks/linking [client.linked] active: true secret: false
@@ -154,7 +154,7 @@ func ExampleWebhooksService_Get() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("active:", got.IsActive, "events:", got.Events, "secret:", got.Secret != "")
+	fmt.Println("active:", got.IsActive, "events:", got.Events, "secret:", !got.Secret.IsZero())
 
 	onboarded(ctx, c, srv, "tenant-42") // fires client.onboarding.contract_signed
 	if err := srv.FlushWebhooks(ctx); err != nil {
@@ -202,7 +202,7 @@ func ExampleWebhooksService_Update() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("new secret:", rot.Secret != "" && rot.Secret != hook.Secret)
+	fmt.Println("new secret:", !rot.Secret.IsZero() && !rot.Secret.Equal(hook.Secret))
 
 	// Narrow the events and pause deliveries.
 	off, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{
@@ -212,7 +212,7 @@ func ExampleWebhooksService_Update() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("active:", off.IsActive, "events:", off.Events, "secret:", off.Secret != "")
+	fmt.Println("active:", off.IsActive, "events:", off.Events, "secret:", !off.Secret.IsZero())
 
 	// IsActive = Ptr(true) re-enables it, also after Debitura disabled it for failed deliveries.
 	on, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{IsActive: debitura.Ptr(true)})
@@ -287,7 +287,7 @@ func ExampleWebhooksService_Test() {
 		mu       sync.Mutex
 		received []string
 	)
-	mux.Handle("/hooks/debitura", debitura.WebhookHandler(hook.Secret,
+	mux.Handle("/hooks/debitura", debitura.WebhookHandler(hook.Secret.Reveal(),
 		func(ctx context.Context, ev *debitura.WebhookEvent) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -352,7 +352,7 @@ func Example_webhooks() {
 	}
 
 	// Receive: verify, de-duplicate by event id, then call your function.
-	mux.Handle("/debitura/webhooks", debitura.WebhookHandler(hook.Secret,
+	mux.Handle("/debitura/webhooks", debitura.WebhookHandler(hook.Secret.Reveal(),
 		func(ctx context.Context, ev *debitura.WebhookEvent) error {
 			if ev.Event == debitura.EventClientLinked {
 				data, err := ev.ClientData()

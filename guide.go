@@ -3,6 +3,7 @@ package debitura
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -171,6 +172,15 @@ func (r RotatedToken) String() string {
 	return fmt.Sprintf("debitura.RotatedToken{Token: %s, PreviousTokenExpiresAt: %s}", tok, r.PreviousTokenExpiresAt.Format(time.RFC3339))
 }
 
+// GoString is String: %#v prints r redacted too.
+func (r RotatedToken) GoString() string { return r.String() }
+
+// Format prints r redacted for every verb.
+func (r RotatedToken) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r.String()) }
+
+// LogValue makes slog log r without the token.
+func (r RotatedToken) LogValue() slog.Value { return slog.StringValue(r.String()) }
+
 // RotateOptions are the per-call settings of [TokensService.Rotate]. A nil *RotateOptions means
 // the defaults.
 type RotateOptions struct {
@@ -184,7 +194,7 @@ type RotateOptions struct {
 type rotateTokenResponse struct {
 	AccessToken            string  `json:"accessToken"`
 	TokenType              string  `json:"tokenType"`
-	ExpiresIn              int     `json:"expiresIn"`
+	ExpiresIn              *int64  `json:"expiresIn"` // nil when absent or null
 	PreviousTokenExpiresAt apiTime `json:"previousTokenExpiresAt"`
 }
 
@@ -200,7 +210,8 @@ type rotateTokenResponse struct {
 //
 // Errors: *[ValidationError] before sending (empty id, an Idempotency-Key over 255 characters);
 // *[APIError] matching ErrForbidden (the client is suspended) or ErrNotFound (no active link,
-// or onboarding not done).
+// or onboarding not done); an error for an answer without an access token or with an
+// expiresIn of zero or less (the rotation took effect; the Expiry rule is [MaxTokenLifetime]'s).
 func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, opts *RotateOptions) (*RotatedToken, error) {
 	const op = "Tokens.Rotate"
 	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
@@ -226,7 +237,11 @@ func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, opt
 	if out.AccessToken == "" {
 		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", op)
 	}
-	tok := tokenFromResponse(s.client.now(), out.AccessToken, out.TokenType, out.ExpiresIn, "", externalTenantID)
+	life, err := tokenLifetime(op, out.ExpiresIn)
+	if err != nil {
+		return nil, err
+	}
+	tok := tokenFromResponse(s.client.now(), out.AccessToken, out.TokenType, life, "", externalTenantID)
 	if src := s.client.tokenState().lookup(externalTenantID); src != nil {
 		src.replace(tok)
 	}

@@ -42,10 +42,10 @@ func (c *Client) log(ctx context.Context, level slog.Level, msg string, st *call
 		attrs = append(attrs, slog.Duration("wait", wait))
 	}
 	if reqID != "" {
-		attrs = append(attrs, slog.String("request_id", redact(reqID, c.cfg.apiKey)))
+		attrs = append(attrs, slog.String("request_id", redact(reqID, c.cfg.apiKey.Reveal())))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", safeErrorText(err, c.cfg.apiKey)))
+		attrs = append(attrs, slog.String("error", safeErrorText(err, c.cfg.apiKey.Reveal())))
 	}
 	l.LogAttrs(ctx, level, msg, attrs...)
 }

@@ -30,7 +30,7 @@ const (
 // config is the settled configuration of a Client. It holds the API key, so it has its own
 // String, GoString, Format and LogValue methods that leave the key out.
 type config struct {
-	apiKey       string
+	apiKey       Secret // a Secret, so that fmt cannot print it even where it ignores config.Format
 	baseURL      string
 	userAgent    string // extra product tokens from WithUserAgent
 	appName      string

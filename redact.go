@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // redactedMark replaces every secret the SDK removes from text.
@@ -39,6 +40,21 @@ func redact(s string, secrets ...string) string {
 	})
 	s = secretPatterns[2].ReplaceAllString(s, redactedMark)
 	return s
+}
+
+// redactedExcerpt returns at most max bytes of b as valid UTF-8, with secrets removed. It
+// redacts the whole of b first and cuts afterwards: cutting first would leave the part of a
+// secret that straddles the cut, which no longer matches the secret or a pattern.
+func redactedExcerpt(b []byte, max int, secrets ...string) string {
+	s := redact(strings.ToValidUTF8(string(b), "\uFFFD"), secrets...)
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 // redactLinks removes the literal secrets (the API key), bearer tokens and JWTs from a URL the

@@ -302,7 +302,7 @@ func relCases() []relCase {
 			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Tokens.Mint(ctx, e.ext) },
 			check: func(t *testing.T, e *relEnv, res any) {
 				tok := res.(*debitura.Token)
-				if st := e.srv.CheckToken(tok.AccessToken); !st.Valid {
+				if st := e.srv.CheckToken(tok.AccessToken.Reveal()); !st.Valid {
 					t.Errorf("minted token is not valid at the mock: %+v", st)
 				}
 			}},
@@ -310,7 +310,7 @@ func relCases() []relCase {
 			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Tokens.Rotate(ctx, e.ext, nil) },
 			check: func(t *testing.T, e *relEnv, res any) {
 				rt := res.(*debitura.RotatedToken)
-				if st := e.srv.CheckToken(rt.Token.AccessToken); !st.Valid {
+				if st := e.srv.CheckToken(rt.Token.AccessToken.Reveal()); !st.Valid {
 					t.Errorf("rotated token is not valid at the mock: %+v", st)
 				}
 			}},
@@ -329,7 +329,7 @@ func relCases() []relCase {
 			check: func(t *testing.T, e *relEnv, res any) {
 				w := res.(*debitura.Webhook)
 				hs := e.srv.Webhooks(mockserver.DefaultAPIKey)
-				if len(hs) != 1 || w.ID != hs[0].ID || w.Secret == "" || w.Secret != hs[0].Secret || w.URL != relHookURL {
+				if len(hs) != 1 || w.ID != hs[0].ID || w.Secret.IsZero() || w.Secret.Reveal() != hs[0].Secret || w.URL != relHookURL {
 					t.Errorf("Create = %v; the mock has %d subscriptions", w, len(hs))
 				}
 			},
@@ -342,14 +342,14 @@ func relCases() []relCase {
 		{name: "WebhookList", op: mockserver.OpGetWebhooks, hook: true, cutBody: true,
 			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Webhooks.List(ctx) },
 			check: func(t *testing.T, e *relEnv, res any) {
-				if l := res.([]*debitura.Webhook); len(l) != 1 || l[0].ID != e.hook || l[0].Secret != "" {
+				if l := res.([]*debitura.Webhook); len(l) != 1 || l[0].ID != e.hook || !l[0].Secret.IsZero() {
 					t.Errorf("List = %v, want the one subscription %s without its secret", l, e.hook)
 				}
 			}},
 		{name: "WebhookGet", op: mockserver.OpGetWebhook, hook: true, cutBody: true,
 			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Webhooks.Get(ctx, e.hook) },
 			check: func(t *testing.T, e *relEnv, res any) {
-				if w := res.(*debitura.Webhook); w.ID != e.hook || w.URL != relHookURL || w.Secret != "" {
+				if w := res.(*debitura.Webhook); w.ID != e.hook || w.URL != relHookURL || !w.Secret.IsZero() {
 					t.Errorf("Get = %v, want %s without its secret", w, e.hook)
 				}
 			}},
@@ -361,7 +361,7 @@ func relCases() []relCase {
 			check: func(t *testing.T, e *relEnv, res any) {
 				w := res.(*debitura.Webhook)
 				hs := e.srv.Webhooks(mockserver.DefaultAPIKey)
-				if len(hs) != 1 || len(w.Events) != 2 || !w.IsTestMode || len(hs[0].Events) != 2 || !hs[0].IsTestMode || w.Secret != "" {
+				if len(hs) != 1 || len(w.Events) != 2 || !w.IsTestMode || len(hs[0].Events) != 2 || !hs[0].IsTestMode || !w.Secret.IsZero() {
 					t.Errorf("Update = %v; mock %+v", w, hs)
 				}
 			},
@@ -379,7 +379,7 @@ func relCases() []relCase {
 			check: func(t *testing.T, e *relEnv, res any) {
 				w := res.(*debitura.Webhook)
 				hs := e.srv.Webhooks(mockserver.DefaultAPIKey)
-				if len(hs) != 1 || w.Secret == "" || w.Secret == e.hookSecret || w.Secret != hs[0].Secret {
+				if len(hs) != 1 || w.Secret.IsZero() || w.Secret.Reveal() == e.hookSecret || w.Secret.Reveal() != hs[0].Secret {
 					t.Errorf("Update(RegenerateSecret) returned a secret that is not the mock's new one")
 				}
 			},
@@ -455,7 +455,7 @@ func relAddHook(t *testing.T, e *relEnv) {
 	if err != nil {
 		t.Fatalf("setup Webhooks.Create: %v", err)
 	}
-	e.hook, e.hookSecret = w.ID, w.Secret
+	e.hook, e.hookSecret = w.ID, w.Secret.Reveal()
 }
 
 func TestFaultMatrix(t *testing.T) {

@@ -143,7 +143,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			}
 			resp.Body = io.NopCloser(strings.NewReader(string(body)))
 			st.lastStatus, st.lastHeader, st.lastBody = status, resp.Header, body
-			st.lastAPIErr, st.lastConfl = decodeAPIError(status, resp.Header, body, now, c.cfg.apiKey)
+			st.lastAPIErr, st.lastConfl = decodeAPIError(status, resp.Header, body, now, c.cfg.apiKey.Reveal())
 		}
 		reqID := requestIDFromHeader(resp.Header)
 		if st.lastAPIErr != nil && status >= 300 {

@@ -202,7 +202,7 @@ func secHelperCases() []relCase {
 				// *oauth2.Token prints its access token (documented), so it is not a result to
 				// print: hand the token back as a *debitura.Token, which the test records as a
 				// secret and prints redacted.
-				return &debitura.Token{AccessToken: tok.AccessToken, TokenType: tok.TokenType, Expiry: tok.Expiry}, nil
+				return &debitura.Token{AccessToken: debitura.NewSecret(tok.AccessToken), TokenType: tok.TokenType, Expiry: tok.Expiry}, nil
 			}},
 	}
 }
@@ -246,7 +246,7 @@ func secRunOperation(t *testing.T, rc relCase) {
 	if err != nil {
 		t.Fatalf("setup Mint: %v", err)
 	}
-	secrets.add(live.AccessToken)
+	secrets.add(live.AccessToken.Reveal())
 	texts = append(texts, secTexts(live)...)
 	if rc.name == "Reactivate" {
 		if _, err := c.Clients.Suspend(ctx, e.ext); err != nil {
@@ -263,7 +263,7 @@ func secRunOperation(t *testing.T, rc relCase) {
 		if err != nil {
 			t.Fatalf("setup Webhooks.Create: %v", err)
 		}
-		e.hookSecret = w.Secret
+		e.hookSecret = w.Secret.Reveal()
 		texts = append(texts, secTexts(w)...)
 		texts = append(texts, secTexts(*w)...)
 	}
@@ -276,17 +276,17 @@ func secRunOperation(t *testing.T, rc relCase) {
 	}
 	switch r := res.(type) {
 	case *debitura.Token:
-		secrets.add(r.AccessToken)
+		secrets.add(r.AccessToken.Reveal())
 	case *debitura.RotatedToken:
-		secrets.add(r.Token.AccessToken)
+		secrets.add(r.Token.AccessToken.Reveal())
 		texts = append(texts, secTexts(*r)...)
 		texts = append(texts, secTexts(r.Token)...)
 	case *debitura.Webhook:
 		// The secret is in the Secret field (the caller stores it from there) and nowhere else.
-		if (rc.name == "WebhookCreate" || rc.name == "WebhookRegenerateSecret") && r.Secret == "" {
+		if (rc.name == "WebhookCreate" || rc.name == "WebhookRegenerateSecret") && r.Secret.IsZero() {
 			t.Errorf("%s returned no secret", rc.name)
 		}
-		secrets.add(r.Secret)
+		secrets.add(r.Secret.Reveal())
 		texts = append(texts, secTexts(*r)...)
 		texts = append(texts, secTexts([]*debitura.Webhook{r})...)
 		texts = append(texts, secTexts(struct{ W *debitura.Webhook }{r})...)
@@ -308,7 +308,7 @@ func secRunOperation(t *testing.T, rc relCase) {
 
 	// Failures. Each kind gets a fresh Client, so that one kind's 429 gate does not hold the
 	// next. Every operation is retryable, so the persistent faults are seen on both attempts.
-	echo := secEchoBody(live.AccessToken)
+	echo := secEchoBody(live.AccessToken.Reveal())
 	failures := []struct {
 		name  string
 		fault *mockserver.Fault
@@ -343,15 +343,15 @@ func secRunOperation(t *testing.T, rc relCase) {
 		switch r := res.(type) {
 		case *debitura.Token:
 			if r != nil {
-				secrets.add(r.AccessToken)
+				secrets.add(r.AccessToken.Reveal())
 			}
 		case *debitura.RotatedToken:
 			if r != nil {
-				secrets.add(r.Token.AccessToken)
+				secrets.add(r.Token.AccessToken.Reveal())
 			}
 		case *debitura.Webhook:
 			if r != nil {
-				secrets.add(r.Secret)
+				secrets.add(r.Secret.Reveal())
 			}
 		}
 		if res != nil {

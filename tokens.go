@@ -15,8 +15,17 @@ import (
 type TokensService service
 
 // DefaultTokenLifetime is the lifetime of a Customer API token (expiresIn 1800). The SDK assumes
-// it when the API leaves expiresIn out.
+// it when the API leaves expiresIn out (or sends null).
 const DefaultTokenLifetime = 30 * time.Minute
+
+// MaxTokenLifetime is the longest lifetime the SDK believes of a token. The rule for the
+// answer's expiresIn (seconds) is: absent or null means [DefaultTokenLifetime]; zero or
+// negative is refused (Mint and Rotate return an error: such a token is expired on arrival);
+// more than MaxTokenLifetime is taken as MaxTokenLifetime, so that an absurd value can neither
+// overflow the expiry into the past nor keep a token cached for years. A token that in truth
+// expires earlier is refused by the Customer API with 401, which [Transport] answers by
+// minting a new one.
+const MaxTokenLifetime = 24 * time.Hour
 
 // expiryDelta is how long before its expiry a Token stops being Valid, so that a token is not
 // sent that expires in flight.
@@ -24,11 +33,13 @@ const expiryDelta = 10 * time.Second
 
 // Token is a short-lived bearer token for Debitura's Customer API, scoped to one linked client.
 // It is a plain value, safe to copy and share. It never prints its AccessToken: String,
-// GoString, Format (every fmt verb), LogValue (slog) and MarshalJSON all redact it, so logging a
-// Token, or a struct that holds one, cannot leak it. Read the AccessToken field to use it.
+// GoString, Format (every fmt verb), LogValue (slog) and MarshalJSON all redact it, and the
+// AccessToken is a [Secret], which prints redacted even where fmt prints a Token field by field
+// (in an unexported field of the caller's struct). Call AccessToken.Reveal to use it; build a
+// Token of your own (a [TokenSourceFunc] in a test) with AccessToken: NewSecret(jwt).
 type Token struct {
-	// AccessToken is the JWT, sent as "Authorization: Bearer <AccessToken>".
-	AccessToken string
+	// AccessToken is the JWT, sent as "Authorization: Bearer <AccessToken.Reveal()>".
+	AccessToken Secret
 	// TokenType is "Bearer".
 	TokenType string
 	// Expiry is when the token stops working, computed from expiresIn with the SDK client's
@@ -48,7 +59,7 @@ func (t *Token) Valid() bool {
 }
 
 func (t *Token) validAt(now time.Time, early time.Duration) bool {
-	if t == nil || t.AccessToken == "" {
+	if t == nil || t.AccessToken.IsZero() {
 		return false
 	}
 	return t.Expiry.IsZero() || now.Add(early).Before(t.Expiry)
@@ -60,7 +71,7 @@ func (t *Token) authorization() string {
 	if typ == "" || equalFoldASCII(typ, "bearer") {
 		typ = "Bearer"
 	}
-	return typ + " " + t.AccessToken
+	return typ + " " + t.AccessToken.Reveal()
 }
 
 func equalFoldASCII(a, b string) bool {
@@ -82,35 +93,23 @@ func equalFoldASCII(a, b string) bool {
 	return true
 }
 
-const redacted = "REDACTED"
-
 // String returns a description of t with the access token redacted.
 func (t Token) String() string {
-	at := ""
-	if t.AccessToken != "" {
-		at = redacted
-	}
 	return fmt.Sprintf("debitura.Token{TokenType: %q, AccessToken: %s, Expiry: %s, CreditorID: %q, ExternalTenantID: %q}",
-		t.TokenType, at, t.Expiry.Format(time.RFC3339), t.CreditorID, t.ExternalTenantID)
+		t.TokenType, t.AccessToken, t.Expiry.Format(time.RFC3339), t.CreditorID, t.ExternalTenantID)
 }
 
 // GoString is String: %#v prints t redacted too.
 func (t Token) GoString() string { return t.String() }
 
 // Format prints t redacted for every verb (%v, %+v, %#v, %s, %q, ...).
-func (t Token) Format(f fmt.State, verb rune) {
-	if verb == 'q' {
-		fmt.Fprintf(f, "%q", t.String())
-		return
-	}
-	fmt.Fprint(f, t.String())
-}
+func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
 
 // LogValue makes slog log t as a group without the access token.
 func (t Token) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("token_type", t.TokenType),
-		slog.String("access_token", redacted),
+		slog.String("access_token", t.AccessToken.String()),
 		slog.Time("expiry", t.Expiry),
 		slog.String("creditor_id", t.CreditorID),
 		slog.String("external_tenant_id", t.ExternalTenantID),
@@ -119,12 +118,8 @@ func (t Token) LogValue() slog.Value {
 
 // MarshalJSON encodes t with the access token redacted, so JSON loggers cannot leak it either.
 func (t Token) MarshalJSON() ([]byte, error) {
-	at := ""
-	if t.AccessToken != "" {
-		at = redacted
-	}
 	return fmt.Appendf(nil, `{"accessToken":%q,"tokenType":%q,"expiry":%q,"creditorId":%q,"externalTenantId":%q}`,
-		at, t.TokenType, t.Expiry.Format(time.RFC3339Nano), t.CreditorID, t.ExternalTenantID), nil
+		t.AccessToken.String(), t.TokenType, t.Expiry.Format(time.RFC3339Nano), t.CreditorID, t.ExternalTenantID), nil
 }
 
 // accessTokenRequest is the body of POST /oauth/token (CreateAccessTokenRequest).
@@ -135,23 +130,32 @@ type accessTokenRequest struct {
 // accessTokenResponse is the answer of POST /oauth/token (AccessTokenResponse).
 type accessTokenResponse struct {
 	AccessToken      string `json:"accessToken"`
-	ExpiresIn        int    `json:"expiresIn"`
+	ExpiresIn        *int64 `json:"expiresIn"` // nil when absent or null
 	CreditorID       string `json:"creditorId"`
 	ExternalTenantID string `json:"externalTenantId"`
 	TokenType        string `json:"tokenType"`
 }
 
-// tokenFromResponse builds a Token whose expiry is counted from now.
-func tokenFromResponse(now time.Time, accessToken, tokenType string, expiresIn int, creditorID, externalTenantID string) *Token {
-	life := DefaultTokenLifetime
-	if expiresIn > 0 {
-		life = time.Duration(expiresIn) * time.Second
+// tokenLifetime applies the rule of [MaxTokenLifetime] to the answer's expiresIn (seconds).
+func tokenLifetime(op string, expiresIn *int64) (time.Duration, error) {
+	switch {
+	case expiresIn == nil:
+		return DefaultTokenLifetime, nil
+	case *expiresIn <= 0:
+		return 0, fmt.Errorf("debitura: %s: the answer's expiresIn is %d s; a token lifetime must be positive", op, *expiresIn)
+	case *expiresIn > int64(MaxTokenLifetime/time.Second): // compared before multiplying: no overflow
+		return MaxTokenLifetime, nil
 	}
+	return time.Duration(*expiresIn) * time.Second, nil
+}
+
+// tokenFromResponse builds a Token whose expiry is now plus life.
+func tokenFromResponse(now time.Time, accessToken, tokenType string, life time.Duration, creditorID, externalTenantID string) *Token {
 	if tokenType == "" {
 		tokenType = "Bearer"
 	}
 	return &Token{
-		AccessToken:      accessToken,
+		AccessToken:      NewSecret(accessToken),
 		TokenType:        tokenType,
 		Expiry:           now.Add(life),
 		CreditorID:       creditorID,
@@ -163,9 +167,12 @@ func tokenFromResponse(now time.Time, accessToken, tokenType string, expiresIn i
 // (POST /oauth/token). Every call mints a new token; use [TokensService.Source] to cache them.
 // The client must be linked and onboarded.
 //
+// The token's Expiry follows the rule of [MaxTokenLifetime].
+//
 // Errors: *[ValidationError] for an id that is empty or longer than 255 characters; *[APIError]
 // matching ErrNotFound (no active link, or onboarding not done), ErrValidation (400) or
-// ErrForbidden (a suspended client, in the bundled mock).
+// ErrForbidden (a suspended client, in the bundled mock); an error for an answer without an
+// access token or with an expiresIn of zero or less.
 func (s *TokensService) Mint(ctx context.Context, externalTenantID string) (*Token, error) {
 	const op = "Tokens.Mint"
 	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, maxTokenTenantIDLen); err != nil {
@@ -185,11 +192,15 @@ func (s *TokensService) Mint(ctx context.Context, externalTenantID string) (*Tok
 	if out.AccessToken == "" {
 		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", op)
 	}
+	life, err := tokenLifetime(op, out.ExpiresIn)
+	if err != nil {
+		return nil, err
+	}
 	id := out.ExternalTenantID
 	if id == "" {
 		id = externalTenantID
 	}
-	return tokenFromResponse(s.client.now(), out.AccessToken, out.TokenType, out.ExpiresIn, out.CreditorID, id), nil
+	return tokenFromResponse(s.client.now(), out.AccessToken, out.TokenType, life, out.CreditorID, id), nil
 }
 
 // Source returns the cached, context-aware token source of the client linked under

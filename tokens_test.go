@@ -56,7 +56,7 @@ func TestTokensMint(t *testing.T) {
 		t.Fatalf("Tokens.Mint: %v", err)
 	}
 	checkCall(t, a.only(), svcWant{Method: "POST", Path: "/oauth/token", Body: `{"externalTenantId":"tenant/1"}`})
-	want := &Token{AccessToken: secretJWT + "-1", TokenType: "Bearer", Expiry: a.clock.Now().Add(30 * time.Minute),
+	want := &Token{AccessToken: NewSecret(secretJWT + "-1"), TokenType: "Bearer", Expiry: a.clock.Now().Add(30 * time.Minute),
 		CreditorID: "3f1c2a9e-1111-4c3b-9a55-0a0b0c0d0e0f", ExternalTenantID: "tenant/1"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Tokens.Mint mismatch (-want +got):\n%s", diff)
@@ -83,10 +83,10 @@ func TestTokenValid(t *testing.T) {
 	}{
 		{"nil", nil, false},
 		{"empty", &Token{}, false},
-		{"fresh", &Token{AccessToken: "x", Expiry: now.Add(time.Hour)}, true},
-		{"expires in 5s", &Token{AccessToken: "x", Expiry: now.Add(5 * time.Second)}, false},
-		{"expired", &Token{AccessToken: "x", Expiry: now.Add(-time.Second)}, false},
-		{"no expiry", &Token{AccessToken: "x"}, true},
+		{"fresh", &Token{AccessToken: NewSecret("x"), Expiry: now.Add(time.Hour)}, true},
+		{"expires in 5s", &Token{AccessToken: NewSecret("x"), Expiry: now.Add(5 * time.Second)}, false},
+		{"expired", &Token{AccessToken: NewSecret("x"), Expiry: now.Add(-time.Second)}, false},
+		{"no expiry", &Token{AccessToken: NewSecret("x")}, true},
 	} {
 		if got := tc.tok.Valid(); got != tc.want {
 			t.Errorf("%s: Token.Valid() = %v, want %v", tc.name, got, tc.want)
@@ -96,7 +96,7 @@ func TestTokenValid(t *testing.T) {
 
 func TestTokenNeverPrintsAccessToken(t *testing.T) {
 	t.Parallel()
-	tok := Token{AccessToken: secretJWT, TokenType: "Bearer", Expiry: time.Date(2025, 3, 1, 12, 30, 0, 0, time.UTC), CreditorID: "c1", ExternalTenantID: "t1"}
+	tok := Token{AccessToken: NewSecret(secretJWT), TokenType: "Bearer", Expiry: time.Date(2025, 3, 1, 12, 30, 0, 0, time.UTC), CreditorID: "c1", ExternalTenantID: "t1"}
 	type holder struct {
 		Tok  Token
 		PTok *Token
@@ -124,7 +124,7 @@ func TestTokenNeverPrintsAccessToken(t *testing.T) {
 			t.Errorf("output leaks the access token: %s", s)
 		}
 	}
-	if !strings.Contains(tok.String(), "REDACTED") || !strings.Contains(tok.String(), "t1") {
+	if !strings.Contains(tok.String(), redactedMark) || !strings.Contains(tok.String(), "t1") {
 		t.Errorf("Token.String() = %q, want a redacted description naming the tenant", tok.String())
 	}
 }
@@ -208,7 +208,7 @@ func TestTokenSourceOneMintForManyCallers(t *testing.T) {
 		if first == nil {
 			first = tok
 		}
-		if tok.AccessToken != first.AccessToken {
+		if !tok.AccessToken.Equal(first.AccessToken) {
 			t.Errorf("callers got different tokens")
 			break
 		}
@@ -251,7 +251,7 @@ func TestTokenSourceCallerGivesUpWithoutCancellingRefresh(t *testing.T) {
 		t.Fatal("impatient caller did not return after its ctx ended")
 	}
 	close(m.gate)
-	if tok := <-done2; tok == nil || !strings.HasSuffix(tok.AccessToken, "-1") {
+	if tok := <-done2; tok == nil || !strings.HasSuffix(tok.AccessToken.Reveal(), "-1") {
 		t.Errorf("patient caller got %v, want the first minted token", tok)
 	}
 	if n := m.mints.Load(); n != 1 {
@@ -314,14 +314,14 @@ func TestTokensRotateReplacesCachedToken(t *testing.T) {
 			calls := a.Calls()
 			checkCall(t, calls[len(calls)-1], svcWant{Method: "POST", Path: "/clients/t%2F1/rotate-token", IdemKey: tc.key})
 			want := &RotatedToken{
-				Token:                  &Token{AccessToken: "rotated-SECRET", TokenType: "Bearer", Expiry: a.clock.Now().Add(30 * time.Minute), ExternalTenantID: "t/1"},
+				Token:                  &Token{AccessToken: NewSecret("rotated-SECRET"), TokenType: "Bearer", Expiry: a.clock.Now().Add(30 * time.Minute), ExternalTenantID: "t/1"},
 				PreviousTokenExpiresAt: time.Date(2025, 3, 1, 12, 30, 0, 0, time.UTC),
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("Tokens.Rotate mismatch (-want +got):\n%s", diff)
 			}
 			cached, err := src.Token(t.Context())
-			if err != nil || cached.AccessToken != "rotated-SECRET" {
+			if err != nil || cached.AccessToken.Reveal() != "rotated-SECRET" {
 				t.Errorf("Source after Rotate = %v, %v; want the rotated token", cached, err)
 			}
 			if n := m.mints.Load(); n != 1 {

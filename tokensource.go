@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
 	"time"
@@ -33,6 +34,10 @@ const DefaultRefreshBefore = 60 * time.Second
 // started it.
 const refreshTimeout = 2 * time.Minute
 
+// minRefreshInterval is the shortest time a CachedTokenSource serves a token it received
+// before it refreshes on its own, however short-lived (or expired on arrival) the token is.
+const minRefreshInterval = time.Second
+
 // CachedTokenSource is a TokenSource that caches the token of another source and refreshes it
 // shortly before it expires. However many goroutines ask at once, exactly one refresh is in
 // flight; the others wait for it. A waiting caller whose ctx ends returns ctx's error at once,
@@ -40,14 +45,23 @@ const refreshTimeout = 2 * time.Minute
 // that started it, without its cancellation, for at most two minutes). When a refresh fails
 // while the cached token is still usable, the cached token is returned. A failed refresh is not
 // cached: the next call tries again. It is safe for concurrent use.
+//
+// A source never refreshes in a loop. A token is served until its refresh time: refreshBefore
+// ahead of its expiry, or half-way through its life for a token that lives less than twice
+// refreshBefore, and in any case for at least one second after it arrived. So a source whose
+// tokens are short-lived, or already expired on arrival (such a token is returned as it is;
+// the API refuses it), is asked at most once a second, not on every call. Only
+// [CachedTokenSource.Invalidate] (and a [Transport] that got a 401) asks for a new token
+// sooner.
 type CachedTokenSource struct {
 	src   TokenSource
 	early time.Duration
 	now   func() time.Time
 
-	mu   sync.Mutex
-	tok  *Token
-	call *refreshCall
+	mu        sync.Mutex
+	tok       *Token
+	refreshAt time.Time // when tok is due for refresh; see keepLocked
+	call      *refreshCall
 }
 
 type refreshCall struct {
@@ -66,7 +80,16 @@ func NewCachedTokenSource(src TokenSource, refreshBefore time.Duration) *CachedT
 // String describes the source without its token.
 func (s *CachedTokenSource) String() string { return "debitura.CachedTokenSource" }
 
-// Token returns the cached token while it is more than the refresh window away from expiry, and
+// GoString is String, so %#v never prints the cached token.
+func (s *CachedTokenSource) GoString() string { return s.String() }
+
+// Format prints String for every verb.
+func (s *CachedTokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue keeps the cached token out of slog output.
+func (s *CachedTokenSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Token returns the cached token until its refresh time (see [CachedTokenSource]), and
 // otherwise waits for a refresh (starting one if none is in flight).
 //
 // Errors: ctx's error (wrapped) when ctx ends first; the refresh's error otherwise, for example a
@@ -79,7 +102,7 @@ func (s *CachedTokenSource) Token(ctx context.Context) (*Token, error) {
 		return nil, fmt.Errorf("debitura: token source: %w", err)
 	}
 	s.mu.Lock()
-	if s.tok.validAt(s.now(), s.early) {
+	if s.freshLocked(s.now()) {
 		t := s.tok
 		s.mu.Unlock()
 		return t, nil
@@ -122,19 +145,49 @@ func (s *CachedTokenSource) refresh(ctx context.Context, call *refreshCall) {
 		}()
 		tok, err = s.src.Token(ctx)
 	}()
-	if err == nil && (tok == nil || tok.AccessToken == "") {
+	if err == nil && (tok == nil || tok.AccessToken.IsZero()) {
 		err = errors.New("debitura: token source: the source returned no token")
 	}
 	s.mu.Lock()
 	call.tok, call.err = tok, err
-	if err == nil && (s.tok == nil || !tok.Expiry.Before(s.tok.Expiry)) {
-		s.tok = tok
+	if err == nil {
+		arrived := s.now()
+		if s.tok == nil || !tok.Expiry.Before(s.tok.Expiry) {
+			s.keepLocked(tok, arrived)
+		} else if next := arrived.Add(minRefreshInterval); s.refreshAt.Before(next) {
+			// The cached token outlives the new one and stays; it is not refreshed again at once.
+			s.refreshAt = next
+		}
 	}
 	if s.call == call {
 		s.call = nil
 	}
 	s.mu.Unlock()
 	close(call.done)
+}
+
+// freshLocked reports whether the cached token is served without a refresh at now.
+func (s *CachedTokenSource) freshLocked(now time.Time) bool {
+	if s.tok == nil || s.tok.AccessToken.IsZero() {
+		return false
+	}
+	return s.tok.Expiry.IsZero() || now.Before(s.refreshAt)
+}
+
+// keepLocked caches tok, which arrived at arrived, and schedules its refresh: early ahead of
+// its expiry, half-way through its life when it lives less than twice early, and never sooner
+// than minRefreshInterval after it arrived, so that short-lived tokens, or tokens expired on
+// arrival, cannot make every call refresh.
+func (s *CachedTokenSource) keepLocked(tok *Token, arrived time.Time) {
+	s.tok = tok
+	at := tok.Expiry.Add(-s.early)
+	if life := tok.Expiry.Sub(arrived); life < 2*s.early {
+		at = arrived.Add(life / 2)
+	}
+	if floor := arrived.Add(minRefreshInterval); at.Before(floor) {
+		at = floor
+	}
+	s.refreshAt = at
 }
 
 // Invalidate drops the cached token, so the next Token call refreshes. Use it when the Customer
@@ -149,7 +202,7 @@ func (s *CachedTokenSource) Invalidate() {
 // that concurrent 401s do not throw away a token another goroutine has just refreshed.
 func (s *CachedTokenSource) invalidateToken(stale *Token) {
 	s.mu.Lock()
-	if s.tok != nil && stale != nil && s.tok.AccessToken == stale.AccessToken {
+	if s.tok != nil && stale != nil && s.tok.AccessToken.Equal(stale.AccessToken) {
 		s.tok = nil
 	}
 	s.mu.Unlock()
@@ -158,7 +211,7 @@ func (s *CachedTokenSource) invalidateToken(stale *Token) {
 // replace caches tok (a token issued by Rotate) in place of the current one.
 func (s *CachedTokenSource) replace(tok *Token) {
 	s.mu.Lock()
-	s.tok = tok
+	s.keepLocked(tok, s.now())
 	s.mu.Unlock()
 }
 
@@ -185,7 +238,7 @@ func (a *oauth2Adapter) Token() (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: "Bearer", Expiry: t.Expiry}, nil
+	return &oauth2.Token{AccessToken: t.AccessToken.Reveal(), TokenType: "Bearer", Expiry: t.Expiry}, nil
 }
 
 // ---- per-Client token state ----

@@ -64,7 +64,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		inv.invalidateToken(tok)
 	}
 	tok2, err := t.Source.Token(ctx)
-	if err != nil || tok2.AccessToken == tok.AccessToken {
+	if err != nil || tok2.AccessToken.Equal(tok.AccessToken) {
 		return resp, nil // no other token to try: the 401 stands
 	}
 	r2 := req.Clone(ctx)

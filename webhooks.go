@@ -139,13 +139,15 @@ func webhookErr(kind error, format string, args ...any) error {
 
 // WebhookVerifier checks the signatures of webhook deliveries. The zero value is not usable: set
 // Secret. A WebhookVerifier is safe for concurrent use as long as its fields are not changed.
+// The secrets are [Secret] values, so a verifier prints no secret even field by field.
 type WebhookVerifier struct {
-	// Secret is the subscription's Base64 secret, as Create or Update returned it.
-	Secret string
+	// Secret is the subscription's Base64 secret, as Create or Update returned it
+	// ([Webhook].Secret), or NewSecret(s) of a secret kept elsewhere.
+	Secret Secret
 	// Secrets are further secrets that are also accepted. After WebhooksService.Update with
 	// RegenerateSecret, put the new secret in Secret and the old one here until deliveries
 	// signed with it have stopped arriving.
-	Secrets []string
+	Secrets []Secret
 	// Tolerance is how far the signature's timestamp may be from Now in either direction. Zero
 	// or less means DefaultWebhookTolerance (300 s).
 	Tolerance time.Duration
@@ -243,13 +245,13 @@ func (v *WebhookVerifier) Parse(h http.Header, body []byte) (*WebhookEvent, erro
 
 // keys decodes Secret and Secrets.
 func (v *WebhookVerifier) keys() ([][]byte, error) {
-	all := append([]string{v.Secret}, v.Secrets...)
+	all := append([]Secret{v.Secret}, v.Secrets...)
 	keys := make([][]byte, 0, len(all))
 	for i, s := range all {
-		if i > 0 && s == "" {
+		if i > 0 && s.IsZero() {
 			continue
 		}
-		k, err := decodeWebhookSecret(s)
+		k, err := decodeWebhookSecret(s.Reveal())
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +264,7 @@ func (v *WebhookVerifier) keys() ([][]byte, error) {
 // body with secret (Base64, as Create returned it), at time now, with the default tolerance of
 // 300 s. It is [WebhookVerifier.Verify] with one secret; see there for the errors.
 func VerifyWebhook(secret, sigHeader string, body []byte, now time.Time) error {
-	v := WebhookVerifier{Secret: secret, Now: func() time.Time { return now }}
+	v := WebhookVerifier{Secret: NewSecret(secret), Now: func() time.Time { return now }}
 	_, err := v.Verify(sigHeader, body)
 	return err
 }
@@ -272,7 +274,7 @@ func VerifyWebhook(secret, sigHeader string, body []byte, now time.Time) error {
 // secret; see there for the errors. Read the body whole and unchanged before calling it: any
 // re-encoding breaks the signature.
 func ParseWebhook(secret string, h http.Header, body []byte, now time.Time) (*WebhookEvent, error) {
-	v := WebhookVerifier{Secret: secret, Now: func() time.Time { return now }}
+	v := WebhookVerifier{Secret: NewSecret(secret), Now: func() time.Time { return now }}
 	return v.Parse(h, body)
 }
 
@@ -672,7 +674,11 @@ type webhookConfig struct {
 // WithWebhookSecrets adds secrets that are also accepted, for the time after a secret
 // regeneration when deliveries signed with the old secret may still arrive.
 func WithWebhookSecrets(secrets ...string) WebhookOption {
-	return func(c *webhookConfig) { c.verifier.Secrets = append(c.verifier.Secrets, secrets...) }
+	return func(c *webhookConfig) {
+		for _, s := range secrets {
+			c.verifier.Secrets = append(c.verifier.Secrets, NewSecret(s))
+		}
+	}
 }
 
 // WithWebhookTolerance sets how far a signature's timestamp may be from now; zero or less means
@@ -725,7 +731,7 @@ func WithWebhookLogger(l *slog.Logger) WebhookOption {
 // Answers carry a short plain-text reason and never the text of fn's error. The handler is safe
 // for concurrent use.
 func WebhookHandler(secret string, fn func(ctx context.Context, ev *WebhookEvent) error, opts ...WebhookOption) http.Handler {
-	cfg := webhookConfig{verifier: WebhookVerifier{Secret: secret}, dedupe: NewMemoryWebhookDeduper(0, 0), maxBody: DefaultWebhookMaxBody}
+	cfg := webhookConfig{verifier: WebhookVerifier{Secret: NewSecret(secret)}, dedupe: NewMemoryWebhookDeduper(0, 0), maxBody: DefaultWebhookMaxBody}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -808,8 +814,9 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, "ok")
 }
 
-// call runs fn and settles the claim: Complete on success, Release on an error or a panic (which
-// is then re-raised for net/http to handle).
+// call runs fn and settles the claim: Complete on success, Release on an error or a panic. A
+// panic of fn becomes the error, so that ServeHTTP answers 500 (re-raised, net/http would drop
+// the connection without an answer).
 func (h *webhookHandler) call(ctx context.Context, ev *WebhookEvent) (err error) {
 	ok := false
 	defer func() {
@@ -827,6 +834,11 @@ func (h *webhookHandler) call(ctx context.Context, ev *WebhookEvent) (err error)
 		}
 		if rerr := h.cfg.dedupe.Release(sctx, ev.ID); rerr != nil {
 			h.log(ctx, slog.LevelError, "debitura: webhook deduper failed to release an event", ev, "error", rerr.Error())
+		}
+	}()
+	defer func() { // runs before the settling above, which then sees ok == false
+		if p := recover(); p != nil {
+			err = fmt.Errorf("debitura: WebhookHandler: the handler function panicked: %v", p)
 		}
 	}()
 	if h.fn == nil {

@@ -112,7 +112,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Webhooks.Create: %v", err)
 	}
-	partner = newPartnerService(hook.Secret)
+	partner = newPartnerService(hook.Secret.Reveal())
 
 	req := &debitura.ClientCreateRequest{
 		ExternalTenantID: "tenant-nordisk",

@@ -73,10 +73,10 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Webhooks.Create() = %v", err)
 	}
-	if hook.Secret == "" || !hook.IsActive {
+	if hook.Secret.IsZero() || !hook.IsActive {
 		t.Fatalf("Webhooks.Create() = %v, want an active subscription with a secret", hook)
 	}
-	setSecrets(hook.Secret)
+	setSecrets(hook.Secret.Reveal())
 
 	// A real state change: onboarding completes -> client.onboarding.contract_signed.
 	if _, err := c.Clients.Create(ctx, &debitura.ClientCreateRequest{
@@ -101,14 +101,14 @@ func TestWebhooksAgainstMock(t *testing.T) {
 
 	// Rotate: deliveries are signed with the new secret; the handler still knows the old one.
 	rot, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{RegenerateSecret: true})
-	if err != nil || rot.Secret == "" || rot.Secret == hook.Secret {
+	if err != nil || rot.Secret.IsZero() || rot.Secret.Equal(hook.Secret) {
 		t.Fatalf("Webhooks.Update(RegenerateSecret) = %v, %v; want a new secret", rot, err)
 	}
 	listed, err := c.Webhooks.List(ctx)
-	if err != nil || len(listed) != 1 || listed[0].Secret != "" {
+	if err != nil || len(listed) != 1 || !listed[0].Secret.IsZero() {
 		t.Errorf("Webhooks.List() = %v, %v; want one subscription without its secret", listed, err)
 	}
-	setSecrets(rot.Secret, hook.Secret)
+	setSecrets(rot.Secret.Reveal(), hook.Secret.Reveal())
 
 	// A test event whose first delivery fails in fn: 500, retried by the mock, processed once.
 	failing.Store(true)
@@ -129,7 +129,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	}
 
 	// With only the old secret, deliveries are refused (401) and never reach fn.
-	setSecrets(hook.Secret)
+	setSecrets(hook.Secret.Reveal())
 	if _, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: debitura.EventClientLinked, ExternalTenantID: "tenant-wh"}); err != nil {
 		t.Fatal(err)
 	}

@@ -34,8 +34,9 @@ const maxWebhookURLLen = 1024
 // [WebhooksService.Create] and of [WebhooksService.Update] with RegenerateSecret; List and Get
 // never carry it. Store it when you get it: it cannot be read again, only replaced. A Webhook
 // never prints its Secret: String, GoString, Format (every fmt verb), LogValue (slog) and
-// MarshalJSON redact it, so logging a Webhook, a slice of them or a struct that holds one cannot
-// leak it. Store the Secret field itself, not a JSON encoding of the Webhook.
+// MarshalJSON redact it, and the field is a [Secret], which prints redacted even where fmt
+// prints a Webhook field by field, so logging a Webhook, a slice of them or a struct that holds
+// one cannot leak it. Store Secret.Reveal(), not a JSON encoding of the Webhook.
 type Webhook struct {
 	// ID is the subscription's UUID.
 	ID string `json:"id"`
@@ -54,8 +55,9 @@ type Webhook struct {
 	// DisabledReason says why the subscription was disabled automatically; "" otherwise.
 	DisabledReason string `json:"disabledReason"`
 	// Secret is the Base64 signing secret, present only in the answer of Create and of Update
-	// with RegenerateSecret. Pass it, as it is, to WebhookHandler or WebhookVerifier.
-	Secret string `json:"secret"`
+	// with RegenerateSecret (zero otherwise). Pass it, as it is, to WebhookVerifier, or
+	// Secret.Reveal() to WebhookHandler.
+	Secret Secret `json:"secret"`
 	// IsTestMode is true when the subscription receives only test-classified events.
 	IsTestMode bool `json:"isTestMode"`
 }
@@ -69,13 +71,9 @@ func deref(p *string) string {
 
 // String describes w with its secret redacted.
 func (w Webhook) String() string {
-	sec := ""
-	if w.Secret != "" {
-		sec = redacted
-	}
 	return fmt.Sprintf("debitura.Webhook{ID: %q, URL: %q, Events: %q, IsActive: %t, IsTestMode: %t, DisabledReason: %q, CreatedUTC: %s, UpdatedUTC: %s, Secret: %s}",
 		w.ID, w.URL, w.Events, w.IsActive, w.IsTestMode, w.DisabledReason,
-		w.CreatedUTC.Format(time.RFC3339), w.UpdatedUTC.Format(time.RFC3339), sec)
+		w.CreatedUTC.Format(time.RFC3339), w.UpdatedUTC.Format(time.RFC3339), w.Secret)
 }
 
 // GoString is String: %#v prints w redacted too.
@@ -86,10 +84,6 @@ func (w Webhook) Format(f fmt.State, verb rune) { formatRedacted(f, verb, w.Stri
 
 // LogValue makes slog log w as a group without its secret.
 func (w Webhook) LogValue() slog.Value {
-	sec := ""
-	if w.Secret != "" {
-		sec = redacted
-	}
 	return slog.GroupValue(
 		slog.String("id", w.ID),
 		slog.String("url", w.URL),
@@ -99,7 +93,7 @@ func (w Webhook) LogValue() slog.Value {
 		slog.String("disabled_reason", w.DisabledReason),
 		slog.Time("created_utc", w.CreatedUTC),
 		slog.Time("updated_utc", w.UpdatedUTC),
-		slog.String("secret", sec),
+		slog.String("secret", w.Secret.String()),
 	)
 }
 
@@ -113,14 +107,10 @@ func (w Webhook) MarshalJSON() ([]byte, error) {
 		CreatedUTC     time.Time `json:"createdUtc"`
 		UpdatedUTC     time.Time `json:"updatedUtc"`
 		DisabledReason string    `json:"disabledReason,omitempty"`
-		Secret         string    `json:"secret,omitempty"`
+		Secret         Secret    `json:"secret,omitzero"` // Secret.MarshalJSON redacts it
 		IsTestMode     bool      `json:"isTestMode"`
 	}
-	d := dto(w)
-	if d.Secret != "" {
-		d.Secret = redacted
-	}
-	return json.Marshal(d)
+	return json.Marshal(dto(w))
 }
 
 // WebhookCreateRequest is the body of POST /v1/Webhooks (CreateWebhookRequest).

@@ -30,7 +30,7 @@ const whDtoBody = `{"id":"` + whID + `","url":"https://partner.example/hooks/deb
 func whWant() *Webhook {
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	return &Webhook{ID: whID, URL: "https://partner.example/hooks/debitura", Events: []string{EventClientLinked, EventClientLinkDeclined},
-		IsActive: true, CreatedUTC: at, UpdatedUTC: at, Secret: whSecret, IsTestMode: true}
+		IsActive: true, CreatedUTC: at, UpdatedUTC: at, Secret: NewSecret(whSecret), IsTestMode: true}
 }
 
 func TestWebhooksServiceWire(t *testing.T) {
@@ -425,7 +425,7 @@ func TestWebhookSecretRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	texts = append(texts, buf.String(), string(js))
-	if !strings.Contains(string(js), `"secret":"REDACTED"`) || !strings.Contains(string(js), `"id":"`+whID+`"`) {
+	if !strings.Contains(string(js), `"secret":"[REDACTED]"`) || !strings.Contains(string(js), `"id":"`+whID+`"`) {
 		t.Errorf("json.Marshal = %s, want the id and a redacted secret", js)
 	}
 	for i, s := range texts {
@@ -433,14 +433,14 @@ func TestWebhookSecretRedacted(t *testing.T) {
 			t.Errorf("text %d leaks the secret: %s", i, s)
 		}
 	}
-	if !strings.Contains(texts[0], whID) || !strings.Contains(texts[0], redacted) {
+	if !strings.Contains(texts[0], whID) || !strings.Contains(texts[0], redactedMark) {
 		t.Errorf("%%v = %s, want the id and a redaction mark", texts[0])
 	}
-	if !strings.Contains(buf.String(), `"secret":"REDACTED"`) {
+	if !strings.Contains(buf.String(), `"secret":"[REDACTED]"`) {
 		t.Errorf("slog JSON = %s, want the secret field redacted", buf.String())
 	}
 	// Without a secret there is nothing to redact, and the output says so.
-	if s := fmt.Sprint(Webhook{ID: whID}); strings.Contains(s, redacted) {
+	if s := fmt.Sprint(Webhook{ID: whID}); strings.Contains(s, redactedMark) {
 		t.Errorf("Webhook without secret prints %s, want no redaction mark", s)
 	}
 }

@@ -149,7 +149,7 @@ func TestWebhookVerifierSecretsToleranceAndClock(t *testing.T) {
 	body := []byte(`{"id":"e-1","event":"client.linked"}`)
 	signedOld := mustSign(t, whOldSecret, whNow, body)
 	clock := whNow
-	v := &WebhookVerifier{Secret: whSecret, Secrets: []string{"", whOldSecret}, Tolerance: 10 * time.Second, Now: func() time.Time { return clock }}
+	v := &WebhookVerifier{Secret: NewSecret(whSecret), Secrets: []Secret{{}, NewSecret(whOldSecret)}, Tolerance: 10 * time.Second, Now: func() time.Time { return clock }}
 	at, err := v.Verify(signedOld, body)
 	if err != nil || !at.Equal(whNow) {
 		t.Fatalf("Verify(old secret) = %v, %v; want %v, nil", at, err, whNow)
@@ -158,7 +158,7 @@ func TestWebhookVerifierSecretsToleranceAndClock(t *testing.T) {
 	if _, err := v.Verify(signedOld, body); !errors.Is(err, ErrWebhookTimestamp) {
 		t.Errorf("Verify(11 s old, tolerance 10 s) = %v, want ErrWebhookTimestamp", err)
 	}
-	v.Secrets = []string{"%%%"}
+	v.Secrets = []Secret{NewSecret("%%%")}
 	if _, err := v.Verify(signedOld, body); !errors.Is(err, ErrWebhookSecret) {
 		t.Errorf("Verify(bad extra secret) = %v, want ErrWebhookSecret", err)
 	}
@@ -577,23 +577,29 @@ func TestWebhookHandlerConcurrentDistinctIDs(t *testing.T) {
 	}
 }
 
-func TestWebhookHandlerPanicReleasesTheID(t *testing.T) {
+// A panic of fn is answered 500, as documented (not a connection closed without an answer), and
+// the id is released, so that the redelivery is processed (issue 9 item 9).
+func TestWebhookHandlerPanicAnswers500AndReleasesTheID(t *testing.T) {
 	t.Parallel()
 	var panicNext atomic.Bool
 	panicNext.Store(true)
+	var logs syncBuffer
 	r := newWhReceiver(t, func(context.Context, *WebhookEvent) error {
 		if panicNext.Swap(false) {
 			panic("handler bug")
 		}
 		return nil
-	})
+	}, WithWebhookLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	body := whBody("e-panic")
 	h := signedHeader(t, whSecret, whNow, body)
-	if s := r.deliver(t, http.MethodPost, h, body); s == 200 {
-		t.Errorf("delivery whose fn panicked got 200")
+	if s := r.deliver(t, http.MethodPost, h, body); s != http.StatusInternalServerError {
+		t.Errorf("delivery whose fn panicked: status %d, want 500 (0: the connection was dropped)", s)
 	}
-	if s := r.deliver(t, http.MethodPost, h, body); s != 200 || r.calls.Load() != 2 {
+	if s := r.deliver(t, http.MethodPost, h, body); s != http.StatusOK || r.calls.Load() != 2 {
 		t.Errorf("redelivery after a panic: status %d, calls %d; want 200, 2", s, r.calls.Load())
+	}
+	if got := logs.String(); !strings.Contains(got, "panicked: handler bug") || !strings.Contains(got, `"event_id":"e-panic"`) {
+		t.Errorf("webhook log = %s, want the panic logged with the event id", got)
 	}
 }
 
@@ -731,7 +737,7 @@ func TestParseWebhookIgnoresUnsignedEventHeader(t *testing.T) {
 
 func TestWebhookVerifierNeverPrintsSecrets(t *testing.T) {
 	t.Parallel()
-	v := WebhookVerifier{Secret: whSecret, Secrets: []string{"b2xkLXNlY3JldC12YWx1ZQ=="}, Tolerance: time.Minute}
+	v := WebhookVerifier{Secret: NewSecret(whSecret), Secrets: []Secret{NewSecret("b2xkLXNlY3JldC12YWx1ZQ==")}, Tolerance: time.Minute}
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("verifier", "v", v)
 	for _, out := range []string{fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", &v), fmt.Sprintf("%q", v), logs.String()} {

@@ -151,7 +151,7 @@ func run(ctx context.Context, cfg config) error {
 		rot.PreviousTokenExpiresAt.UTC().Format(time.RFC3339),
 		time.Until(rot.PreviousTokenExpiresAt).Round(time.Minute),
 		time.Until(rot.Token.Expiry).Round(time.Minute))
-	oldClient := oauth2.NewClient(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: old.AccessToken, TokenType: "Bearer"}))
+	oldClient := oauth2.NewClient(ctx, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: old.AccessToken.Reveal(), TokenType: "Bearer"}))
 	if status, _, err = get(ctx, oldClient, checkURL); err != nil {
 		return err
 	}

@@ -1,0 +1,244 @@
+package debitura_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/mockserver"
+)
+
+// This file holds the table test of issue 9 item 5: every exported type that holds or reaches
+// a secret (the API key, a Customer API token, a webhook signing secret), printed every way a
+// caller can print it, must never show the secret or a recognisable piece of it.
+//
+// fmt calls a Format or String method only on values it can reach through exported fields;
+// through an unexported field of the caller's own struct it prints field by field, and a
+// pointer met there prints as an address, except under a verb that does not fit a pointer
+// (%s, %q, %d), which prints the pointee field by field once more. The shapes below reach every
+// one of those paths.
+
+// secPrintKey is the partner key of the table test.
+const secPrintKey = "pk_test_Hq7Zr2XvB9mLc4TwN8sYd3Kf"
+
+// secFragmentLen is the length of a recognisable fragment of a secret: no run of this many
+// characters of a secret may appear in any output, raw or hex-encoded (%x of a string).
+const secFragmentLen = 8
+
+// secExported and secUnexported are a caller's own structs, with the value in an exported and
+// in an unexported field.
+type secExported[T any] struct{ F T }
+type secUnexported[T any] struct{ f T }
+
+// secShape is one way a caller holds a value.
+type secShape struct {
+	name string
+	v    any
+}
+
+// secShapes returns v as a caller may hold it: as is, as an exported and as an unexported
+// field (also nested, behind a pointer, behind an interface), in a slice and in a map.
+func secShapes[T any](v T) []secShape {
+	return []secShape{
+		{"plain", v},
+		{"exported field", secExported[T]{v}},
+		{"pointer to exported field", &secExported[T]{v}},
+		{"unexported field", secUnexported[T]{v}},
+		{"pointer to unexported field", &secUnexported[T]{v}},
+		{"unexported in exported field", secExported[secUnexported[T]]{secUnexported[T]{v}}},
+		{"exported in unexported field", secUnexported[secExported[T]]{secExported[T]{v}}},
+		{"interface in unexported field", secUnexported[any]{v}},
+		{"slice", []T{v}},
+		{"slice in unexported field", secUnexported[[]T]{[]T{v}}},
+		{"map", map[string]T{"k": v}},
+		{"map in unexported field", secUnexported[map[string]T]{map[string]T{"k": v}}},
+	}
+}
+
+// secHeld is one exported type held by value or by pointer.
+type secHeld struct {
+	name   string // type and how it is held
+	shapes []secShape
+}
+
+// secBoth holds *p by value and p by pointer.
+func secBoth[T any](name string, p *T) []secHeld {
+	return []secHeld{{name + " by value", secShapes(*p)}, {name + " by pointer", secShapes(p)}}
+}
+
+// secRenders prints v every way the test checks: each fmt verb, Print and Println, and slog's
+// text and JSON handlers.
+func secRenders(v any) map[string]string {
+	out := map[string]string{}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+		out[verb] = fmt.Sprintf(verb, v)
+	}
+	out["Sprint"] = fmt.Sprint(v)
+	out["Sprintln"] = fmt.Sprintln(v)
+	var tx, js bytes.Buffer
+	slog.New(slog.NewTextHandler(&tx, nil)).Info("held", "v", v)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("held", "v", v)
+	out["slog text"], out["slog JSON"] = tx.String(), js.String()
+	return out
+}
+
+// secFragments indexes every secFragmentLen-long run of each secret, raw and as lower-case
+// hex, by the secret's name.
+type secFragments struct {
+	raw, hex map[string]string
+}
+
+func newSecFragments(secrets map[string]string) *secFragments {
+	f := &secFragments{raw: map[string]string{}, hex: map[string]string{}}
+	for name, s := range secrets {
+		for i := 0; i+secFragmentLen <= len(s); i++ {
+			w := s[i : i+secFragmentLen]
+			f.raw[w] = name
+			f.hex[hex.EncodeToString([]byte(w))] = name
+		}
+	}
+	return f
+}
+
+// find returns the name of a secret that out shows a fragment of, and the fragment.
+func (f *secFragments) find(out string) (name, frag string) {
+	for i := 0; i+secFragmentLen <= len(out); i++ {
+		if n, ok := f.raw[out[i:i+secFragmentLen]]; ok {
+			return n, out[i : i+secFragmentLen]
+		}
+	}
+	lower := strings.ToLower(out) // %X prints upper-case hex
+	for i := 0; i+2*secFragmentLen <= len(lower); i++ {
+		if n, ok := f.hex[lower[i:i+2*secFragmentLen]]; ok {
+			return n, lower[i : i+2*secFragmentLen]
+		}
+	}
+	return "", ""
+}
+
+// TestSecretsUnprintableInCallerStructs enumerates every exported secret-holding type × held
+// by value or by pointer × each shape of secShapes (exported or unexported field, nested, in a
+// slice, in a map) × every fmt verb, Print, Println and slog's text and JSON handlers, and
+// checks that no output shows the API key, a token or a webhook secret, or any 8-character
+// run of one.
+func TestSecretsUnprintableInCallerStructs(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	srv := mockserver.NewTest(t, mockserver.WithSeed(99), mockserver.WithWebhookTransport(relSink{}),
+		mockserver.WithPartner(mockserver.PartnerSpec{APIKey: secPrintKey, CompanyName: "Print Partner ApS"}))
+	c, err := debitura.New(secPrintKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(srv.Client()),
+		debitura.WithMaxRetries(0))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	const ext = "print-a"
+	if _, err := c.Clients.Create(ctx, relCreateReq(ext)); err != nil {
+		t.Fatalf("Clients.Create: %v", err)
+	}
+	if err := srv.CompleteOnboarding(secPrintKey, ext); err != nil {
+		t.Fatalf("CompleteOnboarding: %v", err)
+	}
+	src := c.Tokens.Source(ext)
+	tok, err := src.Token(ctx) // src now caches tok
+	if err != nil {
+		t.Fatalf("Source.Token: %v", err)
+	}
+	rot, err := c.Tokens.Rotate(ctx, ext, nil)
+	if err != nil {
+		t.Fatalf("Tokens.Rotate: %v", err)
+	}
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL, Events: []string{debitura.EventClientLinked}})
+	if err != nil {
+		t.Fatalf("Webhooks.Create: %v", err)
+	}
+	secrets := map[string]string{
+		"API key":        secPrintKey,
+		"token":          tok.AccessToken.Reveal(),
+		"rotated token":  rot.Token.AccessToken.Reveal(),
+		"webhook secret": hook.Secret.Reveal(),
+	}
+	for name, s := range secrets {
+		if len(s) < 2*secFragmentLen {
+			t.Fatalf("%s is %d characters long; the test needs a longer one", name, len(s))
+		}
+	}
+
+	// Errors whose bodies echo the key and a live token, as a careless server might.
+	echo := fmt.Sprintf(`{"message":"rejected XApiKey %s with Bearer %s","businessErrors":[{"type":"Echo","message":"key %s"}]}`,
+		secPrintKey, tok.AccessToken.Reveal(), secPrintKey)
+	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpGetClient, Status: http.StatusUnauthorized, Body: echo, Times: 1})
+	_, err = c.Clients.Get(ctx, ext)
+	var apiErr *debitura.APIError
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("Clients.Get with an injected 401 = %v, want an *APIError", err)
+	}
+	conflictBody := fmt.Sprintf(`{"type":"ClientExistsNeedsLinking","message":"key %s","data":{"externalTenantId":"print-b",`+
+		`"onboardingLinks":{"url":"https://app.example/approve?token=approval-token"},"echo":"%s"}}`, secPrintKey, secPrintKey)
+	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpPostClients, Status: http.StatusConflict, Body: conflictBody, Times: 1})
+	_, err = c.Clients.Create(ctx, relCreateReq("print-b"))
+	var needs *debitura.ClientExistsNeedsLinkingError
+	if !errors.As(err, &needs) {
+		t.Fatalf("Clients.Create with an injected 409 = %v, want a *ClientExistsNeedsLinkingError", err)
+	}
+
+	verifier := &debitura.WebhookVerifier{Secret: hook.Secret, Secrets: []debitura.Secret{debitura.NewSecret(secrets["rotated token"])}}
+	transport := c.Tokens.Transport(ext, nil)
+	secret := hook.Secret
+	handler := debitura.WebhookHandler(hook.Secret.Reveal(), func(context.Context, *debitura.WebhookEvent) error { return nil })
+	oauth := src.OAuth2(ctx)
+
+	var held []secHeld
+	held = append(held, secBoth("Client", c)...)
+	held = append(held, secBoth("ClientsService", c.Clients)...)
+	held = append(held, secBoth("TokensService", c.Tokens)...)
+	held = append(held, secBoth("PartnerService", c.Partner)...)
+	held = append(held, secBoth("WebhooksService", c.Webhooks)...)
+	held = append(held, secBoth("Token", tok)...)
+	held = append(held, secBoth("RotatedToken", rot)...)
+	held = append(held, secBoth("Webhook", hook)...)
+	held = append(held, secBoth("WebhookVerifier", verifier)...)
+	held = append(held, secBoth("Secret", &secret)...)
+	held = append(held, secBoth("Transport", transport)...)
+	held = append(held, secBoth("APIError", apiErr)...)
+	held = append(held, secBoth("ClientExistsNeedsLinkingError", needs)...)
+	held = append(held, secBoth("ConflictError", needs.Conflict)...)
+	held = append(held,
+		// A CachedTokenSource holds a mutex: copying one is a vet error, so it is held by
+		// pointer only.
+		secHeld{"CachedTokenSource by pointer", secShapes(src)},
+		secHeld{"WebhookHandler as http.Handler", secShapes(handler)},
+		secHeld{"OAuth2 adapter as oauth2.TokenSource", secShapes(oauth)},
+		secHeld{"error", secShapes(err)},
+	)
+
+	frags := newSecFragments(secrets)
+	checked := 0
+	for _, h := range held {
+		for _, sh := range h.shapes {
+			for how, out := range secRenders(sh.v) {
+				checked++
+				if name, frag := frags.find(out); name != "" {
+					t.Errorf("%s, %s, %s: shows %q of the %s:\n%s", h.name, sh.name, how, frag, name, out)
+				}
+			}
+		}
+	}
+	if want := len(held) * 12 * 12; checked != want {
+		t.Errorf("checked %d outputs, want %d", checked, want)
+	}
+	// The table is not vacuous: the Secret's value is there to be revealed, and the plain
+	// printing of a Token names its redaction.
+	if got := secret.Reveal(); got != secrets["webhook secret"] {
+		t.Errorf("Secret.Reveal() = %d characters, want the webhook secret", len(got))
+	}
+	if s := fmt.Sprint(tok); !strings.Contains(s, "[REDACTED]") {
+		t.Errorf("fmt.Sprint(Token) = %s, want [REDACTED] in place of the token", s)
+	}
+}
