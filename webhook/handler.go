@@ -18,8 +18,9 @@ import (
 // It answers:
 //   - 200 when fn returned nil, and for an event already processed (a redelivery);
 //   - 500 when fn returned an error or panicked: the id is not marked processed, so Debitura's
-//     retry is handled; also when the deduper fails or secret is not Base64. (A panic with
-//     [net/http.ErrAbortHandler] still aborts the response, as net/http intends.);
+//     retry is handled; also when the deduper fails or secret is not Base64 (a panic with
+//     [net/http.ErrAbortHandler] is the exception: it still aborts the response, as net/http
+//     intends);
 //   - 409 with Retry-After while another delivery of the same event is being processed, so
 //     that Debitura tries again later instead of taking it as delivered (the first delivery
 //     may still fail);
