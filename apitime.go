@@ -2,44 +2,14 @@ package debitura
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
+
+	"github.com/debitura-go/debitura/internal/apitime"
 )
 
-// apiTime decodes the API's date-times: RFC 3339, or ISO 8601 without a zone (read as UTC), as
-// .NET writes a DateTime of unspecified kind (ASP.NET services commonly do, whatever their
-// OpenAPI document says); null and "" are the zero time.
-type apiTime time.Time
-
-func (t *apiTime) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*t = apiTime{}
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("debitura: date-time: %w", err)
-	}
-	v, err := parseAPITime(s)
-	if err != nil {
-		return err
-	}
-	*t = apiTime(v)
-	return nil
-}
-
-func parseAPITime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if v, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return v, nil
-	}
-	if v, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC); err == nil {
-		return v, nil
-	}
-	return time.Time{}, fmt.Errorf("debitura: date-time %q is not ISO 8601", s)
-}
+// apiTime decodes the API's date-times (with or without a zone); see [apitime.Time], which the
+// webhook package shares.
+type apiTime = apitime.Time
 
 // The answers' structs with date-times decode them through apiTime, so a value without a zone
 // does not make the whole answer fail. Each copies the current value first, so a member absent

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/debitura-go/debitura/internal/redaction"
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
@@ -412,7 +413,7 @@ func (c Client) String() string {
 func (c Client) GoString() string { return c.String() }
 
 // Format prints String for every verb, so %v, %+v, %#v, %s and %q never print the API key.
-func (c Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
+func (c Client) Format(f fmt.State, verb rune) { redaction.Format(f, verb, c.String()) }
 
 // LogValue keeps the API key out of slog output.
 func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }

@@ -233,19 +233,21 @@
 // Delete and Test (the test-environment trigger). Subscription URLs must be https; http is
 // accepted on loopback hosts only, so a test can receive deliveries from the bundled mock.
 //
-// [WebhookHandler] is the receiving end, an [net/http.Handler]: it verifies the
-// X-Debitura-Signature header (HMAC-SHA256 over "{t}.{raw body}" keyed with the Base64-decoded
-// secret, compared in constant time, with a 300 s tolerance), decodes the [WebhookEvent],
-// drops redeliveries of an event it has processed (by event id, in memory by default; plug in a
-// shared store with [WithWebhookDeduper]) and calls your function. An error from it answers 500,
-// so Debitura delivers again. [WebhookVerifier], [VerifyWebhook] and [ParseWebhook] do the same
-// checks for code that receives deliveries another way; [SignWebhook] signs a body as Debitura
-// does, for tests. The event names are the Event* constants; [WebhookEvent.ClientData] decodes
-// the data of the client events.
+// The receiving end is package [github.com/debitura-go/debitura/webhook]. Its
+// [webhook.Handler] is an [net/http.Handler]: it verifies the X-Debitura-Signature header
+// (HMAC-SHA256 over "{t}.{raw body}" keyed with the Base64-decoded secret, compared in constant
+// time, with a 300 s tolerance), decodes the [webhook.Event], drops redeliveries of an event it
+// has processed (by event id, in memory by default; plug in a shared store with
+// [webhook.WithDeduper]) and calls your function. An error or a panic of it answers 500, so
+// Debitura delivers again. [webhook.Verifier], [webhook.Verify] and [webhook.Parse] do the same
+// checks for code that receives deliveries another way; [webhook.Sign] signs a body as Debitura
+// does, for tests. The event names are typed [webhook.EventType] constants, which the
+// subscription requests take too; [webhook.Event.ClientData] decodes the data of the client
+// events.
 //
-//	http.Handle("/debitura/webhooks", debitura.WebhookHandler(secret,
-//		func(ctx context.Context, ev *debitura.WebhookEvent) error {
-//			if ev.Event == debitura.EventClientLinked {
+//	http.Handle("/debitura/webhooks", webhook.Handler(secret,
+//		func(ctx context.Context, ev *webhook.Event) error {
+//			if ev.Event == webhook.ClientLinked {
 //				data, err := ev.ClientData()
 //				if err != nil {
 //					return err

@@ -1,7 +1,6 @@
 package debitura_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,10 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/mockserver"
+	"github.com/debitura-go/debitura/webhook"
 )
 
 // Subscribe to the client events and keep the signing secret, which the API returns only here.
@@ -27,7 +26,7 @@ func ExampleWebhooksService_Create() {
 	}
 	hook, err := c.Webhooks.Create(context.Background(), &debitura.WebhookCreateRequest{
 		URL:    "https://partner.example/hooks/debitura",
-		Events: debitura.ClientEvents(),
+		Events: webhook.ClientEvents(),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -40,67 +39,6 @@ func ExampleWebhooksService_Create() {
 	// printed with the secret: false
 }
 
-// Receive deliveries: WebhookHandler verifies the signature, drops redeliveries of an event it
-// has processed, and answers 500 when fn fails so that Debitura retries. SignWebhook produces
-// the signature Debitura would send, for tests like this one.
-func ExampleWebhookHandler() {
-	const secret = "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5" // from Webhooks.Create
-	h := debitura.WebhookHandler(secret, func(ctx context.Context, ev *debitura.WebhookEvent) error {
-		if ev.Event == debitura.EventClientLinked {
-			data, err := ev.ClientData()
-			if err != nil {
-				return err
-			}
-			fmt.Println("linked:", data.ExternalTenantID)
-		}
-		return nil
-	})
-	recv := httptest.NewServer(h)
-	defer recv.Close()
-
-	body := []byte(`{"id":"3c9a6f1e-8b7d-4e2a-9c1f-0d2e3f4a5b6c","specVersion":"1.0","event":"client.linked",
-		"timestamp":"2025-03-01T12:00:00Z","data":{"externalTenantId":"tenant-42"}}`)
-	deliver := func(secretUsed string) int {
-		sig, err := debitura.SignWebhook(secretUsed, time.Now(), body)
-		if err != nil {
-			log.Fatal(err)
-		}
-		req, _ := http.NewRequest(http.MethodPost, recv.URL, bytes.NewReader(body))
-		req.Header.Set(debitura.WebhookSignatureHeader, sig)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			log.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	fmt.Println("first delivery:", deliver(secret))
-	fmt.Println("redelivery:", deliver(secret))
-	fmt.Println("forged:", deliver("Zm9yZ2Vk"))
-	// Output:
-	// linked: tenant-42
-	// first delivery: 200
-	// redelivery: 200
-	// forged: 401
-}
-
-// Verify a delivery by hand, for frameworks that do not take an http.Handler.
-func ExampleParseWebhook() {
-	const secret = "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5"
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	body := []byte(`{"id":"e-1","event":"client.link_requested","data":{"externalTenantId":"tenant-7"}}`)
-	sig, _ := debitura.SignWebhook(secret, now, body)
-	h := http.Header{debitura.WebhookSignatureHeader: {sig}}
-
-	ev, err := debitura.ParseWebhook(secret, h, body, now)
-	fmt.Println(ev.Event, err)
-	_, err = debitura.ParseWebhook(secret, h, body, now.Add(10*time.Minute))
-	fmt.Println(err)
-	// Output:
-	// client.link_requested <nil>
-	// debitura: webhook timestamp outside the tolerance: signed at 2025-03-01T12:00:00Z, 10m0s from now (tolerance 5m0s)
-}
-
 // List the partner's subscriptions. List and Get never return a signing secret.
 func ExampleWebhooksService_List() {
 	ctx := context.Background()
@@ -111,7 +49,7 @@ func ExampleWebhooksService_List() {
 		log.Fatal(err)
 	}
 	for _, u := range []string{"https://partner.example/hooks/linking", "https://partner.example/hooks/audit"} {
-		if _, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: u, Events: []string{debitura.EventClientLinked}}); err != nil {
+		if _, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: u, Events: []webhook.EventType{webhook.ClientLinked}}); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -144,7 +82,7 @@ func ExampleWebhooksService_Get() {
 	defer gone.Close()
 	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
 		URL:    gone.URL + "/hooks/debitura",
-		Events: []string{debitura.EventClientContractSigned},
+		Events: []webhook.EventType{webhook.ClientContractSigned},
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -189,7 +127,7 @@ func ExampleWebhooksService_Update() {
 	}
 	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
 		URL:    "https://partner.example/hooks/debitura",
-		Events: debitura.ClientEvents(),
+		Events: webhook.ClientEvents(),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -197,7 +135,7 @@ func ExampleWebhooksService_Update() {
 
 	// RegenerateSecret: the answer carries the new secret, this once. Deliveries signed with
 	// the old one may still arrive for a while: verify with both
-	// (debitura.WithWebhookSecrets(hook.Secret)) until they stop.
+	// (webhook.WithSecrets(hook.Secret)) until they stop.
 	rot, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{RegenerateSecret: true})
 	if err != nil {
 		log.Fatal(err)
@@ -206,7 +144,7 @@ func ExampleWebhooksService_Update() {
 
 	// Narrow the events and pause deliveries.
 	off, err := c.Webhooks.Update(ctx, hook.ID, &debitura.WebhookUpdateRequest{
-		Events:   []string{debitura.EventClientLinked, debitura.EventClientLinkDeclined},
+		Events:   []webhook.EventType{webhook.ClientLinked, webhook.ClientLinkDeclined},
 		IsActive: debitura.Ptr(false),
 	})
 	if err != nil {
@@ -242,7 +180,7 @@ func ExampleWebhooksService_Delete() {
 	}
 	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
 		URL:    "https://partner.example/hooks/debitura",
-		Events: debitura.ClientEvents(),
+		Events: webhook.ClientEvents(),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -264,7 +202,7 @@ func ExampleWebhooksService_Delete() {
 }
 
 // Send a test event to your receiver (test environment only). Here the mock delivers it to a
-// local receiver built with WebhookHandler; FlushWebhooks waits for the delivery.
+// local receiver built with webhook.Handler; FlushWebhooks waits for the delivery.
 func ExampleWebhooksService_Test() {
 	ctx := context.Background()
 	srv := mockserver.New(mockserver.WithSeed(1))
@@ -278,7 +216,7 @@ func ExampleWebhooksService_Test() {
 	defer recv.Close()
 	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
 		URL:    recv.URL + "/hooks/debitura",
-		Events: debitura.ClientEvents(),
+		Events: webhook.ClientEvents(),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -287,8 +225,8 @@ func ExampleWebhooksService_Test() {
 		mu       sync.Mutex
 		received []string
 	)
-	mux.Handle("/hooks/debitura", debitura.WebhookHandler(hook.Secret.Reveal(),
-		func(ctx context.Context, ev *debitura.WebhookEvent) error {
+	mux.Handle("/hooks/debitura", webhook.Handler(hook.Secret.Reveal(),
+		func(ctx context.Context, ev *webhook.Event) error {
 			mu.Lock()
 			defer mu.Unlock()
 			received = append(received, fmt.Sprintf("%s (test: %t)", ev.Event, ev.Test))
@@ -309,7 +247,7 @@ func ExampleWebhooksService_Test() {
 
 	// Client events need an active link of the partner: ExternalTenantID.
 	res, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{
-		EventType:        debitura.EventClientLinked,
+		EventType:        webhook.ClientLinked,
 		ExternalTenantID: "tenant-42",
 	})
 	if err != nil {
@@ -323,7 +261,7 @@ func ExampleWebhooksService_Test() {
 	// received: [client.linked (test: true)]
 }
 
-// Example_webhooks subscribes to the client events and receives them with WebhookHandler: here a
+// Example_webhooks subscribes to the client events and receives them with webhook.Handler: here a
 // customer that already has a Debitura account approves the link request, and the handler marks
 // the client linked.
 func Example_webhooks() {
@@ -345,16 +283,16 @@ func Example_webhooks() {
 	// Subscribe (the answer carries the Base64 signing secret, once: store it).
 	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
 		URL:    recv.URL + "/debitura/webhooks",
-		Events: debitura.ClientEvents(),
+		Events: webhook.ClientEvents(),
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	// Receive: verify, de-duplicate by event id, then call your function.
-	mux.Handle("/debitura/webhooks", debitura.WebhookHandler(hook.Secret.Reveal(),
-		func(ctx context.Context, ev *debitura.WebhookEvent) error {
-			if ev.Event == debitura.EventClientLinked {
+	mux.Handle("/debitura/webhooks", webhook.Handler(hook.Secret.Reveal(),
+		func(ctx context.Context, ev *webhook.Event) error {
+			if ev.Event == webhook.ClientLinked {
 				data, err := ev.ClientData()
 				if err != nil {
 					return err

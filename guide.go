@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/debitura-go/debitura/internal/redaction"
 )
 
 // This file holds the guide operations: the client-lifecycle operations of Debitura's legacy
@@ -176,7 +178,7 @@ func (r RotatedToken) String() string {
 func (r RotatedToken) GoString() string { return r.String() }
 
 // Format prints r redacted for every verb.
-func (r RotatedToken) Format(f fmt.State, verb rune) { formatRedacted(f, verb, r.String()) }
+func (r RotatedToken) Format(f fmt.State, verb rune) { redaction.Format(f, verb, r.String()) }
 
 // LogValue makes slog log r without the token.
 func (r RotatedToken) LogValue() slog.Value { return slog.StringValue(r.String()) }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/debitura-go/debitura/internal/redaction"
 )
 
 // Option configures a Client. Options are applied in order, so the last of two conflicting
@@ -68,7 +70,7 @@ func (cfg config) String() string {
 func (cfg config) GoString() string { return cfg.String() }
 
 // Format prints String for every verb, so %v, %+v, %#v, %s and %q never print the API key.
-func (cfg config) Format(f fmt.State, verb rune) { formatRedacted(f, verb, cfg.String()) }
+func (cfg config) Format(f fmt.State, verb rune) { redaction.Format(f, verb, cfg.String()) }
 
 // LogValue keeps the API key out of slog output.
 func (cfg config) LogValue() slog.Value { return slog.StringValue(cfg.String()) }

@@ -9,7 +9,8 @@ import (
 
 // TestReadmeSnippetsComeFromExamples keeps README.md's Go snippets from drifting: every ```go
 // block must appear, line for line (whitespace-trimmed, blank lines ignored), as a contiguous run
-// of lines in one example*_test.go file (example_test.go or example_*_test.go), where it is compiled and run against the mock.
+// of lines in one example*_test.go file of the root package or of webhook/, where it is compiled
+// and run.
 func TestReadmeSnippetsComeFromExamples(t *testing.T) {
 	t.Parallel()
 	readme, err := os.ReadFile("README.md")
@@ -21,9 +22,13 @@ func TestReadmeSnippetsComeFromExamples(t *testing.T) {
 		t.Fatal("README.md has no ```go block; the extraction is broken")
 	}
 
-	files, err := filepath.Glob("example*_test.go")
-	if err != nil {
-		t.Fatal(err)
+	var files []string
+	for _, pattern := range []string{"example*_test.go", "webhook/example*_test.go"} {
+		matched, err := filepath.Glob(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, matched...)
 	}
 	sources := map[string][]string{}
 	for _, f := range files {

@@ -1,14 +1,15 @@
 package debitura
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/debitura-go/debitura/internal/redaction"
 )
 
 // redactedMark replaces every secret the SDK removes from text.
-const redactedMark = "[REDACTED]"
+const redactedMark = redaction.Mark
 
 // minSecretLen is the shortest literal secret (an API key) the SDK accepts and removes from
 // text; New refuses shorter keys.
@@ -68,14 +69,4 @@ func redactLinks(s string, secrets ...string) string {
 	}
 	s = secretPatterns[0].ReplaceAllString(s, "${1}"+redactedMark)
 	return secretPatterns[2].ReplaceAllString(s, redactedMark)
-}
-
-// formatRedacted implements fmt.Formatter for types that must print only their safe form.
-func formatRedacted(f fmt.State, verb rune, safe string) {
-	switch verb {
-	case 'q':
-		fmt.Fprintf(f, "%q", safe)
-	default:
-		_, _ = f.Write([]byte(safe))
-	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/mockserver"
+	"github.com/debitura-go/debitura/webhook"
 )
 
 // The fault matrix: every SDK operation against the mock over loopback, under every fault the
@@ -324,7 +325,7 @@ func relCases() []relCase {
 		{name: "WebhookCreate", op: mockserver.OpPostWebhooks, effect: mockserver.EffectWebhookCreated, cutBody: true,
 			expect: relUnsentExpect(),
 			run: func(ctx context.Context, e *relEnv) (any, error) {
-				return e.c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL, Events: []string{debitura.EventClientLinked}})
+				return e.c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL, Events: []webhook.EventType{webhook.ClientLinked}})
 			},
 			check: func(t *testing.T, e *relEnv, res any) {
 				w := res.(*debitura.Webhook)
@@ -356,7 +357,7 @@ func relCases() []relCase {
 		{name: "WebhookUpdate", op: mockserver.OpPutWebhook, hook: true, effect: mockserver.EffectWebhookUpdated, perRun: true, cutBody: true,
 			run: func(ctx context.Context, e *relEnv) (any, error) {
 				return e.c.Webhooks.Update(ctx, e.hook, &debitura.WebhookUpdateRequest{
-					Events: []string{debitura.EventClientLinked, debitura.EventClientLinkDeclined}, IsTestMode: debitura.Ptr(true)})
+					Events: []webhook.EventType{webhook.ClientLinked, webhook.ClientLinkDeclined}, IsTestMode: debitura.Ptr(true)})
 			},
 			check: func(t *testing.T, e *relEnv, res any) {
 				w := res.(*debitura.Webhook)
@@ -401,11 +402,11 @@ func relCases() []relCase {
 		{name: "WebhookTest", op: mockserver.OpTestWebhook, hook: true, effect: mockserver.EffectWebhookTestEnqueued, cutBody: true,
 			expect: relUnsentExpect(),
 			run: func(ctx context.Context, e *relEnv) (any, error) {
-				return e.c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: debitura.EventClientLinked, ExternalTenantID: e.ext})
+				return e.c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: e.ext})
 			},
 			check: func(t *testing.T, e *relEnv, res any) {
-				if r := res.(*debitura.WebhookTestResult); r.EnqueuedCount != 1 || r.EventType != debitura.EventClientLinked {
-					t.Errorf("Test = %+v, want 1 delivery of %s queued", r, debitura.EventClientLinked)
+				if r := res.(*debitura.WebhookTestResult); r.EnqueuedCount != 1 || r.EventType != webhook.ClientLinked {
+					t.Errorf("Test = %+v, want 1 delivery of %s queued", r, webhook.ClientLinked)
 				}
 			}},
 	}
@@ -451,7 +452,7 @@ func relSetup(t *testing.T, rc relCase, seed int64, timeout time.Duration) *relE
 // relAddHook subscribes relHookURL to client.linked for the subtest (relEnv.hook, hookSecret).
 func relAddHook(t *testing.T, e *relEnv) {
 	t.Helper()
-	w, err := e.c.Webhooks.Create(t.Context(), &debitura.WebhookCreateRequest{URL: relHookURL, Events: []string{debitura.EventClientLinked}})
+	w, err := e.c.Webhooks.Create(t.Context(), &debitura.WebhookCreateRequest{URL: relHookURL, Events: []webhook.EventType{webhook.ClientLinked}})
 	if err != nil {
 		t.Fatalf("setup Webhooks.Create: %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+
+	"github.com/debitura-go/debitura/internal/redaction"
 )
 
 // Secret holds a credential: a Customer API access token ([Token].AccessToken) or a webhook
@@ -65,7 +67,7 @@ func (s Secret) String() string {
 func (s Secret) GoString() string { return s.String() }
 
 // Format prints String for every verb (%v, %+v, %#v, %s, %q, %x, %X, %d, ...).
-func (s Secret) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+func (s Secret) Format(f fmt.State, verb rune) { redaction.Format(f, verb, s.String()) }
 
 // LogValue makes slog log s as String.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/mockserver"
+	"github.com/debitura-go/debitura/webhook"
 )
 
 // This file holds the table test of issue 9 item 5: every exported type that holds or reaches
@@ -154,7 +155,7 @@ func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Tokens.Rotate: %v", err)
 	}
-	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL, Events: []string{debitura.EventClientLinked}})
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL, Events: []webhook.EventType{webhook.ClientLinked}})
 	if err != nil {
 		t.Fatalf("Webhooks.Create: %v", err)
 	}
@@ -188,10 +189,10 @@ func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 		t.Fatalf("Clients.Create with an injected 409 = %v, want a *ClientExistsNeedsLinkingError", err)
 	}
 
-	verifier := &debitura.WebhookVerifier{Secret: hook.Secret, Secrets: []debitura.Secret{debitura.NewSecret(secrets["rotated token"])}}
+	verifier := webhook.NewVerifier(hook.Secret.Reveal(), secrets["rotated token"])
 	transport := c.Tokens.Transport(ext, nil)
 	secret := hook.Secret
-	handler := debitura.WebhookHandler(hook.Secret.Reveal(), func(context.Context, *debitura.WebhookEvent) error { return nil })
+	handler := webhook.Handler(hook.Secret.Reveal(), func(context.Context, *webhook.Event) error { return nil })
 	oauth := src.OAuth2(ctx)
 
 	var held []secHeld
@@ -203,7 +204,7 @@ func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 	held = append(held, secBoth("Token", tok)...)
 	held = append(held, secBoth("RotatedToken", rot)...)
 	held = append(held, secBoth("Webhook", hook)...)
-	held = append(held, secBoth("WebhookVerifier", verifier)...)
+	held = append(held, secBoth("webhook.Verifier", verifier)...)
 	held = append(held, secBoth("Secret", &secret)...)
 	held = append(held, secBoth("Transport", transport)...)
 	held = append(held, secBoth("APIError", apiErr)...)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/mockserver"
+	"github.com/debitura-go/debitura/webhook"
 )
 
 // secAPIKey is a distinctive partner key: any occurrence of it (or of its distinctive middle)
@@ -259,7 +260,7 @@ func secRunOperation(t *testing.T, rc relCase) {
 	// Every row has a webhook secret to leak: the hook's, or one made for this purpose (the
 	// Transport row echoes it in a 401 body).
 	if e.hookSecret == "" {
-		w, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL + "/other", Events: []string{debitura.EventCaseClosed}})
+		w, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL + "/other", Events: []webhook.EventType{webhook.CaseClosed}})
 		if err != nil {
 			t.Fatalf("setup Webhooks.Create: %v", err)
 		}

@@ -3,6 +3,8 @@ package debitura
 import (
 	"fmt"
 	"log/slog"
+
+	"github.com/debitura-go/debitura/internal/redaction"
 )
 
 // The services print as their name and the Client's redacted description, never the API key.
@@ -16,7 +18,7 @@ func (s ClientsService) String() string { return service(s).describe("ClientsSer
 func (s ClientsService) GoString() string { return s.String() }
 
 // Format prints String for every verb.
-func (s ClientsService) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+func (s ClientsService) Format(f fmt.State, verb rune) { redaction.Format(f, verb, s.String()) }
 
 // LogValue keeps the API key out of slog output.
 func (s ClientsService) LogValue() slog.Value { return slog.StringValue(s.String()) }
@@ -28,7 +30,7 @@ func (s TokensService) String() string { return service(s).describe("TokensServi
 func (s TokensService) GoString() string { return s.String() }
 
 // Format prints String for every verb.
-func (s TokensService) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+func (s TokensService) Format(f fmt.State, verb rune) { redaction.Format(f, verb, s.String()) }
 
 // LogValue keeps the API key out of slog output.
 func (s TokensService) LogValue() slog.Value { return slog.StringValue(s.String()) }
@@ -40,7 +42,7 @@ func (s PartnerService) String() string { return service(s).describe("PartnerSer
 func (s PartnerService) GoString() string { return s.String() }
 
 // Format prints String for every verb.
-func (s PartnerService) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+func (s PartnerService) Format(f fmt.State, verb rune) { redaction.Format(f, verb, s.String()) }
 
 // LogValue keeps the API key out of slog output.
 func (s PartnerService) LogValue() slog.Value { return slog.StringValue(s.String()) }
@@ -52,7 +54,7 @@ func (s WebhooksService) String() string { return service(s).describe("WebhooksS
 func (s WebhooksService) GoString() string { return s.String() }
 
 // Format prints String for every verb.
-func (s WebhooksService) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+func (s WebhooksService) Format(f fmt.State, verb rune) { redaction.Format(f, verb, s.String()) }
 
 // LogValue keeps the API key out of slog output.
 func (s WebhooksService) LogValue() slog.Value { return slog.StringValue(s.String()) }

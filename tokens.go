@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/debitura-go/debitura/internal/redaction"
 )
 
 // TokensService mints and caches Customer API bearer tokens for linked clients. It is safe for
@@ -103,7 +105,7 @@ func (t Token) String() string {
 func (t Token) GoString() string { return t.String() }
 
 // Format prints t redacted for every verb (%v, %+v, %#v, %s, %q, ...).
-func (t Token) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
+func (t Token) Format(f fmt.State, verb rune) { redaction.Format(f, verb, t.String()) }
 
 // LogValue makes slog log t as a group without the access token.
 func (t Token) LogValue() slog.Value {

@@ -11,6 +11,8 @@ import (
 	"weak"
 
 	"golang.org/x/oauth2"
+
+	"github.com/debitura-go/debitura/internal/redaction"
 )
 
 // TokenSource supplies Customer API tokens. Implementations must be safe for concurrent use and
@@ -84,7 +86,7 @@ func (s *CachedTokenSource) String() string { return "debitura.CachedTokenSource
 func (s *CachedTokenSource) GoString() string { return s.String() }
 
 // Format prints String for every verb.
-func (s *CachedTokenSource) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+func (s *CachedTokenSource) Format(f fmt.State, verb rune) { redaction.Format(f, verb, s.String()) }
 
 // LogValue keeps the cached token out of slog output.
 func (s *CachedTokenSource) LogValue() slog.Value { return slog.StringValue(s.String()) }

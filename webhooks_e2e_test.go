@@ -16,6 +16,7 @@ import (
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/internal/browsertest"
 	"github.com/debitura-go/debitura/mockserver"
+	"github.com/debitura-go/debitura/webhook"
 )
 
 // partnerService is what a partner runs to receive Debitura's webhooks: the SDK's handler,
@@ -23,7 +24,7 @@ import (
 // the test can deliver one again as Debitura would after a lost acknowledgement.
 type partnerService struct {
 	mu         sync.Mutex
-	events     []*debitura.WebhookEvent
+	events     []*webhook.Event
 	deliveries []delivery
 	handler    http.Handler
 }
@@ -35,7 +36,7 @@ type delivery struct {
 
 func newPartnerService(secret string) *partnerService {
 	p := &partnerService{}
-	p.handler = debitura.WebhookHandler(secret, func(_ context.Context, ev *debitura.WebhookEvent) error {
+	p.handler = webhook.Handler(secret, func(_ context.Context, ev *webhook.Event) error {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		p.events = append(p.events, ev)
@@ -58,21 +59,21 @@ func (p *partnerService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.handler.ServeHTTP(w, r)
 }
 
-func (p *partnerService) eventTypes() []debitura.EventType {
+func (p *partnerService) eventTypes() []webhook.EventType {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var out []debitura.EventType
+	var out []webhook.EventType
 	for _, ev := range p.events {
 		out = append(out, ev.Event)
 	}
 	return out
 }
 
-func (p *partnerService) lastDelivery(event debitura.EventType) (delivery, bool) {
+func (p *partnerService) lastDelivery(event webhook.EventType) (delivery, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := len(p.deliveries) - 1; i >= 0; i-- {
-		if p.deliveries[i].header.Get(debitura.WebhookEventHeader) == string(event) {
+		if p.deliveries[i].header.Get(webhook.EventHeader) == string(event) {
 			return p.deliveries[i], true
 		}
 	}
@@ -107,7 +108,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	defer receiver.Close()
 	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
 		URL:    receiver.URL + "/debitura/webhooks",
-		Events: debitura.ClientEvents(),
+		Events: webhook.ClientEvents(),
 	})
 	if err != nil {
 		t.Fatalf("Webhooks.Create: %v", err)
@@ -127,7 +128,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 		t.Fatalf("EnsureLinked = %v (approval URL %q), want %v with a URL", out.State, out.ApprovalURL, debitura.LinkApprovalRequired)
 	}
 	flush(t, srv)
-	if diff := cmp.Diff([]debitura.EventType{debitura.EventClientLinkRequested}, partner.eventTypes()); diff != "" {
+	if diff := cmp.Diff([]webhook.EventType{webhook.ClientLinkRequested}, partner.eventTypes()); diff != "" {
 		t.Fatalf("events after the 409 (-want +got):\n%s", diff)
 	}
 
@@ -143,7 +144,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	}
 
 	flush(t, srv)
-	want := []debitura.EventType{debitura.EventClientLinkRequested, debitura.EventClientLinked}
+	want := []webhook.EventType{webhook.ClientLinkRequested, webhook.ClientLinked}
 	if diff := cmp.Diff(want, partner.eventTypes()); diff != "" {
 		t.Fatalf("events after the approval (-want +got):\n%s", diff)
 	}
@@ -160,7 +161,7 @@ func TestWebhooksEndToEnd(t *testing.T) {
 
 	// Debitura delivers client.linked again (its acknowledgement was lost): the handler answers
 	// 200 and does not call the partner's function a second time.
-	d, ok := partner.lastDelivery(debitura.EventClientLinked)
+	d, ok := partner.lastDelivery(webhook.ClientLinked)
 	if !ok {
 		t.Fatal("no raw client.linked delivery recorded")
 	}

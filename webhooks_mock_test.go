@@ -11,10 +11,11 @@ import (
 
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/mockserver"
+	"github.com/debitura-go/debitura/webhook"
 )
 
 // TestWebhooksAgainstMock runs the whole webhook path against the bundled mock: subscribe with
-// Webhooks.Create, receive the mock's signed deliveries with WebhookHandler, rotate the secret,
+// Webhooks.Create, receive the mock's signed deliveries with webhook.Handler, rotate the secret,
 // and see a failed delivery retried and processed once.
 func TestWebhooksAgainstMock(t *testing.T) {
 	t.Parallel()
@@ -28,10 +29,10 @@ func TestWebhooksAgainstMock(t *testing.T) {
 
 	var (
 		mu      sync.Mutex
-		events  []*debitura.WebhookEvent
+		events  []*webhook.Event
 		failing atomic.Bool
 	)
-	fn := func(_ context.Context, ev *debitura.WebhookEvent) error {
+	fn := func(_ context.Context, ev *webhook.Event) error {
 		if failing.Load() {
 			return errors.New("downstream unavailable")
 		}
@@ -40,7 +41,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}
-	dedupe := debitura.NewMemoryWebhookDeduper(0, 0)
+	dedupe := webhook.NewMemoryDeduper(0, 0)
 	var handler atomic.Pointer[http.Handler] // set once the secret is known
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h := handler.Load(); h != nil {
@@ -51,8 +52,8 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	}))
 	t.Cleanup(recv.Close)
 	setSecrets := func(secret string, old ...string) {
-		h := debitura.WebhookHandler(secret, fn, debitura.WithWebhookClock(clock.Now), debitura.WithWebhookDeduper(dedupe),
-			debitura.WithWebhookSecrets(old...))
+		h := webhook.Handler(secret, fn, webhook.WithClock(clock.Now), webhook.WithDeduper(dedupe),
+			webhook.WithSecrets(old...))
 		handler.Store(&h)
 	}
 	flush := func() {
@@ -61,7 +62,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 			t.Fatalf("FlushWebhooks() = %v", err)
 		}
 	}
-	take := func() []*debitura.WebhookEvent {
+	take := func() []*webhook.Event {
 		mu.Lock()
 		defer mu.Unlock()
 		out := events
@@ -69,7 +70,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 		return out
 	}
 
-	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: recv.URL + "/hooks", Events: debitura.ClientEvents()})
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: recv.URL + "/hooks", Events: webhook.ClientEvents()})
 	if err != nil {
 		t.Fatalf("Webhooks.Create() = %v", err)
 	}
@@ -91,7 +92,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	}
 	flush()
 	got := take()
-	if len(got) != 1 || got[0].Event != debitura.EventClientContractSigned || got[0].Test {
+	if len(got) != 1 || got[0].Event != webhook.ClientContractSigned || got[0].Test {
 		t.Fatalf("after onboarding got %v, want one client.onboarding.contract_signed", got)
 	}
 	cd, err := got[0].ClientData()
@@ -112,7 +113,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 
 	// A test event whose first delivery fails in fn: 500, retried by the mock, processed once.
 	failing.Store(true)
-	res, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: debitura.EventClientLinked, ExternalTenantID: "tenant-wh"})
+	res, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "tenant-wh"})
 	if err != nil || res.EnqueuedCount != 1 {
 		t.Fatalf("Webhooks.Test() = %+v, %v; want 1 enqueued", res, err)
 	}
@@ -124,13 +125,13 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	clock.Advance(mockserver.WebhookBackoff(1))
 	flush()
 	got = take()
-	if len(got) != 1 || got[0].Event != debitura.EventClientLinked || !got[0].Test {
+	if len(got) != 1 || got[0].Event != webhook.ClientLinked || !got[0].Test {
 		t.Fatalf("after the retry got %v, want one test client.linked", got)
 	}
 
 	// With only the old secret, deliveries are refused (401) and never reach fn.
 	setSecrets(hook.Secret.Reveal())
-	if _, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: debitura.EventClientLinked, ExternalTenantID: "tenant-wh"}); err != nil {
+	if _, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "tenant-wh"}); err != nil {
 		t.Fatal(err)
 	}
 	flush()

@@ -10,11 +10,15 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/debitura-go/debitura/internal/redaction"
+	"github.com/debitura-go/debitura/webhook"
 )
 
 // WebhooksService manages the partner's webhook subscriptions (the /v1/Webhooks routes). It is
-// safe for concurrent use. To receive and verify deliveries, see [WebhookHandler],
-// [WebhookVerifier] and [ParseWebhook].
+// safe for concurrent use. To receive and verify deliveries, see package
+// [github.com/debitura-go/debitura/webhook]: [webhook.Handler], [webhook.Verifier] and
+// [webhook.Parse].
 //
 // Subscriptions, like everything else, belong to one environment: a subscription made with a
 // test-environment key never receives production events.
@@ -42,8 +46,8 @@ type Webhook struct {
 	ID string `json:"id"`
 	// URL is where deliveries are sent.
 	URL string `json:"url"`
-	// Events are the event names the subscription receives (see the Event* constants).
-	Events []string `json:"events"`
+	// Events are the event names the subscription receives.
+	Events []webhook.EventType `json:"events"`
 	// IsActive is false when the subscription was disabled, by the partner or automatically
 	// after repeated delivery failures (then DisabledReason says why). Update with
 	// IsActive = Ptr(true) re-enables it.
@@ -55,8 +59,8 @@ type Webhook struct {
 	// DisabledReason says why the subscription was disabled automatically; "" otherwise.
 	DisabledReason string `json:"disabledReason"`
 	// Secret is the Base64 signing secret, present only in the answer of Create and of Update
-	// with RegenerateSecret (zero otherwise). Pass it, as it is, to WebhookVerifier, or
-	// Secret.Reveal() to WebhookHandler.
+	// with RegenerateSecret (zero otherwise). Pass Secret.Reveal() to webhook.Handler or
+	// webhook.NewVerifier.
 	Secret Secret `json:"secret"`
 	// IsTestMode is true when the subscription receives only test-classified events.
 	IsTestMode bool `json:"isTestMode"`
@@ -80,7 +84,7 @@ func (w Webhook) String() string {
 func (w Webhook) GoString() string { return w.String() }
 
 // Format prints w redacted for every verb (%v, %+v, %#v, %s, %q, ...).
-func (w Webhook) Format(f fmt.State, verb rune) { formatRedacted(f, verb, w.String()) }
+func (w Webhook) Format(f fmt.State, verb rune) { redaction.Format(f, verb, w.String()) }
 
 // LogValue makes slog log w as a group without its secret.
 func (w Webhook) LogValue() slog.Value {
@@ -100,15 +104,15 @@ func (w Webhook) LogValue() slog.Value {
 // MarshalJSON encodes w as a WebhookDto in camelCase with the secret redacted.
 func (w Webhook) MarshalJSON() ([]byte, error) {
 	type dto struct {
-		ID             string    `json:"id"`
-		URL            string    `json:"url"`
-		Events         []string  `json:"events"`
-		IsActive       bool      `json:"isActive"`
-		CreatedUTC     time.Time `json:"createdUtc"`
-		UpdatedUTC     time.Time `json:"updatedUtc"`
-		DisabledReason string    `json:"disabledReason,omitempty"`
-		Secret         Secret    `json:"secret,omitzero"` // Secret.MarshalJSON redacts it
-		IsTestMode     bool      `json:"isTestMode"`
+		ID             string              `json:"id"`
+		URL            string              `json:"url"`
+		Events         []webhook.EventType `json:"events"`
+		IsActive       bool                `json:"isActive"`
+		CreatedUTC     time.Time           `json:"createdUtc"`
+		UpdatedUTC     time.Time           `json:"updatedUtc"`
+		DisabledReason string              `json:"disabledReason,omitempty"`
+		Secret         Secret              `json:"secret,omitzero"` // Secret.MarshalJSON redacts it
+		IsTestMode     bool                `json:"isTestMode"`
 	}
 	return json.Marshal(dto(w))
 }
@@ -121,9 +125,10 @@ type WebhookCreateRequest struct {
 	// against the bundled mock server can receive deliveries; Debitura itself refuses such a
 	// URL with 400.
 	URL string `json:"url"`
-	// Events are the event names to subscribe to, at least one (see the Event* constants).
-	// Names the SDK does not know are sent as they are, since the API may add events.
-	Events []string `json:"events"`
+	// Events are the event names to subscribe to, at least one (webhook.ClientEvents() lists
+	// the client events). Names the SDK does not know are sent as they are, since the API may
+	// add events.
+	Events []webhook.EventType `json:"events"`
 	// IsTestMode makes the subscription receive only test-classified events.
 	IsTestMode bool `json:"isTestMode,omitempty"`
 }
@@ -134,13 +139,14 @@ type WebhookUpdateRequest struct {
 	// URL replaces the delivery URL; the rules of WebhookCreateRequest.URL apply.
 	URL *string `json:"url,omitempty"`
 	// Events replaces the event list when it is non-empty.
-	Events []string `json:"events,omitempty"`
+	Events []webhook.EventType `json:"events,omitempty"`
 	// IsActive enables (true) or disables (false) the subscription. Ptr(true) re-enables a
 	// subscription that was disabled automatically after delivery failures.
 	IsActive *bool `json:"isActive,omitempty"`
 	// RegenerateSecret replaces the signing secret; the answer carries the new one (in
 	// Webhook.Secret), and only that answer. Deliveries signed with the old secret may still
-	// arrive for a while: verify with both (WebhookVerifier.Secrets) until they stop.
+	// arrive for a while: verify with both (webhook.NewVerifier(new, old) or
+	// webhook.WithSecrets(old)) until they stop.
 	RegenerateSecret bool `json:"regenerateSecret,omitempty"`
 	// IsTestMode switches the subscription to test-classified (true) or production (false)
 	// events.
@@ -149,8 +155,8 @@ type WebhookUpdateRequest struct {
 
 // WebhookTestRequest is the body of POST /v1/Webhooks/test (TriggerTestWebhookRequest).
 type WebhookTestRequest struct {
-	// EventType is the event to send, e.g. EventClientLinked or EventCaseClosed. Required.
-	EventType string `json:"eventType"`
+	// EventType is the event to send, e.g. webhook.ClientLinked or webhook.CaseClosed. Required.
+	EventType webhook.EventType `json:"eventType"`
 	// CaseID is the UUID of one of the partner's cases; required for case.* events.
 	CaseID string `json:"caseId,omitempty"`
 	// ExternalTenantID is an active link of the partner; required for client.* events.
@@ -169,7 +175,7 @@ type WebhookTestRequest struct {
 // WebhookTestResult is the answer of POST /v1/Webhooks/test (TriggerTestWebhookResponse).
 type WebhookTestResult struct {
 	// EventType is the event that was queued.
-	EventType string `json:"eventType"`
+	EventType webhook.EventType `json:"eventType"`
 	// EnqueuedCount is how many deliveries were queued: one per active subscription to the
 	// event; 0 when no subscription listens to it.
 	EnqueuedCount int `json:"enqueuedCount"`
@@ -345,7 +351,7 @@ func (s *WebhooksService) Delete(ctx context.Context, id string) error {
 // Test asks Debitura to send a test event to the partner's subscriptions of req.EventType (POST
 // /v1/Webhooks/test). It works in the test environment only (production answers 403). The call
 // returns once the event is queued; delivery follows asynchronously, signed like any other and
-// with the X-Debitura-Test header (WebhookEvent.Test). Like Create, it is retried only when the
+// with the X-Debitura-Test header (webhook.Event.Test). Like Create, it is retried only when the
 // earlier attempt provably did nothing, so that one call never queues two deliveries.
 //
 // Errors: *[ValidationError] before sending (nil request; empty EventType; a case.* event
@@ -357,10 +363,10 @@ func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest) (*W
 	if req == nil {
 		return nil, invalid(op, "request", "is nil")
 	}
-	if strings.TrimSpace(req.EventType) == "" {
+	if strings.TrimSpace(string(req.EventType)) == "" {
 		return nil, invalid(op, "eventType", "is required")
 	}
-	et := EventType(req.EventType)
+	et := req.EventType
 	if et.IsCase() && req.CaseID == "" {
 		return nil, invalid(op, "caseId", "is required for %s events", req.EventType)
 	}
@@ -419,8 +425,9 @@ func checkWebhookURL(op, field, raw string) error {
 }
 
 // checkEventNames rejects empty or blank event names. Unknown names pass: the API may add events.
-func checkEventNames(op string, events []string) error {
-	for i, e := range events {
+func checkEventNames(op string, events []webhook.EventType) error {
+	for i, et := range events {
+		e := string(et)
 		if strings.TrimSpace(e) == "" {
 			return invalid(op, fmt.Sprintf("events[%d]", i), "is empty")
 		}

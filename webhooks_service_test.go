@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/debitura-go/debitura/webhook"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -29,7 +30,7 @@ const whDtoBody = `{"id":"` + whID + `","url":"https://partner.example/hooks/deb
 
 func whWant() *Webhook {
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	return &Webhook{ID: whID, URL: "https://partner.example/hooks/debitura", Events: []string{EventClientLinked, EventClientLinkDeclined},
+	return &Webhook{ID: whID, URL: "https://partner.example/hooks/debitura", Events: []webhook.EventType{webhook.ClientLinked, webhook.ClientLinkDeclined},
 		IsActive: true, CreatedUTC: at, UpdatedUTC: at, Secret: NewSecret(whSecret), IsTestMode: true}
 }
 
@@ -37,7 +38,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 	t.Parallel()
 	listBody := `[{"id":"` + whID + `","url":"https://partner.example/h","events":["client.linked"],"isActive":false,
  "createdUtc":"2025-03-01T12:00:00Z","updatedUtc":"2025-03-02T08:30:00.5Z","disabledReason":"Too many failed deliveries","secret":null,"isTestMode":false}]`
-	listWant := []*Webhook{{ID: whID, URL: "https://partner.example/h", Events: []string{EventClientLinked},
+	listWant := []*Webhook{{ID: whID, URL: "https://partner.example/h", Events: []webhook.EventType{webhook.ClientLinked},
 		CreatedUTC: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), UpdatedUTC: time.Date(2025, 3, 2, 8, 30, 0, 5e8, time.UTC),
 		DisabledReason: "Too many failed deliveries"}}
 	tests := []struct {
@@ -72,7 +73,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 			name: "Create", pattern: "POST /v1/Webhooks", status: 200, body: whDtoBody,
 			call: func(c *Client) (any, error) {
 				return c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/hooks/debitura",
-					Events: []string{EventClientLinked, EventClientLinkDeclined}, IsTestMode: true})
+					Events: []webhook.EventType{webhook.ClientLinked, webhook.ClientLinkDeclined}, IsTestMode: true})
 			},
 			want:    whWant(),
 			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"https://partner.example/hooks/debitura","events":["client.linked","client.link_declined"],"isTestMode":true}`},
@@ -80,7 +81,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 		{
 			name: "Create 201 and unknown event name", pattern: "POST /v1/Webhooks", status: 201, body: whDtoBody, header: lenient,
 			call: func(c *Client) (any, error) {
-				return c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/hooks/debitura", Events: []string{"client.future_event"}})
+				return c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/hooks/debitura", Events: []webhook.EventType{"client.future_event"}})
 			},
 			want:    whWant(),
 			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"https://partner.example/hooks/debitura","events":["client.future_event"]}`},
@@ -90,7 +91,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 			body: `{"Id":"` + whID + `","Url":"https://partner.example/hooks/debitura","Events":["client.linked","client.link_declined"],"IsActive":true,
  "CreatedUtc":"2025-03-01T12:00:00","UpdatedUtc":"2025-03-01T12:00:00","Secret":"` + whSecret + `","IsTestMode":true}`,
 			call: func(c *Client) (any, error) {
-				return c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "http://127.0.0.1:8080/hooks", Events: ClientEvents()})
+				return c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "http://127.0.0.1:8080/hooks", Events: webhook.ClientEvents()})
 			},
 			want: whWant(),
 			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"http://127.0.0.1:8080/hooks","events":["client.linked","client.link_declined",
@@ -100,7 +101,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 			name: "Update every field", pattern: "PUT /v1/Webhooks/{id}", status: 200, body: whDtoBody,
 			call: func(c *Client) (any, error) {
 				return c.Webhooks.Update(t.Context(), whID, &WebhookUpdateRequest{URL: Ptr("https://partner.example/hooks/debitura"),
-					Events: []string{EventClientLinked, EventClientLinkDeclined}, IsActive: Ptr(true), RegenerateSecret: true, IsTestMode: Ptr(true)})
+					Events: []webhook.EventType{webhook.ClientLinked, webhook.ClientLinkDeclined}, IsActive: Ptr(true), RegenerateSecret: true, IsTestMode: Ptr(true)})
 			},
 			want: whWant(),
 			wantReq: svcWant{Method: "PUT", Path: "/v1/Webhooks/" + whID,
@@ -123,19 +124,19 @@ func TestWebhooksServiceWire(t *testing.T) {
 			name: "Test client event", pattern: "POST /v1/Webhooks/test", status: 200,
 			body: `{"eventType":"client.linked","enqueuedCount":2,"message":"Test event enqueued"}`,
 			call: func(c *Client) (any, error) {
-				return c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: EventClientLinked, ExternalTenantID: "tenant/1"})
+				return c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "tenant/1"})
 			},
-			want:    &WebhookTestResult{EventType: EventClientLinked, EnqueuedCount: 2, Message: "Test event enqueued"},
+			want:    &WebhookTestResult{EventType: webhook.ClientLinked, EnqueuedCount: 2, Message: "Test event enqueued"},
 			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks/test", Body: `{"eventType":"client.linked","externalTenantId":"tenant/1"}`},
 		},
 		{
 			name: "Test case event", pattern: "POST /v1/Webhooks/test", status: 200,
 			body: `{"eventType":"case.closed","enqueuedCount":0,"message":null}`,
 			call: func(c *Client) (any, error) {
-				return c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: EventCaseClosed, CaseID: whCaseID,
+				return c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.CaseClosed, CaseID: whCaseID,
 					OldLifecycle: "Active", NewLifecycle: "Closed", CloseCode: "Paid", CloseComment: "paid in full"})
 			},
-			want: &WebhookTestResult{EventType: EventCaseClosed},
+			want: &WebhookTestResult{EventType: webhook.CaseClosed},
 			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks/test",
 				Body: `{"eventType":"case.closed","caseId":"` + whCaseID + `","oldLifecycle":"Active","newLifecycle":"Closed","closeCode":"Paid","closeComment":"paid in full"}`},
 		},
@@ -168,10 +169,10 @@ func TestWebhooksServiceErrors(t *testing.T) {
 	if _, err := a.c.Webhooks.Get(t.Context(), whID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Webhooks.Get() = %v, want ErrNotFound", err)
 	}
-	if _, err := a.c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: EventClientLinked, ExternalTenantID: "t-1"}); !errors.Is(err, ErrForbidden) {
+	if _, err := a.c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "t-1"}); !errors.Is(err, ErrForbidden) {
 		t.Errorf("Webhooks.Test() = %v, want ErrForbidden", err)
 	}
-	_, err := a.c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://localhost/x", Events: []string{EventClientLinked}})
+	_, err := a.c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://localhost/x", Events: []webhook.EventType{webhook.ClientLinked}})
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || !errors.Is(err, ErrValidation) || apiErr.Route != "/v1/Webhooks" {
 		t.Errorf("Webhooks.Create() = %v, want *APIError for /v1/Webhooks matching ErrValidation", err)
@@ -181,7 +182,7 @@ func TestWebhooksServiceErrors(t *testing.T) {
 func TestWebhooksServiceValidation(t *testing.T) {
 	t.Parallel()
 	long := "https://partner.example/" + strings.Repeat("a", maxWebhookURLLen)
-	okEvents := []string{EventClientLinked}
+	okEvents := []webhook.EventType{webhook.ClientLinked}
 	tests := []struct {
 		name      string
 		call      func(c *Client) error
@@ -229,15 +230,15 @@ func TestWebhooksServiceValidation(t *testing.T) {
 			return err
 		}, "Webhooks.Create", "events"},
 		{"Create empty event name", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []string{EventClientLinked, ""}})
+			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{webhook.ClientLinked, ""}})
 			return err
 		}, "Webhooks.Create", "events[1]"},
 		{"Create blank event name", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []string{" "}})
+			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{" "}})
 			return err
 		}, "Webhooks.Create", "events[0]"},
 		{"Create padded event name", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []string{"client.linked "}})
+			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{"client.linked "}})
 			return err
 		}, "Webhooks.Create", "events[0]"},
 		{"Update bad id", func(c *Client) error {
@@ -258,7 +259,7 @@ func TestWebhooksServiceValidation(t *testing.T) {
 			return err
 		}, "Webhooks.Update", "url"},
 		{"Update empty event", func(c *Client) error {
-			_, err := c.Webhooks.Update(t.Context(), whID, &WebhookUpdateRequest{Events: []string{""}})
+			_, err := c.Webhooks.Update(t.Context(), whID, &WebhookUpdateRequest{Events: []webhook.EventType{""}})
 			return err
 		}, "Webhooks.Update", "events[0]"},
 		{"Test nil", func(c *Client) error { _, err := c.Webhooks.Test(t.Context(), nil); return err }, "Webhooks.Test", "request"},
@@ -267,19 +268,19 @@ func TestWebhooksServiceValidation(t *testing.T) {
 			return err
 		}, "Webhooks.Test", "eventType"},
 		{"Test client event without tenant", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: EventClientLinkExpired})
+			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinkExpired})
 			return err
 		}, "Webhooks.Test", "externalTenantId"},
 		{"Test client event with control character", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: EventClientLinked, ExternalTenantID: "t\n1"})
+			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "t\n1"})
 			return err
 		}, "Webhooks.Test", "externalTenantId"},
 		{"Test case event without case", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: EventCaseUpdated})
+			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.CaseUpdated})
 			return err
 		}, "Webhooks.Test", "caseId"},
 		{"Test case id not a UUID", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: EventCaseCreated, CaseID: "case-1"})
+			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.CaseCreated, CaseID: "case-1"})
 			return err
 		}, "Webhooks.Test", "caseId"},
 	}
@@ -332,7 +333,7 @@ func (d *dialFailFirst) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestWebhooksRetryClasses(t *testing.T) {
 	t.Parallel()
 	create := func(c *Client) error {
-		_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []string{EventClientLinked}})
+		_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{webhook.ClientLinked}})
 		return err
 	}
 	regenerate := func(c *Client) error {
@@ -344,7 +345,7 @@ func TestWebhooksRetryClasses(t *testing.T) {
 		return err
 	}
 	trigger := func(c *Client) error {
-		_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: EventClientLinked, ExternalTenantID: "t-1"})
+		_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "t-1"})
 		return err
 	}
 	list := func(c *Client) error { _, err := c.Webhooks.List(t.Context()); return err }

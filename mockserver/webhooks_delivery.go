@@ -374,18 +374,20 @@ func (b *Backend) Deliveries() []DeliveryInfo {
 	return out
 }
 
-// SignWebhook computes the X-Debitura-Signature value for a body sent at unix time t with the
-// Base64 secret of a subscription: "t={t},v1={hex HMAC-SHA256 of "{t}.{body}"}", keyed with the
-// Base64-decoded secret.
-func SignWebhook(secret string, t int64, body []byte) (string, error) {
+// SignWebhook computes the X-Debitura-Signature value for a body sent at time t with the Base64
+// secret of a subscription: "t={unix seconds},v1={hex HMAC-SHA256 of "{t}.{body}"}", keyed with
+// the Base64-decoded secret. It takes the arguments of the SDK's webhook.Sign, so a test can
+// use either.
+func SignWebhook(secret string, t time.Time, body []byte) (string, error) {
 	key, err := base64.StdEncoding.DecodeString(secret)
 	if err != nil {
 		return "", fmt.Errorf("%w: webhook secret is not Base64: %v", ErrInvalid, err)
 	}
+	ts := strconv.FormatInt(t.Unix(), 10)
 	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(strconv.FormatInt(t, 10) + "."))
+	mac.Write([]byte(ts + "."))
 	mac.Write(body)
-	return "t=" + strconv.FormatInt(t, 10) + ",v1=" + hex.EncodeToString(mac.Sum(nil)), nil
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil)), nil
 }
 
 // attemptDelivery makes one attempt of j and records its outcome. It runs without b.mu.
@@ -469,8 +471,7 @@ func describeFailure(status int, errText string) string {
 // post sends one signed delivery and reports the answer's status (0 and an error text when
 // there was none).
 func (b *Backend) post(ctx context.Context, target, secret string, j *whJob, at time.Time) (int, string) {
-	t := at.Unix()
-	sig, err := SignWebhook(secret, t, j.body)
+	sig, err := SignWebhook(secret, at, j.body)
 	if err != nil {
 		return 0, "signing failed"
 	}
@@ -483,7 +484,7 @@ func (b *Backend) post(ctx context.Context, target, secret string, j *whJob, at 
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Debitura-Webhooks-Mock/1.0")
 	req.Header.Set("X-Debitura-Signature", sig)
-	req.Header.Set("X-Debitura-Timestamp", strconv.FormatInt(t, 10))
+	req.Header.Set("X-Debitura-Timestamp", strconv.FormatInt(at.Unix(), 10))
 	req.Header.Set("X-Debitura-Event", j.event)
 	if j.test {
 		req.Header.Set("X-Debitura-Test", "true")

@@ -793,3 +793,19 @@ func TestWebhookDeliveredWithoutFlush(t *testing.T) {
 		t.Errorf("Deliveries = %+v", ds)
 	}
 }
+
+// TestSignWebhookVector checks SignWebhook against a vector computed outside Go (Python's hmac),
+// the same one the SDK's webhook.Sign is checked against, with the same arguments.
+func TestSignWebhookVector(t *testing.T) {
+	t.Parallel()
+	const secret = "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cy0wMTIzNDU2Nzg5" // base64("secret-signing-key-for-tests-0123456789")
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	got, err := SignWebhook(secret, at, []byte(`{"id":"e-1","event":"client.linked"}`))
+	want := "t=1740830400,v1=bfefacd622faf3994a626287804b596e0993ce2a076a9b397728a9dcc417533d"
+	if err != nil || got != want {
+		t.Errorf("SignWebhook() = %q, %v; want %q, nil", got, err, want)
+	}
+	if _, err := SignWebhook("not base64!", at, nil); !errors.Is(err, ErrInvalid) {
+		t.Errorf("SignWebhook(bad secret) = %v, want ErrInvalid", err)
+	}
+}
