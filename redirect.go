@@ -38,25 +38,24 @@ func (e *redirectStopped) Unwrap() error { return e.err }
 
 // redirectPolicy is the CheckRedirect of the SDK's *http.Client. A redirect is followed only
 // when it stays on the origin of the first request of the chain (so https → http never is), at
-// most maxRedirects times, and only when the caller's own CheckRedirect (prev, may be nil)
-// allows it too. A refused cross-origin redirect sends nothing to the other origin: neither the
-// XApiKey header nor the request body.
+// most maxRedirects times in a row whatever the caller's CheckRedirect says, and only when the
+// caller's own CheckRedirect (prev, may be nil) allows it too. A refused cross-origin redirect
+// sends nothing to the other origin: neither the XApiKey header nor the request body.
 func redirectPolicy(prev func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if len(via) > 0 && !sameOrigin(req.URL, via[0].URL) {
 			return &redirectError{from: origin(via[0].URL), to: origin(req.URL)}
 		}
+		if len(via) >= maxRedirects {
+			return &redirectStopped{errors.New("stopped after 10 redirects")}
+		}
 		if prev != nil {
 			if err := prev(req, via); err != nil {
-				if errors.Is(err, http.ErrUseLastResponse) {
-					return err // net/http compares it with ==
+				if err == http.ErrUseLastResponse { // net/http compares it with ==, so pass it on as is
+					return err
 				}
 				return &redirectStopped{err}
 			}
-			return nil
-		}
-		if len(via) >= maxRedirects {
-			return &redirectStopped{errors.New("stopped after 10 redirects")}
 		}
 		return nil
 	}

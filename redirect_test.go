@@ -228,6 +228,23 @@ func TestRedirectCallersCheckRedirect(t *testing.T) {
 		}
 	})
 
+	t.Run("allowing everything keeps the limit of 10 redirects", func(t *testing.T) {
+		t.Parallel()
+		clock := newFakeClock()
+		srv := newScriptServer(t, clock, func(w http.ResponseWriter, r *http.Request) {
+			redirectTo("http://"+r.Host+"/base/clients/t-1", http.StatusFound)(w, r)
+		})
+		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+		c := newTestClient(t, srv, clock, WithHTTPClient(hc))
+		_, err := c.do(t.Context(), opGet(), nil)
+		if err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
+			t.Fatalf("do() = %v, want the redirect limit", err)
+		}
+		if n := len(srv.Requests()); n != 10 {
+			t.Errorf("server got %d requests, want 10 (one attempt, not retried)", n)
+		}
+	})
+
 	t.Run("allowing everything does not relax the policy", func(t *testing.T) {
 		t.Parallel()
 		clock := newFakeClock()
