@@ -185,9 +185,9 @@ const maxIdemKeyLen = 255
 
 // do sends r, decodes a 2xx JSON body into out and turns every other answer into an error. A
 // non-nil out means the operation's answer must carry a resource: a 2xx body that is empty or
-// null is then an error matching ErrEmptyResponse. A nil out ignores the body. It is the single request path of the SDK: it attaches
-// XApiKey, User-Agent and Idempotency-Key, waits at the 429 gate and the client-side limiter,
-// and retries per r.retry (see retry.go).
+// null is then an error matching ErrEmptyResponse. A nil out ignores the body. It is the single
+// request path of the SDK: it attaches XApiKey, User-Agent and Idempotency-Key, waits at the 429
+// gate and the client-side limiter, and retries per r.retry (see retry.go).
 //
 // Errors: a non-2xx answer is an *APIError (a *ConflictError or one of its specific types for
 // the 409 of POST /clients); a call held back by the 429 gate gets the gate's 429 as *APIError

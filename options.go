@@ -25,7 +25,11 @@ const (
 	backoffBase         = 500 * time.Millisecond
 	backoffCap          = 8 * time.Second
 	waitFloor           = 100 * time.Millisecond
+)
 
+// Defaults of the limits on each attempt; WithAttemptTimeout and WithMaxResponseBytes change
+// them.
+const (
 	// DefaultAttemptTimeout bounds one attempt (sending the request, following its redirects
 	// and reading the whole answer) when neither WithAttemptTimeout nor the Timeout of the
 	// http.Client given with WithHTTPClient sets a bound.

@@ -122,6 +122,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		st.okBody = data
 		if errors.Is(rerr, ErrResponseTooLarge) {
 			// The server answered, and would answer the same again: final, never retried.
+			c.gate.pacer.accept(now)
 			c.logAttempt(ctx, slog.LevelInfo, st, resp.StatusCode, requestIDFromHeader(resp.Header), 0, rerr)
 			return false, nil
 		}
