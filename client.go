@@ -1,7 +1,6 @@
 package debitura
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -185,15 +184,18 @@ type apiResponse struct {
 // maxIdemKeyLen is the longest Idempotency-Key the API accepts.
 const maxIdemKeyLen = 255
 
-// do sends r, decodes a 2xx JSON body into out (when out is non-nil and a body is present) and
-// turns every other answer into an error. It is the single request path of the SDK: it attaches
-// XApiKey, User-Agent and Idempotency-Key, waits at the 429 gate and the client-side limiter,
-// and retries per r.retry (see retry.go).
+// do sends r, decodes a 2xx JSON body into out and turns every other answer into an error. A
+// non-nil out means the operation's answer must carry a resource: a 2xx body that is empty or
+// null is then an error matching ErrEmptyResponse. A nil out ignores the body. It is the single
+// request path of the SDK: it attaches XApiKey, User-Agent and Idempotency-Key, waits at the 429
+// gate and the client-side limiter, and retries per r.retry (see retry.go).
 //
 // Errors: a non-2xx answer is an *APIError (a *ConflictError or one of its specific types for
 // the 409 of POST /clients); a call held back by the 429 gate gets the gate's 429 as *APIError
 // with Attempts 0; a ctx that ends wraps ctx.Err() together with the last *APIError, if any; a
-// transport error wraps the *url.Error.
+// transport error wraps the *url.Error (and matches ErrAttemptTimeout when the per-attempt
+// timeout ended it, ErrRedirectRefused for a redirect to another origin); a success body over
+// the WithMaxResponseBytes limit matches ErrResponseTooLarge.
 func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("debitura: %s %s: nil context", r.method, r.route)
@@ -278,13 +280,18 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any) (*apiResponse, 
 
 	data := st.okBody // checkRetry read it
 	if data == nil {
-		b, err := io.ReadAll(resp.Body)
+		b, err := readCapped(resp.Body, c.cfg.maxResponseBytes)
 		if err != nil {
-			return nil, &requestError{method: r.method, route: r.route, attempts: st.attempts, what: "read response", err: err}
+			return nil, &requestError{method: r.method, route: r.route, attempts: st.attempts, what: "read response", err: c.attemptError(ctx, err)}
 		}
 		data = b
 	}
-	if out != nil && len(bytes.TrimSpace(data)) > 0 {
+	if out != nil {
+		// Every operation that passes out expects a resource: an empty or null body would
+		// otherwise decode into an all-zero value that looks like a real answer.
+		if emptyBody(data) {
+			return nil, &requestError{method: r.method, route: r.route, attempts: st.attempts, what: "decode response", err: &emptyResponseError{status: resp.StatusCode}}
+		}
 		if err := json.Unmarshal(data, out); err != nil {
 			return nil, &requestError{method: r.method, route: r.route, attempts: st.attempts, what: "decode response", err: err}
 		}
@@ -309,7 +316,7 @@ func (c *Client) callError(ctx context.Context, st *callState, err error) error 
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return &canceledError{method: r.method, route: r.route, attempts: st.attempts, ctxErr: ctxErr, last: last}
 	}
-	return &requestError{method: r.method, route: r.route, attempts: st.attempts, err: err}
+	return &requestError{method: r.method, route: r.route, attempts: st.attempts, err: c.attemptError(ctx, err)}
 }
 
 // requestError is a transport or decode failure of a call. Its text names the route template,
@@ -323,8 +330,14 @@ type requestError struct {
 
 func (e *requestError) Error() string {
 	inner := e.err
-	var uerr *url.Error
-	if errors.As(inner, &uerr) {
+	var (
+		uerr *url.Error
+		ate  *attemptTimeoutError
+	)
+	switch {
+	case errors.As(inner, &ate):
+		inner = ate // prints without the URL
+	case errors.As(inner, &uerr):
 		inner = uerr.Err // the *url.Error would print the full URL
 	}
 	msg := "debitura: " + e.method + " " + e.route + ": "

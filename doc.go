@@ -49,6 +49,8 @@
 // up when its own ctx ends. [TokensService.Transport] wraps that source in a [Transport], an
 // [net/http.RoundTripper] for the Customer API that sets "Authorization: Bearer ..." on a clone
 // of each request and, after a 401, drops the refused token and retries once with a fresh one.
+// It sets the token only on requests to the origin of the caller's request: a redirect that
+// leaves that origin (another host or port, or https to http) is sent without it.
 // To use golang.org/x/oauth2 instead, adapt the source with [CachedTokenSource.OAuth2] (or
 // [OAuth2TokenSource] for any [TokenSource]) and pass it to oauth2.NewClient.
 //
@@ -67,7 +69,12 @@
 // wrapped with %w, so *url.Error, [context.Canceled] and [context.DeadlineExceeded] stay
 // reachable with errors.Is and errors.As. Branch on kinds with errors.Is and the sentinels
 // [ErrUnauthorized], [ErrForbidden], [ErrNotFound], [ErrConflict], [ErrValidation] (400 and 422,
-// and a *ValidationError), [ErrRateLimited] and [ErrServer]; read details with errors.As.
+// and a *ValidationError), [ErrRateLimited] and [ErrServer]; read details with errors.As. Four
+// more sentinels match failures that are not an answer of the API: [ErrRedirectRefused] (a
+// redirect to another origin), [ErrAttemptTimeout] (the last attempt ran out of its time),
+// [ErrResponseTooLarge] (a success body over the limit) and [ErrEmptyResponse] (a 2xx whose body
+// is empty or null where the operation returns a resource, so no zero value is ever passed off
+// as an answer).
 //
 // The 409 of [ClientsService.Create] is a *[ConflictError] that unwraps to the *APIError. Its
 // two documented types have types of their own: *[ClientExistsNeedsLinkingError] (the customer
@@ -149,6 +156,21 @@
 // it. [WithRateLimit] adds a client-side limiter on top, shared by every request
 // and retry of the Client. Debitura's documented limits are 2,000 requests per minute, 20,000 per
 // hour and 100,000 per day per API key.
+//
+// # Redirects, response size and timeouts
+//
+// The SDK follows a redirect only within the origin (scheme, host and port) of the base URL,
+// so it never sends the API key or a request body to another host and never downgrades https
+// to http; any other redirect ends the call with an error matching [ErrRedirectRefused] that
+// names the target origin, and is not retried. The CheckRedirect of an *http.Client given with
+// [WithHTTPClient] applies on top, as an extra restriction.
+//
+// Success bodies are read up to [WithMaxResponseBytes] ([DefaultMaxResponseBytes], 16 MiB, by
+// default; error bodies up to 1 MiB): a longer one fails the call with [ErrResponseTooLarge],
+// without a retry. Each attempt is bounded by [WithAttemptTimeout] ([DefaultAttemptTimeout],
+// 30s, by default; the Timeout of the caller's *http.Client replaces the default, and when both
+// are set the shorter wins). A timed-out attempt counts as one whose outcome is unknown and is
+// retried by the rules of its retry class; the ctx of the call bounds the whole call.
 //
 // # Pagination
 //

@@ -29,6 +29,19 @@ const (
 	waitFloor           = 100 * time.Millisecond
 )
 
+// Defaults of the limits on each attempt; WithAttemptTimeout and WithMaxResponseBytes change
+// them.
+const (
+	// DefaultAttemptTimeout bounds one attempt (sending the request, following its redirects
+	// and reading the whole answer) when neither WithAttemptTimeout nor the Timeout of the
+	// http.Client given with WithHTTPClient sets a bound.
+	DefaultAttemptTimeout = 30 * time.Second
+	// DefaultMaxResponseBytes is the largest success body the SDK reads unless
+	// WithMaxResponseBytes says otherwise. The largest real answer, a page of 100 clients, is a
+	// small fraction of it.
+	DefaultMaxResponseBytes = 16 << 20
+)
+
 // config is the settled configuration of a Client. It holds the API key, so it has its own
 // String, GoString, Format and LogValue methods that leave the key out.
 type config struct {
@@ -45,6 +58,9 @@ type config struct {
 	noPacing     bool         // WithAdaptivePacing(false)
 	logger       *slog.Logger // nil logs nothing
 
+	attemptTimeout   time.Duration // WithAttemptTimeout; 0 means not given
+	maxResponseBytes int64         // WithMaxResponseBytes
+
 	// Injected by tests only (unexported option withClock); nil means the real clock.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -57,7 +73,28 @@ func defaultConfig() config {
 		baseURL:      ProductionBaseURL,
 		maxRetries:   defaultMaxRetries,
 		maxRetryWait: defaultMaxRetryWait,
+
+		maxResponseBytes: DefaultMaxResponseBytes,
 	}
+}
+
+// effectiveAttemptTimeout is the Timeout of the SDK's *http.Client: the shorter of
+// WithAttemptTimeout and the caller's http.Client.Timeout when both are set, whichever one is
+// set otherwise, and DefaultAttemptTimeout when neither is.
+func (cfg *config) effectiveAttemptTimeout() time.Duration {
+	var callers time.Duration
+	if cfg.baseClient != nil && cfg.baseClient.Timeout > 0 {
+		callers = cfg.baseClient.Timeout
+	}
+	switch {
+	case cfg.attemptTimeout > 0 && callers > 0:
+		return min(cfg.attemptTimeout, callers)
+	case cfg.attemptTimeout > 0:
+		return cfg.attemptTimeout
+	case callers > 0:
+		return callers
+	}
+	return DefaultAttemptTimeout
 }
 
 // String describes the configuration without its API key.
@@ -77,8 +114,9 @@ func (cfg config) LogValue() slog.Value { return slog.StringValue(cfg.String()) 
 
 // httpClient returns the *http.Client the SDK owns: a copy of the caller's, or a new one. Its
 // transport is wrapped so that go-retryablehttp's CloseIdleConnections calls do not reach the
-// caller's (or net/http's default) connection pool, and its redirect policy drops the XApiKey
-// header when a redirect leaves the origin (the caller's CheckRedirect still runs).
+// caller's (or net/http's default) connection pool; its redirect policy is redirectPolicy
+// (same origin only, the caller's CheckRedirect as an extra restriction); its Timeout is the
+// per-attempt timeout (attemptTimeout).
 func (cfg *config) httpClient() *http.Client {
 	var hc http.Client
 	if cfg.baseClient != nil {
@@ -89,21 +127,8 @@ func (cfg *config) httpClient() *http.Client {
 		base = http.DefaultTransport
 	}
 	hc.Transport = keepIdleTransport{base}
-	prev := hc.CheckRedirect
-	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		// net/http forwards custom headers on redirect: never send the key to another origin
-		// or over plain http.
-		if len(via) > 0 && (req.URL.Host != via[0].URL.Host || req.URL.Scheme != via[0].URL.Scheme) {
-			req.Header.Del("XApiKey")
-		}
-		if prev != nil {
-			return prev(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
+	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect)
+	hc.Timeout = cfg.effectiveAttemptTimeout()
 	return &hc
 }
 
@@ -128,14 +153,55 @@ func WithBaseURL(raw string) Option {
 
 // WithHTTPClient sets the *http.Client whose transport, timeout, cookie jar and redirect policy
 // the SDK uses. The SDK keeps a copy and never changes the caller's client; it never closes the
-// idle connections of the caller's transport. The client's Timeout applies to each attempt; the
-// ctx passed to an operation bounds the whole call, retries and waits included.
+// idle connections of the caller's transport. The client's Timeout applies to each attempt (see
+// WithAttemptTimeout for how it combines with that option); the ctx passed to an operation
+// bounds the whole call, retries and waits included. The client's CheckRedirect is an extra
+// restriction on top of the SDK's redirect policy, never a relaxation: a redirect is followed
+// only when it stays on the origin of the request (scheme, host and port; so https → http
+// never is) and the caller's CheckRedirect allows it too. A refused redirect ends the call with
+// an error matching ErrRedirectRefused (another origin) or wrapping the caller's error.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(cfg *config) error {
 		if hc == nil {
 			return errors.New("WithHTTPClient: client is nil")
 		}
 		cfg.baseClient = hc
+		return nil
+	}
+}
+
+// WithAttemptTimeout bounds each attempt of a call: sending the request, following its
+// redirects and reading the whole answer (d must be positive). Without it an attempt is bounded
+// by the Timeout of the http.Client given with WithHTTPClient, if that is set, and otherwise by
+// DefaultAttemptTimeout (30s). When both this option and the caller's Timeout are set, the
+// shorter one applies.
+//
+// An attempt that times out counts as an attempt whose outcome is unknown (the server may have
+// acted on it), so it is retried only by the rules of the operation's retry class. When it is the
+// last attempt, the call's error matches ErrAttemptTimeout and says that the attempt timed out.
+// The ctx passed to an operation still bounds the whole call, retries and waits included; when
+// ctx ends first, the error wraps ctx.Err() instead.
+func WithAttemptTimeout(d time.Duration) Option {
+	return func(cfg *config) error {
+		if d <= 0 {
+			return fmt.Errorf("WithAttemptTimeout: %s is not positive", d)
+		}
+		cfg.attemptTimeout = d
+		return nil
+	}
+}
+
+// WithMaxResponseBytes sets the largest success (2xx) body the SDK reads, in bytes (default
+// DefaultMaxResponseBytes, 16 MiB; n must be positive). A longer answer is not read further: the
+// call fails with an error that matches ErrResponseTooLarge and names the limit. It is not
+// retried, since the server answered and would answer the same again; an operation that
+// changes state may have had its effect. Error bodies are read up to 1 MiB regardless.
+func WithMaxResponseBytes(n int64) Option {
+	return func(cfg *config) error {
+		if n <= 0 {
+			return fmt.Errorf("WithMaxResponseBytes: %d is not positive", n)
+		}
+		cfg.maxResponseBytes = n
 		return nil
 	}
 }

@@ -106,28 +106,3 @@ func TestWithHTTPClientIsCopied(t *testing.T) {
 		t.Error("SDK transport exposes CloseIdleConnections; the engine would close the caller's pool")
 	}
 }
-
-func TestRedirectToAnotherOriginDropsAPIKey(t *testing.T) {
-	t.Parallel()
-	clock := newFakeClock()
-	other := newScriptServer(t, clock, status(200, "{}"))
-	// 127.0.0.1 and localhost are different origins for net/http.
-	target := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + "/base/elsewhere"
-	srv := newScriptServer(t, clock, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, target, http.StatusFound)
-	})
-	c := newTestClient(t, srv, clock)
-	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
-		t.Fatalf("do() = %v", err)
-	}
-	reqs := other.Requests()
-	if len(reqs) != 1 {
-		t.Fatalf("redirect target saw %d requests, want 1", len(reqs))
-	}
-	if k := reqs[0].Header.Get("XApiKey"); k != "" {
-		t.Errorf("redirect to another origin carried XApiKey %q", k)
-	}
-	if k := srv.Requests()[0].Header.Get("XApiKey"); k != testAPIKey {
-		t.Errorf("first request XApiKey = %q, want the key", k)
-	}
-}

@@ -1,7 +1,6 @@
 package debitura
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -58,9 +57,14 @@ func retryableStatus(code int) bool {
 }
 
 // retryableTransportError reports whether a transport error may be retried. Certificate
-// problems, bad schemes and redirect loops are final; everything else (resets, refused
-// connections, per-attempt timeouts) may be retried while the call's ctx is alive.
+// problems, bad schemes and redirects the policy refused (another origin, too many, the
+// caller's CheckRedirect) are final; everything else (resets, refused connections, per-attempt
+// timeouts) may be retried while the call's ctx is alive.
 func retryableTransportError(err error) bool {
+	var stopped *redirectStopped
+	if errors.Is(err, ErrRedirectRefused) || errors.As(err, &stopped) {
+		return false
+	}
 	var (
 		uae  x509.UnknownAuthorityError
 		he   x509.HostnameError
@@ -114,11 +118,17 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		// Read a success answer here, not in do: an answer cut off mid-body is the same as a
 		// connection broken after sending (the server acted, the client did not learn how),
 		// so it is retried by the same rules, with the same Idempotency-Key.
-		data, rerr := bufferBody(resp)
+		data, rerr := bufferBody(resp, c.cfg.maxResponseBytes)
+		st.okBody = data
+		if errors.Is(rerr, ErrResponseTooLarge) {
+			// The server answered, and would answer the same again: final, never retried.
+			c.gate.pacer.accept(now)
+			c.logAttempt(ctx, slog.LevelInfo, st, resp.StatusCode, requestIDFromHeader(resp.Header), 0, rerr)
+			return false, nil
+		}
 		if rerr != nil {
 			err = fmt.Errorf("read response: %w", rerr)
 		}
-		st.okBody = data
 	}
 	if err != nil {
 		st.lastErr = err
@@ -209,25 +219,6 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	return true, nil
 }
-
-// bufferBody reads resp's body into memory, puts it back and returns it (nil when the read
-// failed). When the read fails, the body it puts back yields what was read and then the same
-// error, so a caller that reads it sees the failure too.
-func bufferBody(resp *http.Response) ([]byte, error) {
-	data, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(data), errReader{err}))
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return data, nil
-}
-
-// errReader is a reader that only fails.
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // keepLastAnswer is the engine's ErrorHandler, called when the attempts end on an answer or an
 // error that checkRetry did not retry (or retries ran out). It hands back the last response and

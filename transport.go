@@ -13,6 +13,15 @@ import (
 // second 401 is returned as is. A request whose body cannot be replayed (a non-nil Body without
 // GetBody) is not sent again. Token errors are returned as RoundTrip errors and never contain a
 // token. Transport is safe for concurrent use if Source and Base are.
+//
+// The token goes only to the origin (scheme, host and port) of the request the caller sent.
+// When the *http.Client that uses the Transport follows a redirect, net/http hands the
+// Transport a new request whose Response field holds the redirect; the Transport walks that
+// chain back to the caller's request and sets the token only when the new request has the same
+// origin. A redirect to another host (subdomains included), another port or from https to
+// http is sent without the token, and no token is taken from Source for it. A request whose
+// chain cannot be walked back (a Response without its Request) gets no token either. To refuse
+// such redirects altogether, give the *http.Client a CheckRedirect.
 type Transport struct {
 	// Source supplies the tokens. Required.
 	Source TokenSource
@@ -32,6 +41,16 @@ func (t *Transport) base() http.RoundTripper {
 	return http.DefaultTransport
 }
 
+// send sends r with Base and makes sure the response names its request, as http.Transport
+// does, so that a redirect chain through a Base that does not can still be walked back.
+func (t *Transport) send(r *http.Request) (*http.Response, error) {
+	resp, err := t.base().RoundTrip(r)
+	if resp != nil && resp.Request == nil {
+		resp.Request = r
+	}
+	return resp, err
+}
+
 // RoundTrip sends req with a bearer token, and once more with a new token after a 401.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	closeBody := func() {
@@ -43,6 +62,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody()
 		return nil, errors.New("debitura: Transport: Source is nil")
 	}
+	if first := firstRequest(req); first == nil || !sameOrigin(req.URL, first.URL) {
+		// A redirect that left the caller's origin (or whose origin is unknown): the token
+		// is not for this host.
+		return t.send(req)
+	}
 	ctx := req.Context()
 	tok, err := t.Source.Token(ctx)
 	if err != nil {
@@ -51,7 +75,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r1 := req.Clone(ctx)
 	r1.Header.Set("Authorization", tok.authorization())
-	resp, err := t.base().RoundTrip(r1)
+	resp, err := t.send(r1)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -78,7 +102,25 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r2.Header.Set("Authorization", tok2.authorization())
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	return t.base().RoundTrip(r2)
+	return t.send(r2)
+}
+
+// firstRequest returns the request that started req's redirect chain: net/http sets Response
+// on the request of each redirect it follows, and Response.Request is the request before it.
+// It returns nil when the chain is broken (a Response without its Request) or longer than any
+// chain net/http builds, so that the caller's origin is never guessed.
+func firstRequest(req *http.Request) *http.Request {
+	first := req
+	for range 100 {
+		if first.Response == nil {
+			return first
+		}
+		if first.Response.Request == nil {
+			return nil
+		}
+		first = first.Response.Request
+	}
+	return nil
 }
 
 // Transport returns a [Transport] that authenticates requests to the Customer API as the client

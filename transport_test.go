@@ -120,3 +120,73 @@ func TestTransportTokenErrorCarriesNoToken(t *testing.T) {
 		t.Errorf("error leaks the API key: %v", err)
 	}
 }
+
+// TestTransportTokenStaysOnItsOrigin: net/http strips Authorization on a cross-origin redirect,
+// but the Transport sets it on every request it sends; it must not set it on a hop that left
+// the origin of the caller's request (another host, another port), and keeps setting it on a
+// redirect within that origin.
+func TestTransportTokenStaysOnItsOrigin(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		target    string // where the redirect goes: "host", "port" or "same"
+		wantOther string // Authorization the redirect target must see
+	}{
+		{"another host", "host", ""},
+		{"another port", "port", ""},
+		{"same origin", "same", "Bearer " + secretJWT + "-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, m := newMintAPI(t)
+			other, portSrv := newCustomerAPI(t, func(string) bool { return false }) // 127.0.0.1, another port
+			var first []string
+			var mu sync.Mutex
+			var target string
+			origin := newServerOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/cases/moved" {
+					other.ServeHTTP(w, r)
+					return
+				}
+				mu.Lock()
+				first = append(first, r.Header.Get("Authorization"))
+				to := target
+				mu.Unlock()
+				http.Redirect(w, r, to, http.StatusFound)
+			}))
+			mu.Lock()
+			switch tc.target {
+			case "host":
+				target = newServerOn(t, "127.0.0.2", other).URL + "/cases/moved"
+			case "port":
+				target = portSrv.URL + "/cases/moved"
+			default:
+				target = origin.URL + "/cases/moved"
+			}
+			mu.Unlock()
+			hc := &http.Client{Transport: a.c.Tokens.Transport("t1", nil)}
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, origin.URL+"/cases", nil)
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Fatalf("Do: %v", err)
+			}
+			resp.Body.Close()
+			mu.Lock()
+			if len(first) != 1 || first[0] != "Bearer "+secretJWT+"-1" {
+				t.Errorf("the Customer API origin got %d requests, first with a token %v; want 1 with the token", len(first), len(first) > 0 && first[0] != "")
+			}
+			mu.Unlock()
+			other.mu.Lock()
+			defer other.mu.Unlock()
+			if len(other.auths) != 1 {
+				t.Fatalf("redirect target got %d requests, want 1", len(other.auths))
+			}
+			if got := other.auths[0]; got != tc.wantOther {
+				t.Errorf("redirect target got Authorization %q, want %q", redact(got), tc.wantOther)
+			}
+			if n := m.mints.Load(); n != 1 {
+				t.Errorf("mints = %d, want 1", n)
+			}
+		})
+	}
+}
