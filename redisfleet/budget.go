@@ -299,13 +299,10 @@ func (b *Budget) Take(ctx context.Context, lane Lane) (Grant, error) {
 		return Grant{}, fmt.Errorf("redisfleet: Take: unknown lane %d", int(lane))
 	}
 	l := b.limits
-	var res []int64
-	err := b.f.do(ctx, "take", func(ctx context.Context) error {
-		var err error
-		res, err = takeScript.Run(ctx, b.f.rdb, b.keys,
+	res, err := run(ctx, b.f, "take", func(ctx context.Context) ([]int64, error) {
+		return takeScript.Run(ctx, b.f.rdb, b.keys,
 			l.Segment.Microseconds(), int64(l.Minute/l.Segment), l.Hour.Microseconds(), l.Day.Microseconds(),
 			m, h, d, b.nowArg()).Int64Slice()
-		return err
 	})
 	if err == nil && len(res) != 4 {
 		err = fmt.Errorf("redisfleet: take: %w: unexpected script answer %v", ErrUnavailable, res)
@@ -347,11 +344,8 @@ func (b *Budget) Hold(ctx context.Context, d time.Duration) (time.Time, error) {
 	if d <= 0 {
 		return time.Time{}, fmt.Errorf("redisfleet: Hold: %v is not positive", d)
 	}
-	var res []int64
-	err := b.f.do(ctx, "hold", func(ctx context.Context) error {
-		var err error
-		res, err = holdScript.Run(ctx, b.f.rdb, b.keys[3:4], d.Microseconds(), b.nowArg()).Int64Slice()
-		return err
+	res, err := run(ctx, b.f, "hold", func(ctx context.Context) ([]int64, error) {
+		return holdScript.Run(ctx, b.f.rdb, b.keys[3:4], d.Microseconds(), b.nowArg()).Int64Slice()
 	})
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("redisfleet: hold: %w: unexpected script answer %v", ErrUnavailable, res)

@@ -102,11 +102,8 @@ func (d *Deduper) key(id string) string { return d.f.key("wh", d.f.nameDigest("w
 // Claim reports whether id is new (and then claims it for the processing lease), in progress,
 // or done. Errors wrap ErrUnavailable or the caller's ctx.Err().
 func (d *Deduper) Claim(ctx context.Context, id string) (Claim, error) {
-	var n int64
-	err := d.f.do(ctx, "dedupe claim", func(ctx context.Context) error {
-		var err error
-		n, err = claimScript.Run(ctx, d.f.rdb, []string{d.key(id)}, d.lease.Milliseconds()).Int64()
-		return err
+	n, err := run(ctx, d.f, "dedupe claim", func(ctx context.Context) (int64, error) {
+		return claimScript.Run(ctx, d.f.rdb, []string{d.key(id)}, d.lease.Milliseconds()).Int64()
 	})
 	if err != nil {
 		return 0, err
@@ -117,15 +114,17 @@ func (d *Deduper) Claim(ctx context.Context, id string) (Claim, error) {
 // Complete marks id processed, remembered for the done-retention (whether or not it was claimed,
 // as the in-memory deduper does).
 func (d *Deduper) Complete(ctx context.Context, id string) error {
-	return d.f.do(ctx, "dedupe complete", func(ctx context.Context) error {
-		return d.f.rdb.Set(ctx, d.key(id), dedupeDone, d.retention).Err()
+	_, err := run(ctx, d.f, "dedupe complete", func(ctx context.Context) (string, error) {
+		return d.f.rdb.Set(ctx, d.key(id), dedupeDone, d.retention).Result()
 	})
+	return err
 }
 
 // Release drops the in-progress claim of id (its processing failed), so that a redelivery is
 // processed. A completed id stays completed.
 func (d *Deduper) Release(ctx context.Context, id string) error {
-	return d.f.do(ctx, "dedupe release", func(ctx context.Context) error {
-		return releaseInflightScript.Run(ctx, d.f.rdb, []string{d.key(id)}).Err()
+	_, err := run(ctx, d.f, "dedupe release", func(ctx context.Context) (any, error) {
+		return releaseInflightScript.Run(ctx, d.f.rdb, []string{d.key(id)}).Result()
 	})
+	return err
 }

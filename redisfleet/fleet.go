@@ -117,22 +117,19 @@ func New(rdb redis.UniversalClient, apiKey string, opts ...Option) (*Fleet, erro
 	return f, nil
 }
 
-// String describes f without secrets: the namespace (a digest of the API key) only.
-func (f *Fleet) String() string {
-	if f == nil {
-		return "redisfleet.Fleet(nil)"
-	}
-	return "redisfleet.Fleet{ns: " + f.ns + "}"
-}
+// String describes f without secrets: the namespace (a digest of the API key) only. String,
+// GoString, Format and LogValue have value receivers so that a copy of a Fleet (fmt.Print(*f))
+// is redacted as well.
+func (f Fleet) String() string { return "redisfleet.Fleet{ns: " + f.ns + "}" }
 
 // GoString is String, so %#v cannot print the keys either.
-func (f *Fleet) GoString() string { return f.String() }
+func (f Fleet) GoString() string { return f.String() }
 
 // Format prints String for every verb, so no verb or flag reaches the fields.
-func (f *Fleet) Format(s fmt.State, _ rune) { _, _ = fmt.Fprint(s, f.String()) }
+func (f Fleet) Format(s fmt.State, _ rune) { _, _ = fmt.Fprint(s, f.String()) }
 
 // LogValue keeps the keys out of slog output.
-func (f *Fleet) LogValue() slog.Value { return slog.StringValue(f.String()) }
+func (f Fleet) LogValue() slog.Value { return slog.StringValue(f.String()) }
 
 // Namespace returns the common start of every key name of f, "<prefix>:{<digest>}:", for
 // operators who want to inspect or delete them (SCAN MATCH "<namespace>*").
@@ -161,40 +158,48 @@ func (f *Fleet) nameDigest(kind, name string) string {
 	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
-// do runs op against Redis under the per-operation timeout. A redis.Nil answer is passed
-// through unchanged; any other failure is wrapped with ErrUnavailable, except that the caller's
-// own cancellation is returned as ctx.Err() (wrapped), since that is not Redis's fault. do
-// returns on time even if op ignores its context (go-redis without ContextTimeoutEnabled): op
-// then finishes in the background, bounded by the client's own timeouts.
-func (f *Fleet) do(ctx context.Context, what string, op func(ctx context.Context) error) error {
+// run runs op against Redis under the per-operation timeout and returns its result. A
+// redis.Nil answer is passed through unchanged; any other failure is wrapped with
+// ErrUnavailable, except that the caller's own cancellation is returned as ctx.Err() (wrapped),
+// since that is not Redis's fault. run returns on time even if op ignores its context (go-redis
+// without ContextTimeoutEnabled): op then finishes in the background, bounded by the client's
+// own timeouts, and its result is dropped (it travels only through the channel, so an abandoned
+// op cannot write into the caller's variables).
+func run[T any](ctx context.Context, f *Fleet, what string, op func(ctx context.Context) (T, error)) (T, error) {
+	var zero T
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("redisfleet: %s: %w", what, err)
+		return zero, fmt.Errorf("redisfleet: %s: %w", what, err)
 	}
 	octx, cancel := context.WithTimeout(ctx, f.opTimeout)
 	defer cancel()
-	done := make(chan error, 1)
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
 		defer func() {
 			// A client that panics must not take the caller's process down with it.
 			if r := recover(); r != nil {
-				done <- fmt.Errorf("panic in redis client: %v", r)
+				done <- result{err: fmt.Errorf("panic in redis client: %v", r)}
 			}
 		}()
-		done <- op(octx)
+		v, err := op(octx)
+		done <- result{v, err}
 	}()
-	var err error
+	var r result
 	select {
-	case err = <-done:
+	case r = <-done:
 	case <-octx.Done():
-		err = octx.Err()
+		r.err = octx.Err()
 	}
 	switch {
-	case err == nil, errors.Is(err, redis.Nil):
-		return err
+	case r.err == nil, errors.Is(r.err, redis.Nil):
+		return r.v, r.err
 	case ctx.Err() != nil:
-		return fmt.Errorf("redisfleet: %s: %w", what, ctx.Err())
+		return zero, fmt.Errorf("redisfleet: %s: %w", what, ctx.Err())
 	default:
-		return fmt.Errorf("redisfleet: %s: %w: %w", what, ErrUnavailable, err)
+		return zero, fmt.Errorf("redisfleet: %s: %w: %w", what, ErrUnavailable, r.err)
 	}
 }
 

@@ -1,11 +1,25 @@
 package redisfleet
 
 import (
+	"context"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/debitura-go/debitura/internal/redistest"
+	"github.com/redis/go-redis/v9"
 )
+
+// TestMain silences go-redis's package logger, which prints every failed dial of the outage
+// tests to stderr.
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietLogger{})
+	os.Exit(m.Run())
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // testAPIKey is a made-up API key; tests check it never reaches Redis or output.
 const testAPIKey = "dbt_live_TESTKEY-0123456789abcdef"

@@ -27,23 +27,16 @@ func leaseValue() string {
 
 // tryLease takes the lease key for d with SET NX PX; it reports whether it got it.
 func (f *Fleet) tryLease(ctx context.Context, what, key, value string, d time.Duration) (bool, error) {
-	var ok bool
-	err := f.do(ctx, what, func(ctx context.Context) error {
-		var err error
-		ok, err = f.rdb.SetNX(ctx, key, value, d).Result()
-		return err
+	return run(ctx, f, what, func(ctx context.Context) (bool, error) {
+		return f.rdb.SetNX(ctx, key, value, d).Result()
 	})
-	return ok, err
 }
 
 // releaseLease deletes the lease key if value still holds it; it reports whether it did. It runs
 // even when ctx has ended (a lease should not outlive its work because the caller gave up).
 func (f *Fleet) releaseLease(ctx context.Context, what, key, value string) (bool, error) {
-	var n int64
-	err := f.do(context.WithoutCancel(ctx), what, func(ctx context.Context) error {
-		var err error
-		n, err = releaseScript.Run(ctx, f.rdb, []string{key}, value).Int64()
-		return err
+	n, err := run(context.WithoutCancel(ctx), f, what, func(ctx context.Context) (int64, error) {
+		return releaseScript.Run(ctx, f.rdb, []string{key}, value).Int64()
 	})
 	return n == 1, err
 }

@@ -120,19 +120,16 @@ func (c *TokenCache) fill(ctx context.Context, key, leaseKey, holder string, fil
 	if err != nil {
 		return v, fmt.Errorf("redisfleet: token store: %w: %w", ErrUnavailable, err)
 	}
-	err = c.f.do(ctx, "token store", func(ctx context.Context) error {
-		return c.f.rdb.Set(ctx, key, sealed, ttl).Err()
+	_, err = run(ctx, c.f, "token store", func(ctx context.Context) (string, error) {
+		return c.f.rdb.Set(ctx, key, sealed, ttl).Result()
 	})
 	return v, err
 }
 
 // get returns the opened value at key, or nil when there is none or it does not open.
 func (c *TokenCache) get(ctx context.Context, key string) ([]byte, error) {
-	var raw []byte
-	err := c.f.do(ctx, "token get", func(ctx context.Context) error {
-		var err error
-		raw, err = c.f.rdb.Get(ctx, key).Bytes()
-		return err
+	raw, err := run(ctx, c.f, "token get", func(ctx context.Context) ([]byte, error) {
+		return c.f.rdb.Get(ctx, key).Bytes()
 	})
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -151,5 +148,8 @@ func (c *TokenCache) get(ctx context.Context, key string) ([]byte, error) {
 // GetOrFill fills a fresh one.
 func (c *TokenCache) Forget(ctx context.Context, name string) error {
 	key := c.valueKey(name)
-	return c.f.do(ctx, "token forget", func(ctx context.Context) error { return c.f.rdb.Del(ctx, key).Err() })
+	_, err := run(ctx, c.f, "token forget", func(ctx context.Context) (int64, error) {
+		return c.f.rdb.Del(ctx, key).Result()
+	})
+	return err
 }
