@@ -210,3 +210,28 @@ func TestTokenCacheLease(t *testing.T) {
 		t.Fatal("a failed fill kept its lease")
 	}
 }
+
+// TestTokenCacheStoreFails: when Redis stops taking writes after fill ran, GetOrFill still
+// returns the filled value, with an error wrapping ErrUnavailable, on time.
+func TestTokenCacheStoreFails(t *testing.T) {
+	srv := fleetSrv(t)
+	const timeout = 80 * time.Millisecond
+	f := fleetOn(t, srv, WithSealingKey(testSealingKey), WithOpTimeout(timeout))
+	c := tokenCache(t, f)
+	admin := srv.Client(t)
+	ctx := context.Background()
+	start := time.Now()
+	v, err := c.GetOrFill(ctx, "t", func(ctx context.Context) ([]byte, time.Time, error) {
+		// Writes (the store, the lease release) now block for 500ms: past the timeout.
+		if err := admin.Do(ctx, "CLIENT", "PAUSE", 500, "WRITE").Err(); err != nil {
+			return nil, time.Time{}, err
+		}
+		return []byte(testToken), time.Now().Add(time.Hour), nil
+	})
+	if string(v) != testToken || !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("GetOrFill = %q, %v; want the value and ErrUnavailable", v, err)
+	}
+	if took := time.Since(start); took > 2*timeout+opSlack {
+		t.Fatalf("took %v, want about two timeouts (store, release)", took)
+	}
+}
