@@ -119,7 +119,7 @@ func TestBudgetWindows(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := scaledLimits()
 			tt.limits(&l)
-			f, err := New(srv.Client(t), "key of "+tt.name)
+			f, err := New(srv.Client(t), "key of "+tt.name, WithOpTimeout(testOpTimeout))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,10 +34,15 @@ func newFleet(t *testing.T, opts ...Option) (*Fleet, *redistest.Server) {
 // fleetSrv starts a redis-server for t.
 func fleetSrv(t *testing.T) *redistest.Server { t.Helper(); return redistest.Start(t) }
 
-// fleetOn returns a Fleet on a new client (new connections) to srv.
+// testOpTimeout replaces the 100 ms default in tests that are not about timeouts: a loaded
+// 2-core machine under -race can take longer than that for a first dial.
+const testOpTimeout = 2 * time.Second
+
+// fleetOn returns a Fleet on a new client (new connections) to srv, with testOpTimeout unless
+// opts set another.
 func fleetOn(t *testing.T, srv *redistest.Server, opts ...Option) *Fleet {
 	t.Helper()
-	f, err := New(srv.Client(t), testAPIKey, opts...)
+	f, err := New(srv.Client(t), testAPIKey, append([]Option{WithOpTimeout(testOpTimeout)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

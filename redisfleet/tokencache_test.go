@@ -182,7 +182,9 @@ func TestTokenCacheLease(t *testing.T) {
 	leaseKey := c.valueKey("t") + ":lease"
 
 	// A refresher that died: its lease stays for 150ms.
-	if err := f.rdb.Set(ctx, leaseKey, "dead-holder", 150*time.Millisecond).Err(); err != nil {
+	const deadLease = 150 * time.Millisecond
+	leaseSet := time.Now()
+	if err := f.rdb.Set(ctx, leaseKey, "dead-holder", deadLease).Err(); err != nil {
 		t.Fatal(err)
 	}
 	short, cancel := context.WithTimeout(ctx, 40*time.Millisecond)
@@ -190,13 +192,17 @@ func TestTokenCacheLease(t *testing.T) {
 	if _, err := c.GetOrFill(short, "t", fill); !errors.Is(err, context.DeadlineExceeded) || calls.Load() != 0 {
 		t.Fatalf("waiting past ctx: err %v, fills %d; want DeadlineExceeded and no fill", err, calls.Load())
 	}
-	start := time.Now()
-	v, err := c.GetOrFill(ctx, "t", fill)
+	var filledAt time.Time
+	v, err := c.GetOrFill(ctx, "t", func(ctx context.Context) ([]byte, time.Time, error) {
+		filledAt = time.Now()
+		return countingFill(&calls, 0)(ctx)
+	})
 	if err != nil || string(v) != testToken || calls.Load() != 1 {
 		t.Fatalf("after the lease: %q, %v, fills %d", v, err, calls.Load())
 	}
-	if waited := time.Since(start); waited < 50*time.Millisecond || waited > time.Second {
-		t.Fatalf("took over after %v; want when the dead holder's lease ended (~110ms)", waited)
+	// The lease was set after leaseSet, so it cannot have ended before leaseSet+deadLease.
+	if after := filledAt.Sub(leaseSet); after < deadLease || after > deadLease+2*time.Second {
+		t.Fatalf("took over %v after the dead holder's lease was set; want just after it ended (%v)", after, deadLease)
 	}
 
 	// A fill that fails returns its error and frees the lease for the next caller.
