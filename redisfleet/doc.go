@@ -1,0 +1,102 @@
+// Package redisfleet shares one Debitura API key's request budget, tokens, link locks and
+// webhook de-duplication across every replica that uses the key, on Redis.
+//
+// It is built on github.com/redis/go-redis/v9 and takes the caller's redis.UniversalClient, so
+// a single node, Sentinel and Cluster all work. It does not import the SDK: the SDK's adapters
+// plug these primitives into its own interfaces.
+//
+//	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"redis:6379"}})
+//	fleet, err := redisfleet.New(rdb, apiKey, redisfleet.WithSealingKey(sealingKey))
+//	budget, err := fleet.Budget(redisfleet.DefaultLimits())
+//	grant, err := budget.Take(ctx, redisfleet.Bulk)
+//
+// # Key layout
+//
+// Every key of one API key lives under one namespace, "debitura:{<digest>}:", where the digest
+// is SHA-256 of the API key (domain-separated) truncated to 16 bytes, in hex. The braces make it
+// the Redis Cluster hash tag: all keys of one API key hash to one slot, which the Lua scripts
+// need. The API key itself never reaches Redis, and neither do tenant ids, event ids, lock names
+// or tokens: names are HMAC-SHA256 digests under a key derived from the API key, so a dump of
+// Redis cannot be matched against guessed customer ids. The keys:
+//
+//	b:min         hash: sliding-window segment index → requests admitted in it
+//	b:hour        hash: i = fixed-hour index, n = requests admitted in it
+//	b:day         hash: i = fixed-day index, n = requests admitted in it
+//	b:gate        the 429 gate: the instant (µs, Redis time) before which nothing is admitted
+//	tok:<name>    a sealed cached value (token); tok:<name>:lease is its refresher's lease
+//	lock:<name>   a named lock's lease
+//	wh:<id>       a webhook event's de-dupe mark: "inflight" or "done"
+//
+// Every key expires: the window keys a segment past their window, the gate a second past its
+// end, tokens at their expiry minus the refresh margin, leases and marks at their lease or
+// retention. [Fleet.Namespace] returns the prefix, for operators.
+//
+// # Windows
+//
+// [Budget] models Debitura's documented limits per API key (2,000 per minute, 20,000 per hour,
+// 100,000 per day; [DefaultLimits]) in one Lua script that checks every window and the gate and,
+// only if all have room for the lane, counts the request in each: all or nothing, atomically
+// across the fleet. Its clock is Redis's TIME, never the replicas' clocks.
+//
+//   - The minute is a sliding window counted in 10-second segments: the requests of the current
+//     segment and the five before it. When it is full, the next slot frees when the oldest
+//     segment that still holds requests slides out (for the bulk lane: when enough of the oldest
+//     segments slid out to bring the count under its share), as ASP.NET Core's
+//     SlidingWindowRateLimiter, which Debitura runs, does. The segments are aligned to the Unix
+//     epoch; the server's are aligned to when its limiter started, which nobody outside knows,
+//     so the two can be out of phase by up to a segment. The SDK's pacer corrects for what this
+//     (or a server whose limits differ) costs.
+//   - The hour is a fixed window that resets at the top of each hour, UTC.
+//   - The day is a fixed window that resets at midnight UTC (one version of Debitura's page says
+//     the day is anchored to the partition's first request instead; REFERENCE.md §4).
+//
+// [Limits] changes the numbers (for a partner whose limits were raised) and the time scale
+// (segment, window lengths), which tests and benchmarks shrink. All replicas of one API key must
+// use the same Limits.
+//
+// Two lanes: [Interactive] calls may fill each window to its limit; [Bulk] calls only to
+// floor(limit × (1 − BulkReserve)), 80 % by default, so a backfill never takes the last slots
+// that live signups need. Take never queues: it admits, or answers how long until a slot may
+// free ([Grant.Wait]); interactive callers therefore never wait behind bulk ones.
+//
+// The 429 gate: [Budget.Hold] records that no slot of either lane is admitted before now+d
+// (Redis time; of two holds, the later end wins), so a 429's retryAfter seen by one replica
+// holds the whole fleet.
+//
+// # Sealing
+//
+// [TokenCache] values are bearer tokens, so they are sealed before they leave the process:
+// AES-256-GCM under the 32-byte key of [WithSealingKey] (every replica needs the same key),
+// with a fresh random 12-byte nonce per value and the value's Redis key name as additional
+// data, so a value copied to another tenant's key does not open. A value that does not open
+// (corrupt, another sealing key, moved) is a miss and is filled again. A value lives in Redis
+// until its expiry minus the refresh margin. One replica at a time fills a missing value: it
+// holds a lease (SET NX PX with a random value, released by compare-and-delete); the others
+// poll for its result with a short backoff and fill themselves only if the lease ends without a
+// value.
+//
+// # Leases
+//
+// [Locks] and the token cache's refresher use leases, not fences: a holder paused longer than
+// its lease (a long GC pause, a stopped VM) can still be working when the next holder starts.
+// That is harmless here, because the lock only saves budget and duplicate work: POST /clients
+// is idempotent per externalTenantId, and a second token mint costs one request. Correctness
+// never depends on the lock. A holder that dies loses the lock when its lease ends.
+//
+// [Deduper] mirrors the SDK's in-memory WebhookDeduper (Claimed, InProgress, Done; Complete and
+// Release) with a processing lease, so a replica that dies mid-event blocks the id only until
+// the lease ends, and a done-retention that outlasts Debitura's redeliveries.
+//
+// # Failure policy
+//
+// Every Redis operation runs under a short timeout ([WithOpTimeout], 100 ms by default). When
+// Redis is unreachable, too slow or answers with an error, the call returns an error wrapping
+// [ErrUnavailable] (the caller's own cancellation is returned as its ctx.Err() instead), never
+// hangs and never panics. The timeout holds even when the go-redis client ignores context
+// deadlines (its default): the call returns on time and the abandoned command ends in the
+// background at the client's own read timeout. The SDK's adapters react to ErrUnavailable by
+// falling back to the in-process budget and cache, logging rarely, and trying Redis again later;
+// Redis coordination is an optimisation, never a dependency of a request's success. Clients
+// configured with ContextTimeoutEnabled: true and a small DialerRetries free their connections
+// soonest during an outage.
+package redisfleet

@@ -1,0 +1,61 @@
+package redisfleet
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/debitura-go/debitura/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// TestMain silences go-redis's package logger, which prints every failed dial of the outage
+// tests to stderr.
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietLogger{})
+	os.Exit(m.Run())
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+// testAPIKey is a made-up API key; tests check it never reaches Redis or output.
+const testAPIKey = "dbt_live_TESTKEY-0123456789abcdef"
+
+// newFleet starts a redis-server for t and returns a Fleet on a client of its own.
+func newFleet(t *testing.T, opts ...Option) (*Fleet, *redistest.Server) {
+	t.Helper()
+	srv := redistest.Start(t)
+	return fleetOn(t, srv, opts...), srv
+}
+
+// fleetSrv starts a redis-server for t.
+func fleetSrv(t *testing.T) *redistest.Server { t.Helper(); return redistest.Start(t) }
+
+// testOpTimeout replaces the 100 ms default in tests that are not about timeouts: a loaded
+// 2-core machine under -race can take longer than that for a first dial.
+const testOpTimeout = 2 * time.Second
+
+// fleetOn returns a Fleet on a new client (new connections) to srv, with testOpTimeout unless
+// opts set another.
+func fleetOn(t *testing.T, srv *redistest.Server, opts ...Option) *Fleet {
+	t.Helper()
+	f, err := New(srv.Client(t), testAPIKey, append([]Option{WithOpTimeout(testOpTimeout)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// scaledLimits are small windows for tests: 100 ms segments, a 600 ms sliding window, a 2 s
+// "hour" and a 6 s "day", with large limits that the test lowers where it needs to.
+func scaledLimits() Limits {
+	return Limits{
+		PerMinute: 1000, PerHour: 1000, PerDay: 1000,
+		Segment: 100 * time.Millisecond, Minute: 600 * time.Millisecond,
+		Hour: 2 * time.Second, Day: 6 * time.Second,
+		BulkReserve: DefaultBulkReserve,
+	}
+}
