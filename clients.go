@@ -2,7 +2,9 @@ package debitura
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -37,26 +39,66 @@ func clientPath(externalTenantID, suffix string) string {
 // (errors.Is ErrConflict); its two documented types are *[ClientExistsNeedsLinkingError] and
 // *[AlreadyLinkedToAnotherPartnerError], reachable with errors.As. 400 and 422 are *[APIError]
 // matching ErrValidation.
-func (s *ClientsService) Create(ctx context.Context, req *ClientCreateRequest) (*LinkedClient, error) {
-	const op = "Clients.Create"
-	if err := req.validate(op); err != nil {
+func (s *ClientsService) Create(ctx context.Context, req *ClientCreateRequest, callOpts ...CallOption) (*LinkedClient, error) {
+	const name = "Clients.Create"
+	if err := req.validate(name); err != nil {
 		return nil, err
 	}
 	out := new(LinkedClient)
 	resp, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "postClients",
 		method: "POST",
 		route:  "/clients",
 		path:   "/clients",
 		body:   req,
 		retry:  retrySafe,
-	}, out)
+	}, out, callOpts...)
 	if err != nil {
-		return nil, err
+		return nil, linkConflict(err, s.client.cfg.apiKey.Reveal())
 	}
 	out.StatusCode = resp.StatusCode
 	markUncertain(out, resp)
 	return out, nil
+}
+
+// linkConflict turns the 409 of POST /clients (an *APIError whose body is a conflict object)
+// into the most specific conflict error; legacy guide envelopes
+// {"error":{"type":"conflict_error","conflict_type":...,"details":{...}}} are accepted too. It
+// returns err itself for every other error. secrets (the API key) are removed from every field;
+// the approval URL keeps its token, without which it does not work.
+func linkConflict(err error, secrets ...string) error {
+	apiErr, ok := err.(*APIError)
+	if !ok || apiErr.StatusCode != http.StatusConflict || apiErr.conflict == nil {
+		return err
+	}
+	body := apiErr.conflict
+	ce := &ConflictError{Type: ConflictType(redact(body.str("type"), secrets...)), Message: apiErr.Message, Err: apiErr}
+	dataKey := "data"
+	if strings.EqualFold(body.str("type"), "conflict_error") { // legacy guide
+		ce.Type = ConflictType(redact(body.str("conflict_type"), secrets...))
+		dataKey = "details"
+	}
+	if raw, ok := body[dataKey]; ok && string(raw) != "null" {
+		ce.Data = json.RawMessage(redactLinks(string(raw), secrets...))
+		if data := parseObject(raw); data != nil {
+			ce.ExternalTenantID = redact(data.str("externaltenantid"), secrets...)
+			if links := data.obj("onboardinglinks"); links != nil {
+				ce.ApprovalURL = links.str("url")
+			}
+			if ce.ApprovalURL == "" {
+				ce.ApprovalURL = data.str("approvalurl")
+			}
+			ce.ApprovalURL = redactLinks(ce.ApprovalURL, secrets...)
+		}
+	}
+	switch ce.Type {
+	case ClientExistsNeedsLinking:
+		return &ClientExistsNeedsLinkingError{ExternalTenantID: ce.ExternalTenantID, ApprovalURL: ce.ApprovalURL, Conflict: ce}
+	case ClientAlreadyLinkedToAnotherPartner, AlreadyLinkedToAnotherPartner:
+		return &AlreadyLinkedToAnotherPartnerError{ExternalTenantID: ce.ExternalTenantID, Conflict: ce}
+	}
+	return ce
 }
 
 // Get returns the client linked under externalTenantID (GET /clients/{externalTenantId}). The id
@@ -65,19 +107,20 @@ func (s *ClientsService) Create(ctx context.Context, req *ClientCreateRequest) (
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound when no active link
 // of the partner has that id (never linked, withdrawn, reset, pending approval, or another
 // partner's).
-func (s *ClientsService) Get(ctx context.Context, externalTenantID string) (*LinkedClient, error) {
-	const op = "Clients.Get"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+func (s *ClientsService) Get(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*LinkedClient, error) {
+	const name = "Clients.Get"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
 	out := new(LinkedClient)
 	resp, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "getClientsByExternalTenantId",
 		method: "GET",
 		route:  "/clients/{externalTenantId}",
 		path:   clientPath(externalTenantID, ""),
 		retry:  retrySafe,
-	}, out)
+	}, out, callOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -187,21 +230,22 @@ func validSort(s ClientSort) bool {
 //
 // Errors: *[ValidationError] before sending for a negative Page, a PageSize outside 1..100, an
 // unknown Sort or DateCreatedTo before DateCreatedFrom; *[APIError] (ErrValidation) for a 400.
-func (s *ClientsService) List(ctx context.Context, opts *ClientListOptions) (*ClientList, error) {
-	const op = "Clients.List"
-	q, err := opts.query(op)
+func (s *ClientsService) List(ctx context.Context, opts *ClientListOptions, callOpts ...CallOption) (*ClientList, error) {
+	const name = "Clients.List"
+	q, err := opts.query(name)
 	if err != nil {
 		return nil, err
 	}
 	out := new(ClientList)
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "getClients",
 		method: "GET",
 		route:  "/clients",
 		path:   "/clients",
 		query:  q,
 		retry:  retrySafe,
-	}, out); err != nil {
+	}, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -215,18 +259,19 @@ func (s *ClientsService) List(ctx context.Context, opts *ClientListOptions) (*Cl
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound (no active link)
 // or ErrConflict (the client is not attributed or a case has progressed; not a link conflict).
-func (s *ClientsService) Withdraw(ctx context.Context, externalTenantID string) error {
-	const op = "Clients.Withdraw"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+func (s *ClientsService) Withdraw(ctx context.Context, externalTenantID string, callOpts ...CallOption) error {
+	const name = "Clients.Withdraw"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return err
 	}
 	_, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "postClientsByExternalTenantIdWithdraw",
 		method: "POST",
 		route:  "/clients/{externalTenantId}/withdraw",
 		path:   clientPath(externalTenantID, "/withdraw"),
 		retry:  retryDelete,
-	}, nil)
+	}, nil, callOpts...)
 	return err
 }
 
@@ -237,18 +282,19 @@ func (s *ClientsService) Withdraw(ctx context.Context, externalTenantID string) 
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrForbidden (production) or
 // ErrNotFound (no active link).
-func (s *ClientsService) Reset(ctx context.Context, externalTenantID string) error {
-	const op = "Clients.Reset"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+func (s *ClientsService) Reset(ctx context.Context, externalTenantID string, callOpts ...CallOption) error {
+	const name = "Clients.Reset"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return err
 	}
 	_, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "deleteClientsByExternalTenantId",
 		method: "DELETE",
 		route:  "/clients/{externalTenantId}",
 		path:   clientPath(externalTenantID, ""),
 		retry:  retryDelete,
-	}, nil)
+	}, nil, callOpts...)
 	return err
 }
 
@@ -257,19 +303,20 @@ func (s *ClientsService) Reset(ctx context.Context, externalTenantID string) err
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrForbidden (production) or
 // ErrNotFound.
-func (s *ClientsService) IsDeletable(ctx context.Context, externalTenantID string) (*Deletability, error) {
-	const op = "Clients.IsDeletable"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+func (s *ClientsService) IsDeletable(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*Deletability, error) {
+	const name = "Clients.IsDeletable"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
 	out := new(Deletability)
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "getClientsByExternalTenantIdIsDeletable",
 		method: "GET",
 		route:  "/clients/{externalTenantId}/is-deletable",
 		path:   clientPath(externalTenantID, "/is-deletable"),
 		retry:  retrySafe,
-	}, out); err != nil {
+	}, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -277,42 +324,36 @@ func (s *ClientsService) IsDeletable(ctx context.Context, externalTenantID strin
 
 // SubmitKYC submits the client's director data for KYC/AML
 // (POST /clients/{externalTenantId}/kyc-verification); the latest submission counts. The call
-// carries an Idempotency-Key (opts.IdempotencyKey, or one the SDK generates) that is reused on
-// every retry, so a retry never submits twice. A nil opts means the defaults.
+// carries an Idempotency-Key (the caller's, from [WithIdempotencyKey], or one the SDK generates)
+// that is reused on every retry, so a retry never submits twice.
 //
 // Errors: *[ValidationError] before sending (empty id, a director name outside 1..500 or an
 // address outside 1..1000 characters, a missing or impossible date of birth, an Idempotency-Key
 // over 255 characters); *[APIError] matching ErrNotFound (no such client) or ErrValidation (400,
 // and the 422 IdempotencyConflict of a key reused with a different body).
-func (s *ClientsService) SubmitKYC(ctx context.Context, externalTenantID string, req *KYCRequest, opts *KYCOptions) (*KYCVerification, error) {
-	const op = "Clients.SubmitKYC"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+func (s *ClientsService) SubmitKYC(ctx context.Context, externalTenantID string, req *KYCRequest, callOpts ...CallOption) (*KYCVerification, error) {
+	const name = "Clients.SubmitKYC"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
-	if err := req.validate(op); err != nil {
-		return nil, err
-	}
-	if opts == nil {
-		opts = &KYCOptions{}
-	}
-	if err := checkIdempotencyKey(op, opts.IdempotencyKey); err != nil {
+	if err := req.validate(name); err != nil {
 		return nil, err
 	}
 	var q url.Values
-	if opts.SendChatNotification != nil {
-		q = url.Values{"sendChatNotification": {strconv.FormatBool(*opts.SendChatNotification)}}
+	if req.SendChatNotification != nil {
+		q = url.Values{"sendChatNotification": {strconv.FormatBool(*req.SendChatNotification)}}
 	}
 	out := new(KYCVerification)
 	if _, err := s.client.do(ctx, &apiRequest{
-		op:             "postClientsByExternalTenantIdKycVerification",
-		method:         "POST",
-		route:          "/clients/{externalTenantId}/kyc-verification",
-		path:           clientPath(externalTenantID, "/kyc-verification"),
-		query:          q,
-		body:           req,
-		retry:          retryWithKey,
-		idempotencyKey: opts.IdempotencyKey,
-	}, out); err != nil {
+		name:   name,
+		op:     "postClientsByExternalTenantIdKycVerification",
+		method: "POST",
+		route:  "/clients/{externalTenantId}/kyc-verification",
+		path:   clientPath(externalTenantID, "/kyc-verification"),
+		query:  q,
+		body:   req,
+		retry:  retryWithKey,
+	}, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -186,12 +186,12 @@ func TestMarkUncertain(t *testing.T) {
 		}}}
 	}
 	certain := mk()
-	markUncertain(certain, &apiResponse{StatusCode: 202, Attempts: 1})
+	markUncertain(certain, &Response{StatusCode: 202, Attempts: 1})
 	if certain.Uncertain || certain.CaseResults.FailedCases[0].PossiblyCreated {
 		t.Errorf("markUncertain on a certain answer changed the result: %+v", certain)
 	}
 	uncertain := mk()
-	markUncertain(uncertain, &apiResponse{StatusCode: 202, Attempts: 2, Uncertain: true})
+	markUncertain(uncertain, &Response{StatusCode: 202, Attempts: 2, Uncertain: true})
 	if !uncertain.Uncertain || !uncertain.CaseResults.FailedCases[0].PossiblyCreated || uncertain.CaseResults.FailedCases[1].PossiblyCreated {
 		t.Errorf("markUncertain on an uncertain answer = %+v, want Uncertain and only the IdempotencyViolation marked", uncertain)
 	}
@@ -373,20 +373,23 @@ func TestClientsSubmitKYC(t *testing.T) {
 	body := `{"directorFullName":"Jane Director","directorHomeAddress":"1 Main St, London","directorDateOfBirth":"1980-05-17"}`
 	for _, tc := range []struct {
 		name  string
-		opts  *KYCOptions
+		chat  *bool
+		opts  []CallOption
 		query url.Values
 		key   string
 	}{
-		{"defaults: generated key, no query", nil, nil, "*"},
-		{"caller key and no chat notification", &KYCOptions{IdempotencyKey: "kyc-t1-2025-03-01", SendChatNotification: Ptr(false)},
+		{"defaults: generated key, no query", nil, nil, nil, "*"},
+		{"caller key and no chat notification", Ptr(false), []CallOption{WithIdempotencyKey("kyc-t1-2025-03-01")},
 			url.Values{"sendChatNotification": {"false"}}, "kyc-t1-2025-03-01"},
-		{"chat notification true", &KYCOptions{SendChatNotification: Ptr(true)}, url.Values{"sendChatNotification": {"true"}}, "*"},
+		{"chat notification true", Ptr(true), nil, url.Values{"sendChatNotification": {"true"}}, "*"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			a := newSvcAPI(t)
 			a.answer("POST /clients/{id}/kyc-verification", http.StatusCreated, kycAnswer)
-			got, err := a.c.Clients.SubmitKYC(t.Context(), "t/1", req, tc.opts)
+			r := *req
+			r.SendChatNotification = tc.chat
+			got, err := a.c.Clients.SubmitKYC(t.Context(), "t/1", &r, tc.opts...)
 			if err != nil {
 				t.Fatalf("Clients.SubmitKYC: %v", err)
 			}
@@ -567,11 +570,11 @@ func TestValidationBeforeSend(t *testing.T) {
 			return err
 		}, "directorDateOfBirth"},
 		{"kyc key too long", func() error {
-			_, err := c.Clients.SubmitKYC(ctx, "t1", goodKYC(), &KYCOptions{IdempotencyKey: strings.Repeat("k", 256)})
+			_, err := c.Clients.SubmitKYC(ctx, "t1", goodKYC(), WithIdempotencyKey(strings.Repeat("k", 256)))
 			return err
 		}, "Idempotency-Key"},
 		{"kyc key with space", func() error {
-			_, err := c.Clients.SubmitKYC(ctx, "t1", goodKYC(), &KYCOptions{IdempotencyKey: "a b"})
+			_, err := c.Clients.SubmitKYC(ctx, "t1", goodKYC(), WithIdempotencyKey("a b"))
 			return err
 		}, "Idempotency-Key"},
 		{"kyc nil request", func() error { _, err := c.Clients.SubmitKYC(ctx, "t1", nil, nil); return err }, "request"},
@@ -579,7 +582,7 @@ func TestValidationBeforeSend(t *testing.T) {
 		{"mint id too long", func() error { _, err := c.Tokens.Mint(ctx, strings.Repeat("t", 256)); return err }, "externalTenantId"},
 		{"rotate empty id", func() error { _, err := c.Tokens.Rotate(ctx, "", nil); return err }, "externalTenantId"},
 		{"rotate key too long", func() error {
-			_, err := c.Tokens.Rotate(ctx, "t1", &RotateOptions{IdempotencyKey: strings.Repeat("k", 256)})
+			_, err := c.Tokens.Rotate(ctx, "t1", WithIdempotencyKey(strings.Repeat("k", 256)))
 			return err
 		}, "Idempotency-Key"},
 		{"update nil", func() error { _, err := c.Clients.Update(ctx, "t1", nil); return err }, "request"},

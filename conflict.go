@@ -2,8 +2,6 @@ package debitura
 
 import (
 	"encoding/json"
-	"net/http"
-	"strings"
 )
 
 // ConflictType is the type of a 409 conflict on POST /clients (ConflictResponse.type).
@@ -118,44 +116,4 @@ func (e *AlreadyLinkedToAnotherPartnerError) Unwrap() error {
 		return nil
 	}
 	return e.Conflict
-}
-
-// opCreateClient is the operation whose 409 is a link conflict.
-const opCreateClient = "postClients"
-
-// conflictFromAPIError turns the 409 of POST /clients into the most specific conflict error.
-// body is the (unwrapped) conflict object found by decodeAPIError; legacy guide envelopes
-// {"error":{"type":"conflict_error","conflict_type":...,"details":{...}}} are accepted too. It
-// returns apiErr itself for every other answer. secrets (the API key) are removed from every
-// field; the approval URL keeps its token, without which it does not work.
-func conflictFromAPIError(op string, apiErr *APIError, body errorBody, secrets ...string) error {
-	if op != opCreateClient || apiErr.StatusCode != http.StatusConflict || body == nil {
-		return apiErr
-	}
-	ce := &ConflictError{Type: ConflictType(redact(body.str("type"), secrets...)), Message: apiErr.Message, Err: apiErr}
-	dataKey := "data"
-	if strings.EqualFold(body.str("type"), "conflict_error") { // legacy guide
-		ce.Type = ConflictType(redact(body.str("conflict_type"), secrets...))
-		dataKey = "details"
-	}
-	if raw, ok := body[dataKey]; ok && string(raw) != "null" {
-		ce.Data = json.RawMessage(redactLinks(string(raw), secrets...))
-		if data := parseObject(raw); data != nil {
-			ce.ExternalTenantID = redact(data.str("externaltenantid"), secrets...)
-			if links := data.obj("onboardinglinks"); links != nil {
-				ce.ApprovalURL = links.str("url")
-			}
-			if ce.ApprovalURL == "" {
-				ce.ApprovalURL = data.str("approvalurl")
-			}
-			ce.ApprovalURL = redactLinks(ce.ApprovalURL, secrets...)
-		}
-	}
-	switch ce.Type {
-	case ClientExistsNeedsLinking:
-		return &ClientExistsNeedsLinkingError{ExternalTenantID: ce.ExternalTenantID, ApprovalURL: ce.ApprovalURL, Conflict: ce}
-	case ClientAlreadyLinkedToAnotherPartner, AlreadyLinkedToAnotherPartner:
-		return &AlreadyLinkedToAnotherPartnerError{ExternalTenantID: ce.ExternalTenantID, Conflict: ce}
-	}
-	return ce
 }

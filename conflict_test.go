@@ -96,7 +96,11 @@ func TestConflictErrors(t *testing.T) {
 			clock := newFakeClock()
 			srv := newScriptServer(t, clock, status(409, tt.body))
 			c := newTestClient(t, srv, clock)
-			_, err := c.do(t.Context(), tt.req(), nil)
+			r := tt.req()
+			_, err := c.do(t.Context(), r, nil)
+			if r.op == "postClients" {
+				err = linkConflict(err, testAPIKey) // what Clients.Create does with do's error
+			}
 
 			var apiErr *APIError
 			if !errors.As(err, &apiErr) || !errors.Is(err, ErrConflict) || apiErr.StatusCode != 409 {

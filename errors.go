@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +89,10 @@ type APIError struct {
 	// Body is an excerpt of the response body (at most 2 KiB) with secrets removed; the whole
 	// body is redacted before it is cut, so no part of a secret survives the cut.
 	Body string
+
+	// conflict is the body's conflict object (a ConflictResponse, unwrapped), nil when the body
+	// is not one; Clients.Create turns it into a *ConflictError.
+	conflict errorBody
 }
 
 // Error returns one line: "debitura: METHOD /route: STATUS Type: message (request_id=...)".
@@ -317,18 +323,15 @@ func isURI(s string) bool {
 }
 
 // decodeAPIError builds the *APIError of a non-2xx answer from its status, headers and (at most
-// 1 MiB of) body. secrets are removed from the message and the body excerpt. The second result
-// is the conflict body (top-level object of a ConflictResponse, unwrapped), nil when the body is
-// not one.
-func decodeAPIError(status int, header http.Header, body []byte, now time.Time, secrets ...string) (*APIError, errorBody) {
+// 1 MiB of) body. secrets are removed from the message and the body excerpt. When the body is a
+// conflict object (a ConflictResponse, unwrapped), it is kept for Clients.Create.
+func decodeAPIError(status int, header http.Header, body []byte, now time.Time, secrets ...string) *APIError {
 	e := &APIError{StatusCode: status}
 	trimmed := bytes.TrimSpace(body)
 	e.Body = redactedExcerpt(trimmed, maxBodyExcerpt, secrets...)
 
 	orig := rawObject(trimmed)
 	top := parseObject(trimmed)
-	var conflict errorBody
-
 	if top != nil {
 		// The older wrapped conflict {"conflictResponse":{...}}.
 		if raw := trimmedRaw(trimmed, "conflictResponse"); raw != nil {
@@ -441,9 +444,9 @@ func decodeAPIError(status int, header http.Header, body []byte, now time.Time, 
 		e.RequestID = top.str("traceid")
 
 		if top.has("type") && (top.has("data") || !top.has("title") && !top.has("status")) && !isURI(top.str("type")) && top.str("type") != "" {
-			conflict = top
+			e.conflict = top
 		} else if legacy != nil && strings.EqualFold(legacy.str("type"), "conflict_error") {
-			conflict = legacy
+			e.conflict = legacy
 		}
 	}
 
@@ -479,7 +482,7 @@ func decodeAPIError(status int, header http.Header, body []byte, now time.Time, 
 	if e.SigningHandoff != nil {
 		e.SigningHandoff = &SigningHandoff{CombinedSigningURL: redactLinks(e.SigningHandoff.CombinedSigningURL, secrets...)}
 	}
-	return e, conflict
+	return e
 }
 
 // trimmedRaw returns the raw value of key (matched case-insensitively) in the JSON object raw.
@@ -533,4 +536,136 @@ func parseRetryAfterHeader(v string, now time.Time) (time.Duration, bool) {
 		return d, true
 	}
 	return 0, false
+}
+
+// Errors of calls that got no usable answer of the API.
+
+// ErrRedirectRefused matches the error of a call whose answer was a redirect the SDK does not
+// follow: one that leaves the origin (scheme, host and port) of the request, which includes
+// every https → http downgrade. Test for it with errors.Is; the error's text names the origin the
+// redirect pointed to, never its path or query. Such a call is not retried.
+var ErrRedirectRefused = errors.New("debitura: redirect refused")
+
+// redirectError is the error CheckRedirect returns for a redirect to another origin. It names
+// the target origin only: a path or query could carry data the caller never meant to print.
+type redirectError struct {
+	from, to string // origins
+}
+
+func (e *redirectError) Error() string {
+	return "redirect to another origin refused: " + e.to + " (the SDK follows redirects within " + e.from + " only)"
+}
+
+func (e *redirectError) Is(target error) bool { return target == ErrRedirectRefused }
+
+// ErrAttemptTimeout matches the error of a call whose last attempt ran out of its per-attempt
+// time (WithAttemptTimeout, the Timeout of the http.Client given with WithHTTPClient, or
+// DefaultAttemptTimeout) while the call's ctx was still alive. Test for it with errors.Is.
+var ErrAttemptTimeout = errors.New("debitura: attempt timed out")
+
+// attemptTimeoutError says that an attempt timed out and after how long. It unwraps to the
+// transport's error (a *url.Error), which net/http makes match context.DeadlineExceeded too.
+type attemptTimeoutError struct {
+	after time.Duration
+	err   error
+}
+
+func (e *attemptTimeoutError) Error() string {
+	inner := e.err
+	var uerr *url.Error
+	if errors.As(inner, &uerr) {
+		inner = uerr.Err // the *url.Error would print the full URL
+	}
+	return fmt.Sprintf("attempt timed out after %s (per-attempt timeout, see WithAttemptTimeout): %v", e.after, inner)
+}
+
+func (e *attemptTimeoutError) Is(target error) bool { return target == ErrAttemptTimeout }
+func (e *attemptTimeoutError) Unwrap() error        { return e.err }
+
+// Errors of a success (2xx) answer the SDK cannot use. Test for them with errors.Is.
+var (
+	// ErrResponseTooLarge matches the error of a call whose success body is longer than the
+	// limit of WithMaxResponseBytes (default DefaultMaxResponseBytes). The SDK stops reading at
+	// the limit and does not retry the call.
+	ErrResponseTooLarge = errors.New("debitura: response body too large")
+	// ErrEmptyResponse matches the error of a call whose success answer must carry a resource
+	// (a client, a page, a token, a subscription, ...) but whose body is empty or the JSON
+	// literal null. The call is not retried: the server answered, and may have acted.
+	ErrEmptyResponse = errors.New("debitura: empty response")
+)
+
+// tooLargeError is the error of a success body over the limit; it names the limit.
+type tooLargeError struct{ limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("response body exceeds the limit of %d bytes (WithMaxResponseBytes)", e.limit)
+}
+
+func (e *tooLargeError) Is(target error) bool { return target == ErrResponseTooLarge }
+
+// emptyResponseError is the error of a success answer without the resource it must carry.
+type emptyResponseError struct{ status int }
+
+func (e *emptyResponseError) Error() string {
+	return fmt.Sprintf("%d answer has an empty or null body where a resource was expected", e.status)
+}
+
+func (e *emptyResponseError) Is(target error) bool { return target == ErrEmptyResponse }
+
+// requestError is a transport or decode failure of a call. Its text names the route template,
+// never the URL; Unwrap gives the underlying error (often a *url.Error).
+type requestError struct {
+	method, route string
+	attempts      int
+	what          string
+	err           error
+}
+
+func (e *requestError) Error() string {
+	inner := e.err
+	var (
+		uerr *url.Error
+		ate  *attemptTimeoutError
+	)
+	switch {
+	case errors.As(inner, &ate):
+		inner = ate // prints without the URL
+	case errors.As(inner, &uerr):
+		inner = uerr.Err // the *url.Error would print the full URL
+	}
+	msg := "debitura: " + e.method + " " + e.route + ": "
+	if e.what != "" {
+		msg += e.what + ": "
+	}
+	msg += redact(fmt.Sprint(inner))
+	if e.attempts > 1 {
+		msg += fmt.Sprintf(" (after %d attempts)", e.attempts)
+	}
+	return msg
+}
+
+func (e *requestError) Unwrap() error { return e.err }
+
+// canceledError is the error of a call whose ctx ended. errors.Is finds context.Canceled or
+// context.DeadlineExceeded, and errors.As finds the last *APIError when there was an answer.
+type canceledError struct {
+	method, route string
+	attempts      int
+	err           error
+	last          *APIError
+}
+
+func (e *canceledError) Error() string {
+	msg := fmt.Sprintf("debitura: %s %s: %v after %d attempt(s)", e.method, e.route, e.err, e.attempts)
+	if e.last != nil {
+		msg += fmt.Sprintf(" (last answer: %d %s: %s)", e.last.StatusCode, e.last.Type, oneLine(e.last.Message, 200))
+	}
+	return msg
+}
+
+func (e *canceledError) Unwrap() []error {
+	if e.last == nil {
+		return []error{e.err}
+	}
+	return []error{e.err, e.last}
 }

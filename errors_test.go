@@ -212,8 +212,8 @@ func TestDecodeAPIErrorShapes(t *testing.T) {
 			if h == nil {
 				h = http.Header{}
 			}
-			got, _ := decodeAPIError(tt.status, h, []byte(tt.body), now, testAPIKey)
-			if diff := cmp.Diff(&tt.want, got, cmpopts.IgnoreFields(APIError{}, "Body")); diff != "" {
+			got := decodeAPIError(tt.status, h, []byte(tt.body), now, testAPIKey)
+			if diff := cmp.Diff(&tt.want, got, cmpopts.IgnoreFields(APIError{}, "Body"), cmpopts.IgnoreUnexported(APIError{})); diff != "" {
 				t.Errorf("decodeAPIError(%d, %s) mismatch (-want +got):\n%s", tt.status, tt.body, diff)
 			}
 			wantBody := strings.TrimSpace(tt.body)
@@ -230,7 +230,7 @@ func TestDecodeAPIErrorShapes(t *testing.T) {
 func TestDecodeAPIErrorCapsAndRedactsBody(t *testing.T) {
 	t.Parallel()
 	body := `{"message":"bad key ` + testAPIKey + ` sent with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl","padding":"` + strings.Repeat("x", 5000) + `"}`
-	got, _ := decodeAPIError(401, http.Header{}, []byte(body), time.Now(), testAPIKey)
+	got := decodeAPIError(401, http.Header{}, []byte(body), time.Now(), testAPIKey)
 	for _, s := range []string{got.Body, got.Message, got.Error()} {
 		if strings.Contains(s, testAPIKey) || strings.Contains(s, "eyJhbGciOiJIUzI1NiJ9") || strings.Contains(s, "c2lnbmF0dXJl") {
 			t.Errorf("secret leaked in %q", s)
@@ -245,7 +245,7 @@ func TestDecodeAPIErrorRedactsEchoedWebhookSecret(t *testing.T) {
 	t.Parallel()
 	const secret = "c2VjcmV0LXNpZ25pbmcta2V5LTEyMzQ1Njc4OTA="
 	body := `{"message":"invalid webhook","url":"https://partner.example/hooks","secret":"` + secret + `","isActive":true}`
-	got, _ := decodeAPIError(400, http.Header{}, []byte(body), time.Now(), testAPIKey)
+	got := decodeAPIError(400, http.Header{}, []byte(body), time.Now(), testAPIKey)
 	for _, s := range []string{got.Body, got.Message, got.Error()} {
 		if strings.Contains(s, secret) {
 			t.Errorf("webhook secret leaked in %q", s)
@@ -260,7 +260,7 @@ func TestDecodeAPIErrorRedactsEveryField(t *testing.T) {
 	body := `{"businessErrors":[{"type":"Bad ` + testAPIKey + `","message":"m","solutionUrl":"https://app.example/sign?token=abc&k=` + testAPIKey + `"}],
 		"signingHandoff":{"combinedSigningUrl":"https://app.example/all?token=def&k=` + testAPIKey + `"},
 		"errors":{"XApiKey ` + testAPIKey + `":["value ` + testAPIKey + ` is wrong"]}}`
-	got, _ := decodeAPIError(422, http.Header{}, []byte(body), time.Now(), testAPIKey)
+	got := decodeAPIError(422, http.Header{}, []byte(body), time.Now(), testAPIKey)
 	if out := fmt.Sprintf("%#v %+v", got, got); strings.Contains(out, testAPIKey) {
 		t.Errorf("the API key leaked through %%#v / %%+v: %s", out)
 	}
@@ -278,8 +278,8 @@ func TestDecodeAPIErrorRedactsEveryField(t *testing.T) {
 func TestConflictDataRedactsTheKey(t *testing.T) {
 	t.Parallel()
 	body := `{"type":"ClientExistsNeedsLinking","message":"m","data":{"externalTenantId":"t-1","onboardingLinks":{"url":"https://app.example/Approve?token=xyz"},"echo":"` + testAPIKey + `"}}`
-	apiErr, confl := decodeAPIError(409, http.Header{}, []byte(body), time.Now(), testAPIKey)
-	err := conflictFromAPIError(opCreateClient, apiErr, confl, testAPIKey)
+	apiErr := decodeAPIError(409, http.Header{}, []byte(body), time.Now(), testAPIKey)
+	err := linkConflict(apiErr, testAPIKey)
 	var nl *ClientExistsNeedsLinkingError
 	if !errors.As(err, &nl) || nl.ApprovalURL != "https://app.example/Approve?token=xyz" {
 		t.Fatalf("err = %#v, want ClientExistsNeedsLinking with the approval URL intact", err)
@@ -377,7 +377,7 @@ func TestDoReturnsAPIErrorWithCallFacts(t *testing.T) {
 	want := &APIError{StatusCode: 404, Type: "ClientNotFound", Message: "Client not found",
 		BusinessErrors: []BusinessError{{Type: "ClientNotFound", Message: "Client not found"}},
 		RequestID:      "req-404", Method: "GET", Route: "/clients/{externalTenantId}", Operation: "getClient", Attempts: 1}
-	if diff := cmp.Diff(want, apiErr, cmpopts.IgnoreFields(APIError{}, "Body")); diff != "" {
+	if diff := cmp.Diff(want, apiErr, cmpopts.IgnoreFields(APIError{}, "Body"), cmpopts.IgnoreUnexported(APIError{})); diff != "" {
 		t.Errorf("APIError (-want +got):\n%s", diff)
 	}
 	if got, want := err.Error(), "debitura: GET /clients/{externalTenantId}: 404 ClientNotFound: Client not found (request_id=req-404)"; got != want {
@@ -428,7 +428,7 @@ func TestAPIErrorExcerptRedactsBeforeCut(t *testing.T) {
 			if at := strings.Index(body, tc.secret); at != maxBodyExcerpt-tc.before {
 				t.Fatalf("the secret starts at %d, want %d (straddling the cut)", at, maxBodyExcerpt-tc.before)
 			}
-			got, _ := decodeAPIError(http.StatusBadGateway, http.Header{}, []byte(body), time.Now(), testAPIKey)
+			got := decodeAPIError(http.StatusBadGateway, http.Header{}, []byte(body), time.Now(), testAPIKey)
 			if len(got.Body) > maxBodyExcerpt {
 				t.Errorf("len(Body) = %d, want at most %d", len(got.Body), maxBodyExcerpt)
 			}

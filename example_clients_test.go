@@ -255,13 +255,11 @@ func ExampleClientsService_SubmitKYC() {
 	onboarded(ctx, c, srv, "tenant-42")
 
 	kyc, err := c.Clients.SubmitKYC(ctx, "tenant-42", &debitura.KYCRequest{
-		DirectorFullName:    "Ada Lovelace",
-		DirectorHomeAddress: "12 St James's Square, London",
-		DirectorDateOfBirth: debitura.Date{Year: 1985, Month: 12, Day: 10},
-	}, &debitura.KYCOptions{
-		IdempotencyKey:       "kyc-tenant-42-2025-01", // optional: the SDK generates one per call
+		DirectorFullName:     "Ada Lovelace",
+		DirectorHomeAddress:  "12 St James's Square, London",
+		DirectorDateOfBirth:  debitura.Date{Year: 1985, Month: 12, Day: 10},
 		SendChatNotification: debitura.Ptr(false),
-	})
+	}, debitura.WithIdempotencyKey("kyc-tenant-42-2025-01")) // optional: the SDK generates one per call
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -66,33 +66,34 @@ type ClientUpdateRequest struct {
 // that is not an address, metadata over its limits or with a value that is not a string, number,
 // bool or nil; the error names the key); *[APIError] matching ErrValidation (400: the merged
 // metadata is over the limits) or ErrNotFound.
-func (s *ClientsService) Update(ctx context.Context, externalTenantID string, req *ClientUpdateRequest) (*ClientProfile, error) {
-	const op = "Clients.Update"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+func (s *ClientsService) Update(ctx context.Context, externalTenantID string, req *ClientUpdateRequest, callOpts ...CallOption) (*ClientProfile, error) {
+	const name = "Clients.Update"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
 	if req == nil {
-		return nil, invalid(op, "request", "is nil")
+		return nil, invalid(name, "request", "is nil")
 	}
 	if req.SupportEmail == nil && req.SupportPhone == nil && len(req.Metadata) == 0 {
-		return nil, invalid(op, "request", "changes nothing: set SupportEmail, SupportPhone or Metadata")
+		return nil, invalid(name, "request", "changes nothing: set SupportEmail, SupportPhone or Metadata")
 	}
 	if req.SupportEmail != nil {
-		if err := checkEmail(op, "supportEmail", *req.SupportEmail); err != nil {
+		if err := checkEmail(name, "supportEmail", *req.SupportEmail); err != nil {
 			return nil, err
 		}
 	}
-	if err := validateMetadata(op, req.Metadata); err != nil {
+	if err := validateMetadata(name, req.Metadata); err != nil {
 		return nil, err
 	}
 	return s.profileCall(ctx, &apiRequest{
+		name:   name,
 		op:     "patchClient",
 		method: "PATCH",
 		route:  "/clients/{externalTenantId}",
 		path:   clientPath(externalTenantID, ""),
 		body:   req,
 		retry:  retrySafe,
-	})
+	}, callOpts)
 }
 
 // Profile returns a linked client's lifecycle status, contact details and metadata
@@ -100,18 +101,19 @@ func (s *ClientsService) Update(ctx context.Context, externalTenantID string, re
 // not list it; the bundled mock serves it.
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
-func (s *ClientsService) Profile(ctx context.Context, externalTenantID string) (*ClientProfile, error) {
-	const op = "Clients.Profile"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+func (s *ClientsService) Profile(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
+	const name = "Clients.Profile"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
 	return s.profileCall(ctx, &apiRequest{
+		name:   name,
 		op:     "getClientProfile",
 		method: "GET",
 		route:  "/clients/{externalTenantId}/profile",
 		path:   clientPath(externalTenantID, "/profile"),
 		retry:  retrySafe,
-	})
+	}, callOpts)
 }
 
 // Suspend blocks new cases for a linked client (POST /clients/{externalTenantId}/suspend); its
@@ -120,8 +122,8 @@ func (s *ClientsService) Profile(ctx context.Context, externalTenantID string) (
 // published v1 API does not list it; the bundled mock serves it.
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
-func (s *ClientsService) Suspend(ctx context.Context, externalTenantID string) (*ClientProfile, error) {
-	return s.lifecycle(ctx, "Clients.Suspend", "suspendClient", "suspend", externalTenantID)
+func (s *ClientsService) Suspend(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
+	return s.lifecycle(ctx, "Clients.Suspend", "suspendClient", "suspend", externalTenantID, callOpts)
 }
 
 // Reactivate lifts a suspension (POST /clients/{externalTenantId}/reactivate). Reactivating a
@@ -129,26 +131,27 @@ func (s *ClientsService) Suspend(ctx context.Context, externalTenantID string) (
 // does not list it; the bundled mock serves it.
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
-func (s *ClientsService) Reactivate(ctx context.Context, externalTenantID string) (*ClientProfile, error) {
-	return s.lifecycle(ctx, "Clients.Reactivate", "reactivateClient", "reactivate", externalTenantID)
+func (s *ClientsService) Reactivate(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
+	return s.lifecycle(ctx, "Clients.Reactivate", "reactivateClient", "reactivate", externalTenantID, callOpts)
 }
 
-func (s *ClientsService) lifecycle(ctx context.Context, op, opID, verb, externalTenantID string) (*ClientProfile, error) {
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
+func (s *ClientsService) lifecycle(ctx context.Context, name, op, verb, externalTenantID string, callOpts []CallOption) (*ClientProfile, error) {
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
 	return s.profileCall(ctx, &apiRequest{
-		op:     opID,
+		name:   name,
+		op:     op,
 		method: "POST",
 		route:  "/clients/{externalTenantId}/" + verb,
 		path:   clientPath(externalTenantID, "/"+verb),
 		retry:  retrySafe,
-	})
+	}, callOpts)
 }
 
-func (s *ClientsService) profileCall(ctx context.Context, r *apiRequest) (*ClientProfile, error) {
+func (s *ClientsService) profileCall(ctx context.Context, r *apiRequest, callOpts []CallOption) (*ClientProfile, error) {
 	out := new(ClientProfile)
-	if _, err := s.client.do(ctx, r, out); err != nil {
+	if _, err := s.client.do(ctx, r, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -183,15 +186,6 @@ func (r RotatedToken) Format(f fmt.State, verb rune) { redaction.Format(f, verb,
 // LogValue makes slog log r without the token.
 func (r RotatedToken) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
-// RotateOptions are the per-call settings of [TokensService.Rotate]. A nil *RotateOptions means
-// the defaults.
-type RotateOptions struct {
-	// IdempotencyKey is sent as the Idempotency-Key header (at most 255 printable ASCII
-	// characters); a retry with the same key replays the first rotation instead of rotating
-	// again. Empty: the SDK generates one for the call and reuses it on every retry.
-	IdempotencyKey string
-}
-
 // rotateTokenResponse is the wire shape of RotateTokenResponse.
 type rotateTokenResponse struct {
 	AccessToken            string  `json:"accessToken"`
@@ -205,41 +199,35 @@ type rotateTokenResponse struct {
 // [TokensService.Source] of the client is in use, its cached token is replaced by the new one; a
 // Source first asked for after the rotation mints a token of its own. With 30-minute tokens,
 // PreviousTokenExpiresAt is in practice the old token's own expiry: the guide's 24-hour grace
-// period only caps it. The call carries an
-// Idempotency-Key (opts.IdempotencyKey, or one the SDK generates) reused on every retry, so a
-// retry never rotates twice. It is a guide operation: the published v1 API does not list it; the
+// period only caps it. The call carries an Idempotency-Key (the caller's, from
+// [WithIdempotencyKey], or one the SDK generates) reused on every retry, so a retry never rotates
+// twice. It is a guide operation: the published v1 API does not list it; the
 // bundled mock serves it.
 //
 // Errors: *[ValidationError] before sending (empty id, an Idempotency-Key over 255 characters);
 // *[APIError] matching ErrForbidden (the client is suspended) or ErrNotFound (no active link,
 // or onboarding not done); an error for an answer without an access token or with an
 // expiresIn of zero or less (the rotation took effect; the Expiry rule is [MaxTokenLifetime]'s).
-func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, opts *RotateOptions) (*RotatedToken, error) {
-	const op = "Tokens.Rotate"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, -1); err != nil {
-		return nil, err
-	}
-	if opts == nil {
-		opts = &RotateOptions{}
-	}
-	if err := checkIdempotencyKey(op, opts.IdempotencyKey); err != nil {
+func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*RotatedToken, error) {
+	const name = "Tokens.Rotate"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
 	var out rotateTokenResponse
 	if _, err := s.client.do(ctx, &apiRequest{
-		op:             "rotateClientToken",
-		method:         "POST",
-		route:          "/clients/{externalTenantId}/rotate-token",
-		path:           clientPath(externalTenantID, "/rotate-token"),
-		retry:          retryWithKey,
-		idempotencyKey: opts.IdempotencyKey,
-	}, &out); err != nil {
+		name:   name,
+		op:     "rotateClientToken",
+		method: "POST",
+		route:  "/clients/{externalTenantId}/rotate-token",
+		path:   clientPath(externalTenantID, "/rotate-token"),
+		retry:  retryWithKey,
+	}, &out, callOpts...); err != nil {
 		return nil, err
 	}
 	if out.AccessToken == "" {
-		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", op)
+		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", name)
 	}
-	life, err := tokenLifetime(op, out.ExpiresIn)
+	life, err := tokenLifetime(name, out.ExpiresIn)
 	if err != nil {
 		return nil, err
 	}

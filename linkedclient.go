@@ -252,7 +252,7 @@ type CaseCreationFailure struct {
 
 // markUncertain records on lc that the call behind it was retried after an attempt whose outcome
 // is unknown, and marks the case failures that such an attempt may have turned into created cases.
-func markUncertain(lc *LinkedClient, resp *apiResponse) {
+func markUncertain(lc *LinkedClient, resp *Response) {
 	if lc == nil || resp == nil || !resp.Uncertain {
 		return
 	}
@@ -313,7 +313,7 @@ type Deletability struct {
 }
 
 // KYCRequest is the body of POST /clients/{externalTenantId}/kyc-verification
-// (SubmitKycVerificationRequest). Every field is required.
+// (SubmitKycVerificationRequest). Every field of the body is required.
 type KYCRequest struct {
 	// DirectorFullName is 1 to 500 characters.
 	DirectorFullName string `json:"directorFullName"`
@@ -321,16 +321,8 @@ type KYCRequest struct {
 	DirectorHomeAddress string `json:"directorHomeAddress"`
 	// DirectorDateOfBirth is sent as "YYYY-MM-DD".
 	DirectorDateOfBirth Date `json:"directorDateOfBirth"`
-}
-
-// KYCOptions are the per-call settings of [ClientsService.SubmitKYC]. A nil *KYCOptions means the
-// defaults.
-type KYCOptions struct {
-	// IdempotencyKey is sent as the Idempotency-Key header (at most 255 printable ASCII
-	// characters). Empty: the SDK generates one and sends it on every retry of the call. Reuse a
-	// key to make a later call a replay of an earlier one.
-	IdempotencyKey string
-	// SendChatNotification sets the sendChatNotification query parameter; nil leaves it out and
-	// the API's default (true: post a system message on the client's active cases) applies.
-	SendChatNotification *bool
+	// SendChatNotification is sent as the sendChatNotification query parameter, not in the
+	// body; nil leaves it out and the API's default (true: post a system message on the
+	// client's active cases) applies.
+	SendChatNotification *bool `json:"-"`
 }

@@ -111,8 +111,10 @@ const linkFlightTimeout = 2 * time.Minute
 // (golang.org/x/sync/singleflight): the first caller starts the work, later callers wait for
 // its result, and all of them get copies of the same outcome (slices inside Client are shared;
 // treat them as read-only). The later callers' req is not sent; callers that race to link one
-// tenant are expected to describe it alike. A call that starts after the shared work ended
-// sends its own requests: nothing is cached.
+// tenant are expected to describe it alike, and their callOpts are not applied either (the
+// first caller's apply to both requests; a [WithResponse] destination of any caller receives the
+// Response of the last request of the shared work). A call that starts after the shared work
+// ended sends its own requests: nothing is cached.
 //
 // The shared work does not end when its callers' contexts do. It runs under
 // context.WithoutCancel of the first caller's ctx (so values such as trace spans carry over)
@@ -129,46 +131,69 @@ const linkFlightTimeout = 2 * time.Minute
 // *[ConflictError] for InvalidClientType and other types, all matching ErrConflict; and every
 // other *[APIError] of the GET or the POST (ErrUnauthorized, ErrValidation, ErrRateLimited,
 // ErrServer; a 404 of the GET is not an error) or transport error.
-func (s *ClientsService) EnsureLinked(ctx context.Context, req *ClientCreateRequest) (*LinkOutcome, error) {
-	const op = "Clients.EnsureLinked"
+func (s *ClientsService) EnsureLinked(ctx context.Context, req *ClientCreateRequest, callOpts ...CallOption) (*LinkOutcome, error) {
+	const name = "Clients.EnsureLinked"
 	if ctx == nil {
-		return nil, errors.New("debitura: " + op + ": nil context")
+		return nil, errors.New("debitura: " + name + ": nil context")
 	}
-	if err := req.validate(op); err != nil {
+	if err := req.validate(name); err != nil {
+		return nil, err
+	}
+	set, err := s.client.settle(name, callOpts)
+	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("debitura: %s: %w", op, err)
+		return nil, fmt.Errorf("debitura: %s: %w", name, err)
 	}
+	// The flight runs on its own goroutine: it reports its Response in its result, and the
+	// caller fills its own WithResponse destination.
+	dst := set.response
+	set.response = nil
+	shared := func(cs *callSettings) error { *cs = set; return nil }
 	r := *req
 	r.Users = slices.Clone(req.Users)
 	r.Cases = slices.Clone(req.Cases)
 	ch := s.client.linkFlights.DoChan(r.ExternalTenantID, func() (any, error) {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), linkFlightTimeout)
 		defer cancel()
-		return s.ensureLinked(wctx, &r)
+		f := new(linkFlight)
+		f.out, f.err = s.ensureLinked(wctx, &r, shared, WithResponse(&f.resp))
+		return f, f.err
 	})
 	select {
 	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
+		f := res.Val.(*linkFlight)
+		if dst != nil {
+			*dst = f.resp
 		}
-		return res.Val.(*LinkOutcome).clone(), nil
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.out.clone(), nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("debitura: %s: stopped waiting: %w", op, ctx.Err())
+		return nil, fmt.Errorf("debitura: %s: stopped waiting: %w", name, ctx.Err())
 	}
 }
 
+// linkFlight is the result of one EnsureLinked flight: the outcome or error, and the Response
+// of its last request.
+type linkFlight struct {
+	out  *LinkOutcome
+	err  error
+	resp Response
+}
+
 // ensureLinked is the work of one EnsureLinked flight.
-func (s *ClientsService) ensureLinked(ctx context.Context, req *ClientCreateRequest) (*LinkOutcome, error) {
-	lc, err := s.Get(ctx, req.ExternalTenantID)
+func (s *ClientsService) ensureLinked(ctx context.Context, req *ClientCreateRequest, callOpts ...CallOption) (*LinkOutcome, error) {
+	lc, err := s.Get(ctx, req.ExternalTenantID, callOpts...)
 	switch {
 	case err == nil && (lc.OnboardingDone || lc.OnboardingURL() != ""):
 		return outcomeOf(lc), nil
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
-	return createOutcome(s.Create(ctx, req))
+	return createOutcome(s.Create(ctx, req, callOpts...))
 }
 
 // Bounds of [LinkManyOptions].Concurrency.
@@ -246,20 +271,28 @@ type LinkResult struct {
 // inputs that were not attempted get ctx's error itself as Err, and the returned error wraps
 // ctx's error. Progress is not called for inputs that were not attempted.
 //
+// callOpts apply to every request; LinkMany refuses [WithResponse], since it sends many
+// requests at once (each LinkResult carries its own outcome).
+//
 // Errors: the returned error is nil when every input was settled, even if some failed (see
 // each LinkResult.Err); a *[ValidationError] (with nil results) for a Concurrency outside
-// 0..MaxLinkConcurrency; or ctx's error, wrapped, when ctx ended before every input was
+// 0..MaxLinkConcurrency or invalid callOpts; or ctx's error, wrapped, when ctx ended before every input was
 // settled.
-func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateRequest, opts *LinkManyOptions) ([]LinkResult, error) {
-	const op = "Clients.LinkMany"
+func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateRequest, opts *LinkManyOptions, callOpts ...CallOption) ([]LinkResult, error) {
+	const name = "Clients.LinkMany"
 	if ctx == nil {
-		return nil, errors.New("debitura: " + op + ": nil context")
+		return nil, errors.New("debitura: " + name + ": nil context")
+	}
+	if set, err := s.client.settle(name, callOpts); err != nil {
+		return nil, err
+	} else if set.response != nil {
+		return nil, invalid(name, "call options", "WithResponse: LinkMany sends one request per input at once; it takes no WithResponse")
 	}
 	conc := DefaultLinkConcurrency
 	var progress func(LinkProgress)
 	if opts != nil {
 		if opts.Concurrency < 0 || opts.Concurrency > MaxLinkConcurrency {
-			return nil, invalid(op, "Concurrency", "must be between 1 and %d (0 for %d), got %d",
+			return nil, invalid(name, "Concurrency", "must be between 1 and %d (0 for %d), got %d",
 				MaxLinkConcurrency, DefaultLinkConcurrency, opts.Concurrency)
 		}
 		if opts.Concurrency > 0 {
@@ -296,11 +329,11 @@ func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateReque
 	for i, r := range reqs {
 		results[i].Index = i
 		if r == nil {
-			results[i].Err = invalid(op, fmt.Sprintf("requests[%d]", i), "is nil")
+			results[i].Err = invalid(name, fmt.Sprintf("requests[%d]", i), "is nil")
 			continue
 		}
 		results[i].ExternalTenantID = r.ExternalTenantID
-		if err := r.validate(op); err != nil {
+		if err := r.validate(name); err != nil {
 			results[i].Err = err
 			continue
 		}
@@ -329,7 +362,7 @@ func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateReque
 	for range min(conc, len(leaders)) {
 		wg.Go(func() {
 			for i := range jobs {
-				out, err := createOutcome(s.Create(ctx, reqs[i]))
+				out, err := createOutcome(s.Create(ctx, reqs[i], callOpts...))
 				done <- settled{i, out, err}
 			}
 		})
@@ -384,7 +417,7 @@ func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateReque
 	// ctx may have ended just as the last requests succeeded: then the batch is complete.
 	for _, r := range results {
 		if errors.Is(r.Err, interrupted) {
-			return results, fmt.Errorf("debitura: %s: stopped after %d of %d inputs: %w", op, p.Done, p.Total, interrupted)
+			return results, fmt.Errorf("debitura: %s: stopped after %d of %d inputs: %w", name, p.Done, p.Total, interrupted)
 		}
 	}
 	return results, nil

@@ -74,8 +74,8 @@ func TestOptionsLastWinsAndDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.cfg.maxRetries != 5 || c.rc.RetryMax != 5 {
-		t.Errorf("maxRetries = %d (engine %d), want 5", c.cfg.maxRetries, c.rc.RetryMax)
+	if set, _ := c.settle("test", nil); c.cfg.maxRetries != 5 || set.maxRetries != 5 {
+		t.Errorf("maxRetries = %d (call default %d), want 5", c.cfg.maxRetries, set.maxRetries)
 	}
 	if c.baseURL.String() != TestBaseURL {
 		t.Errorf("baseURL = %s, want %s", c.baseURL, TestBaseURL)

@@ -101,7 +101,10 @@ func pageMargin(pages int) int {
 // an *[APIError], a transport error, or ctx's error) and stops; it stops as soon as the loop
 // breaks. A client seen on two pages because the list shifted is yielded once, and the walk
 // always ends, even when clients are added on every request.
-func (s *ClientsService) All(ctx context.Context, opts *ClientListOptions) iter.Seq2[*LinkedClient, error] {
+//
+// callOpts apply to every page request; a [WithResponse] destination holds the Response of the
+// last page fetched.
+func (s *ClientsService) All(ctx context.Context, opts *ClientListOptions, callOpts ...CallOption) iter.Seq2[*LinkedClient, error] {
 	var o ClientListOptions
 	if opts != nil {
 		o = *opts
@@ -125,7 +128,7 @@ func (s *ClientsService) All(ctx context.Context, opts *ClientListOptions) iter.
 	fetch := func(ctx context.Context, page int) (pageResult[*LinkedClient], error) {
 		po := o
 		po.Page = page
-		list, err := s.List(ctx, &po)
+		list, err := s.List(ctx, &po, callOpts...)
 		if err != nil {
 			return pageResult[*LinkedClient]{}, err
 		}

@@ -39,15 +39,16 @@ type Partner struct {
 //
 // Errors: *[APIError] matching ErrUnauthorized (missing or invalid key) or ErrNotFound (the
 // partner's configuration is invalid).
-func (s *PartnerService) Me(ctx context.Context) (*Partner, error) {
+func (s *PartnerService) Me(ctx context.Context, callOpts ...CallOption) (*Partner, error) {
 	out := new(Partner)
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   "Partner.Me",
 		op:     "getMe",
 		method: "GET",
 		route:  "/me",
 		path:   "/me",
 		retry:  retrySafe,
-	}, out); err != nil {
+	}, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -92,7 +92,7 @@ func FuzzDecodeError(f *testing.F) {
 		if reqID != "" {
 			h.Set("X-Request-Id", reqID)
 		}
-		e, _ := decodeAPIError(status, h, body, fuzzNow, fuzzKey)
+		e := decodeAPIError(status, h, body, fuzzNow, fuzzKey)
 		if e == nil {
 			t.Fatal("decodeAPIError returned nil")
 		}
@@ -153,13 +153,16 @@ func FuzzDecodeConflict(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, create bool) {
 		op := "postClientsByExternalTenantIdWithdraw"
 		if create {
-			op = opCreateClient
+			op = "postClients"
 		}
-		apiErr, confl := decodeAPIError(http.StatusConflict, http.Header{}, body, fuzzNow, fuzzKey)
+		apiErr := decodeAPIError(http.StatusConflict, http.Header{}, body, fuzzNow, fuzzKey)
 		apiErr.Method, apiErr.Route, apiErr.Operation = "POST", "/clients", op
-		err := conflictFromAPIError(op, apiErr, confl)
+		var err error = apiErr // the 409 of another operation stays an *APIError
+		if create {
+			err = linkConflict(apiErr) // Clients.Create's mapping
+		}
 		if err == nil {
-			t.Fatal("conflictFromAPIError returned nil")
+			t.Fatal("linkConflict returned nil")
 		}
 		if !errors.Is(err, ErrConflict) {
 			t.Errorf("errors.Is(err, ErrConflict) = false: %v", err)

@@ -258,7 +258,7 @@ func relCases() []relCase {
 			}},
 		{name: "SubmitKYC", op: mockserver.OpKYC, effect: mockserver.EffectKYCRecorded, cutBody: true,
 			run: func(ctx context.Context, e *relEnv) (any, error) {
-				return e.c.Clients.SubmitKYC(ctx, e.ext, relKYC, &debitura.KYCOptions{SendChatNotification: debitura.Ptr(false)})
+				return e.c.Clients.SubmitKYC(ctx, e.ext, &debitura.KYCRequest{DirectorFullName: relKYC.DirectorFullName, DirectorHomeAddress: relKYC.DirectorHomeAddress, DirectorDateOfBirth: relKYC.DirectorDateOfBirth, SendChatNotification: debitura.Ptr(false)})
 			},
 			check: func(t *testing.T, e *relEnv, res any) {
 				if k := res.(*debitura.KYCVerification); k.DirectorFullName != relKYC.DirectorFullName {

@@ -14,35 +14,34 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
-// callStateKey carries the *callState of one do call in the request's context, so that
-// CheckRetry and PrepareRetry (which see only the context or the request) know the call's retry
-// class and history. It carries per-call bookkeeping, never configuration.
-type callStateKey struct{}
-
-// callState is the bookkeeping of one do call across its attempts. The retry engine runs the
-// attempts of a call one after another, so it needs no lock.
-type callState struct {
-	r        *apiRequest
-	attempts int
-	// uncertain: a retried attempt may have had its effect on the server (a 5xx, or a transport
-	// error that was not a failure to connect).
-	uncertain bool
-	// last answer (non-2xx) and its decoded error; nil when the last attempt had no answer.
-	lastStatus int
-	lastHeader http.Header
-	lastBody   []byte
-	lastAPIErr *APIError
-	lastConfl  errorBody
-	lastErr    error // last transport error
-	// okBody is the body of a 2xx answer, read whole by checkRetry (nil when the read failed).
-	okBody []byte
-}
-
-func stateFrom(ctx context.Context) *callState {
-	st, _ := ctx.Value(callStateKey{}).(*callState)
-	return st
+// engine returns go-retryablehttp configured for one call: the call's own policy and limits,
+// with the call's state reached through closures.
+//
+// Two parts of the library are deliberately not used. Its wait between attempts (Backoff plus a
+// timer) cannot do the job: Backoff sees neither ctx nor the call, so it cannot refuse a wait
+// that would outlive ctx's deadline or exceed WithMaxRetryWait, cannot read the wait a 429's
+// body asks for, and the timer runs on the real clock where tests inject one. So checkRetry
+// decides, waits on the Client's clock and returns, and Backoff returns 0. Its default
+// ErrorHandler would drop the last answer; PassthroughErrorHandler keeps it for errors.go.
+func (cl *call) engine() *retryablehttp.Client {
+	hc := cl.c.httpc
+	if cl.set.attemptTimeout != hc.Timeout { // WithCallAttemptTimeout
+		h := *hc
+		h.Timeout = cl.set.attemptTimeout
+		hc = &h
+	}
+	return &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryMax:     cl.set.maxRetries,
+		CheckRetry:   cl.checkRetry,
+		Backoff:      func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 },
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		PrepareRetry: func(req *http.Request) error { return cl.c.admit(req.Context(), cl) },
+	}
 }
 
 // retryableStatus lists the answers that may be retried: 429 and the transient 5xx. 501 and
@@ -100,17 +99,14 @@ func notSent(err error) bool {
 	return false
 }
 
-// checkRetry is the CheckRetry of the retry engine. It counts the attempt, buffers a non-2xx
-// body, decides whether the call may be retried, and does the (ctx-aware, injectable) wait
-// itself, because the engine's Backoff sees neither ctx nor the body. It returns false without
-// an error when the call must end with the answer it has: go-retryablehttp then hands that
-// answer to do through the pass-through ErrorHandler or as a plain response.
-func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st := stateFrom(ctx)
-	if st == nil { // not a request built by do
-		return false, err
-	}
-	st.attempts++
+// checkRetry is the engine's CheckRetry for one call. It counts the attempt, buffers the body
+// (a 2xx up to WithMaxResponseBytes, any other answer up to 1 MiB, decoded into cl.last),
+// reports the answer to the rate-limit layer (observe), decides whether the call may be
+// retried, and does the wait itself (see engine). It returns false without an error when the
+// call must end with the answer it has; the engine then hands that answer to do.
+func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	c := cl.c
+	cl.resp.Attempts++
 	now := c.now()
 	status := 0
 	var ambiguous bool
@@ -119,11 +115,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		// connection broken after sending (the server acted, the client did not learn how),
 		// so it is retried by the same rules, with the same Idempotency-Key.
 		data, rerr := bufferBody(resp, c.cfg.maxResponseBytes)
-		st.okBody = data
+		cl.okBody = data
 		if errors.Is(rerr, ErrResponseTooLarge) {
 			// The server answered, and would answer the same again: final, never retried.
-			c.gate.pacer.accept(now)
-			c.logAttempt(ctx, slog.LevelInfo, st, resp.StatusCode, requestIDFromHeader(resp.Header), 0, rerr)
+			c.observe(now, resp.StatusCode, 0, nil)
 			return false, nil
 		}
 		if rerr != nil {
@@ -131,20 +126,15 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 	}
 	if err != nil {
-		st.lastErr = err
-		// lastAPIErr stays: a ctx that ends later still reports the last answer there was.
-		st.lastStatus, st.lastHeader, st.lastBody, st.lastConfl = 0, nil, nil, nil
+		// cl.last stays: a ctx that ends later still reports the last answer there was.
+		cl.lastStatus = 0
 		if ctx.Err() != nil || !retryableTransportError(err) {
-			c.logAttempt(ctx, slog.LevelInfo, st, 0, "", 0, err)
 			return false, nil
 		}
 		ambiguous = !notSent(err)
 	} else {
 		status = resp.StatusCode
-		st.lastErr = nil
-		if status != http.StatusTooManyRequests {
-			c.gate.pacer.accept(now)
-		}
+		cl.lastStatus = status
 		if status < 200 || status > 299 {
 			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 			_ = resp.Body.Close()
@@ -152,94 +142,56 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 				body = nil
 			}
 			resp.Body = io.NopCloser(strings.NewReader(string(body)))
-			st.lastStatus, st.lastHeader, st.lastBody = status, resp.Header, body
-			st.lastAPIErr, st.lastConfl = decodeAPIError(status, resp.Header, body, now, c.cfg.apiKey.Reveal())
-		}
-		reqID := requestIDFromHeader(resp.Header)
-		if st.lastAPIErr != nil && status >= 300 {
-			reqID = st.lastAPIErr.RequestID
+			cl.last = decodeAPIError(status, resp.Header, body, now, c.cfg.apiKey.Reveal())
 		}
 		if !retryableStatus(status) {
-			level := slog.LevelDebug
-			if status >= 300 {
-				level = slog.LevelInfo
-			}
-			c.logAttempt(ctx, level, st, status, reqID, 0, nil)
+			c.observe(now, status, 0, nil)
 			return false, nil
 		}
 		ambiguous = status >= 500 // a 429 is rejected before it does anything
 	}
-	reqID := ""
 	var answer *APIError // this attempt's answer; nil after a transport error
-	if err == nil && st.lastAPIErr != nil {
-		answer = st.lastAPIErr
-		reqID = answer.RequestID
+	if err == nil {
+		answer = cl.last
 	}
 
-	if ambiguous && st.r.retry == retryUnsent {
+	if ambiguous && cl.r.retry == retryUnsent {
 		// The attempt may have had its effect; a second one could repeat it.
-		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, 0, err)
+		c.observe(now, status, 0, nil)
 		return false, nil
 	}
 
-	wait, hinted := c.retryWait(st.attempts-1, answer)
-	if status == http.StatusTooManyRequests {
-		c.gate.hold(now.Add(wait), answer)
-		if !c.cfg.noPacing {
-			until, _ := c.gate.remaining(now)
-			c.gate.pacer.throttled(now, now.Add(until))
-		}
-	}
-	if st.attempts > c.cfg.maxRetries {
-		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, 0, err)
+	wait, hinted := c.retryWait(cl.resp.Attempts-1, answer)
+	c.observe(now, status, wait, answer)
+	if cl.resp.Attempts > cl.set.maxRetries {
 		return false, nil
 	}
 	if hinted && wait > c.cfg.maxRetryWait {
 		// The server asked for more than we are willing to sleep: hand the answer back.
-		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, wait, err)
 		return false, nil
 	}
 	if g, _ := c.gate.remaining(now); g > wait {
 		if g > c.cfg.maxRetryWait {
-			c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, g, err)
 			return false, nil
 		}
 		wait = g
 	}
 	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
-		c.logAttempt(ctx, slog.LevelInfo, st, status, reqID, wait, err)
 		return false, nil
 	}
-	c.logAttempt(ctx, slog.LevelWarn, st, status, reqID, wait, err)
+	cl.log(ctx, slog.LevelDebug, "debitura: retrying", status, wait, err)
 	if serr := c.sleep(ctx, wait); serr != nil {
 		return false, serr
 	}
+	if status == http.StatusTooManyRequests {
+		cl.resp.RateLimitWait += wait
+	} else {
+		cl.resp.BackoffWait += wait
+	}
 	if ambiguous {
-		st.uncertain = true
+		cl.resp.Uncertain = true
 	}
 	return true, nil
-}
-
-// keepLastAnswer is the engine's ErrorHandler, called when the attempts end on an answer or an
-// error that checkRetry did not retry (or retries ran out). It hands back the last response and
-// error untouched, so do can turn the answer into a typed *APIError with its status, body facts
-// and request id. The library's default drains and closes the body and returns only "giving up
-// after N attempt(s)" with the URL in it, losing the answer and printing the URL.
-func keepLastAnswer(resp *http.Response, err error, _ int) (*http.Response, error) {
-	return resp, err
-}
-
-// zeroBackoff is the engine's Backoff: checkRetry has already waited.
-func zeroBackoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
-
-// prepareRetry runs before every retry: it holds the attempt at the shared 429 gate and the
-// client-side limiter.
-func (c *Client) prepareRetry(req *http.Request) error {
-	st := stateFrom(req.Context())
-	if st == nil {
-		return nil
-	}
-	return c.beforeSend(req.Context(), st)
 }
 
 // retryWait returns the wait before retry number n (0-based) and whether the server asked for
@@ -272,55 +224,79 @@ func (c *Client) retryWait(n int, apiErr *APIError) (time.Duration, bool) {
 	return d, false
 }
 
-// beforeSend holds an attempt while the shared 429 gate is closed, then for its slot from the
-// adaptive pacer, then takes a token from the client-side limiter. A gate or pacer wait longer
-// than the maximum retry wait, or one that would outlive ctx's deadline, is not started: it
-// returns the 429 that closed the gate (the one the pacer learned from), as an *APIError for
-// this call whose RetryAfter is the wait it refused.
-func (c *Client) beforeSend(ctx context.Context, st *callState) error {
-	if err := c.waitGate(ctx, st); err != nil {
+// The rate-limit layer: admit runs before every attempt and observe after every answer. Today
+// they drive the Client's 429 gate, its adaptive pacer (pacer.go) and the WithRateLimit limiter.
+
+// observe reports an answer to the rate-limit layer: status (0 after a transport error), the
+// wait before the retry (for a 429, the wait the server asked for) and the decoded answer. An
+// answer other than 429 counts as one the server accepted; a 429 closes the gate for its wait
+// and teaches the pacer the server's rate.
+func (c *Client) observe(now time.Time, status int, wait time.Duration, answer *APIError) {
+	switch {
+	case status == 0:
+	case status != http.StatusTooManyRequests:
+		c.gate.pacer.accept(now)
+	default:
+		c.gate.hold(now.Add(wait), answer)
+		if !c.cfg.noPacing {
+			until, _ := c.gate.remaining(now)
+			c.gate.pacer.throttled(now, now.Add(until))
+		}
+	}
+}
+
+// admit holds an attempt while the shared 429 gate is closed, then for its slot from the
+// adaptive pacer, then takes a token from the client-side limiter; the time it waits counts as
+// the call's RateLimitWait. A gate or pacer wait longer than the maximum retry wait, or one that
+// would outlive ctx's deadline, is not started: it returns the 429 that closed the gate (the one
+// the pacer learned from), as an *APIError for this call whose RetryAfter is the wait it refused.
+func (c *Client) admit(ctx context.Context, cl *call) error {
+	if err := c.waitGate(ctx, cl); err != nil {
 		return err
 	}
-	// The adaptive pacer (pacer.go) hands out evenly spaced send slots after a 429. A slot is
-	// taken only when its wait is acceptable, and given back when ctx ends during the wait.
-	// When the gate closes again while this attempt waits for its slot (another request's 429),
-	// the attempt waits at the gate and takes a new slot.
+	// The pacer hands out evenly spaced send slots after a 429. A slot is taken only when its
+	// wait is acceptable, and given back when ctx ends during the wait. When the gate closes
+	// again while this attempt waits for its slot (another request's 429), the attempt waits at
+	// the gate and takes a new slot.
 	for i := 0; !c.cfg.noPacing && i < 3; i++ {
 		now := c.now()
 		dl, _ := ctx.Deadline() // the zero time when there is none
 		slot, d, ok := c.gate.pacer.reserve(now, c.cfg.maxRetryWait, dl)
 		if !ok {
 			_, gerr := c.gate.remaining(now)
-			return gateError(gerr, st, d)
+			return gateError(gerr, cl, d)
 		}
 		if d <= 0 {
 			break
 		}
-		c.log(ctx, slog.LevelDebug, "debitura: pacing after 429 (adaptive pacer)", st, 0, "", d, nil)
+		cl.log(ctx, slog.LevelDebug, "debitura: pacing after 429 (adaptive pacer)", 0, d, nil)
 		if err := c.sleep(ctx, d); err != nil {
 			c.gate.pacer.cancel(slot, c.now())
 			return err
 		}
+		cl.resp.RateLimitWait += d
 		if rem, _ := c.gate.remaining(c.now()); rem <= 0 {
 			break
 		}
-		if err := c.waitGate(ctx, st); err != nil {
+		if err := c.waitGate(ctx, cl); err != nil {
 			return err
 		}
 	}
 	if c.limiter != nil {
+		start := time.Now() // rate.Limiter runs on the real clock
 		if err := c.limiter.Wait(ctx); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return fmt.Errorf("client-side rate limit (WithRateLimit), not a server answer: %w", err)
 		}
+		cl.resp.RateLimitWait += time.Since(start)
 	}
 	return nil
 }
 
-// waitGate holds an attempt while the shared 429 gate is closed; see beforeSend.
-func (c *Client) waitGate(ctx context.Context, st *callState) error {
+// waitGate holds an attempt while the shared 429 gate is closed; see admit.
+func (c *Client) waitGate(ctx context.Context, cl *call) error {
 	for range 3 {
 		now := c.now()
 		rem, gerr := c.gate.remaining(now)
@@ -329,19 +305,20 @@ func (c *Client) waitGate(ctx context.Context, st *callState) error {
 		}
 		dl, hasDL := ctx.Deadline()
 		if rem > c.cfg.maxRetryWait || (hasDL && now.Add(rem).After(dl)) {
-			return gateError(gerr, st, rem)
+			return gateError(gerr, cl, rem)
 		}
-		c.log(ctx, slog.LevelDebug, "debitura: waiting for rate-limit gate", st, 0, "", rem, nil)
+		cl.log(ctx, slog.LevelDebug, "debitura: waiting for rate-limit gate", 0, rem, nil)
 		if err := c.sleep(ctx, rem); err != nil {
 			return err
 		}
+		cl.resp.RateLimitWait += rem
 	}
 	return nil
 }
 
 // gateError is the error of a call held back by the 429 gate: the 429 that closed the gate,
 // described as this call.
-func gateError(last *APIError, st *callState, rem time.Duration) *APIError {
+func gateError(last *APIError, cl *call, rem time.Duration) *APIError {
 	var e APIError
 	if last != nil {
 		e = *last
@@ -349,8 +326,8 @@ func gateError(last *APIError, st *callState, rem time.Duration) *APIError {
 		e = APIError{StatusCode: http.StatusTooManyRequests, Message: http.StatusText(http.StatusTooManyRequests)}
 	}
 	e.RetryAfter = rem
-	e.Method, e.Route, e.Operation = st.r.method, st.r.route, st.r.op
-	e.Attempts = st.attempts
+	e.Method, e.Route, e.Operation = cl.r.method, cl.r.route, cl.r.op
+	e.Attempts = cl.resp.Attempts
 	return &e
 }
 
@@ -378,8 +355,19 @@ func (g *rateGate) remaining(now time.Time) (time.Duration, *APIError) {
 	return g.until.Sub(now), g.err
 }
 
-// realSleep waits d or until ctx ends.
-func realSleep(ctx context.Context, d time.Duration) error {
+// now returns the Client's clock.
+func (c *Client) now() time.Time {
+	if c.cfg.now != nil {
+		return c.cfg.now()
+	}
+	return time.Now()
+}
+
+// sleep waits d or until ctx ends, on the Client's clock.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.cfg.sleep != nil {
+		return c.cfg.sleep(ctx, d)
+	}
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -391,4 +379,17 @@ func realSleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// jitter returns a random duration in [0, max].
+func (c *Client) jitter(max time.Duration) time.Duration {
+	if c.cfg.jitter != nil {
+		return c.cfg.jitter(max)
+	}
+	if max <= 0 {
+		return 0
+	}
+	c.rndMu.Lock()
+	defer c.rndMu.Unlock()
+	return time.Duration(c.rnd.Int64N(int64(max) + 1))
 }

@@ -294,11 +294,11 @@ func TestRetryDeleteAfterAmbiguousFailure(t *testing.T) {
 			if err != nil {
 				t.Fatalf("do() = %v, want success", err)
 			}
-			want := apiResponse{StatusCode: 204, Attempts: 2, Uncertain: true, AssumedSuccess: true}
+			want := Response{StatusCode: 204, Attempts: 2, Uncertain: true, AssumedSuccess: true}
 			got := *resp
-			got.Header = nil
-			if diff := cmp.Diff(want, got, cmp.AllowUnexported(apiResponse{})); diff != "" {
-				t.Errorf("apiResponse (-want +got):\n%s", diff)
+			got.Header, got.RequestID, got.BackoffWait = nil, "", 0
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Response (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -351,9 +351,7 @@ func TestRetryIdempotencyKey(t *testing.T) {
 		clock := newFakeClock()
 		srv := newScriptServer(t, clock, status(500, ""), status(201, `{}`))
 		c := newTestClient(t, srv, clock)
-		r := opKYC()
-		r.idempotencyKey = "order-7-kyc"
-		if _, err := c.do(t.Context(), r, nil); err != nil {
+		if _, err := c.do(t.Context(), opKYC(), nil, WithIdempotencyKey("order-7-kyc")); err != nil {
 			t.Fatalf("do() = %v", err)
 		}
 		for i, rec := range srv.Requests() {
@@ -367,11 +365,10 @@ func TestRetryIdempotencyKey(t *testing.T) {
 		clock := newFakeClock()
 		srv := newScriptServer(t, clock, status(201, `{}`))
 		c := newTestClient(t, srv, clock)
-		r := opKYC()
-		r.idempotencyKey = strings.Repeat("k", 256)
-		_, err := c.do(t.Context(), r, nil)
-		if err == nil || !strings.Contains(err.Error(), "IdempotencyKey") {
-			t.Errorf("do() = %v, want an error naming IdempotencyKey", err)
+		_, err := c.do(t.Context(), opKYC(), nil, WithIdempotencyKey(strings.Repeat("k", 256)))
+		var verr *ValidationError
+		if !errors.As(err, &verr) || verr.Field != "Idempotency-Key" {
+			t.Errorf("do() = %v, want a *ValidationError naming Idempotency-Key", err)
 		}
 		if h := srv.hits.Load(); h != 0 {
 			t.Errorf("server hits = %d, want 0", h)

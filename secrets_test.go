@@ -97,7 +97,11 @@ func TestNoLoggerLogsNothing(t *testing.T) {
 	}
 	// Nothing to assert on output: the test passes when no nil-logger panic happens, and the
 	// retry engine's own logger is off (it would print to stderr).
-	if c.rc.Logger != nil {
-		t.Errorf("retryablehttp Logger = %v, want nil", c.rc.Logger)
+	cl, err := c.newCall(opGet(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := cl.engine().Logger; l != nil {
+		t.Errorf("retryablehttp Logger = %v, want nil", l)
 	}
 }

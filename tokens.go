@@ -175,26 +175,27 @@ func tokenFromResponse(now time.Time, accessToken, tokenType string, life time.D
 // matching ErrNotFound (no active link, or onboarding not done), ErrValidation (400) or
 // ErrForbidden (a suspended client, in the bundled mock); an error for an answer without an
 // access token or with an expiresIn of zero or less.
-func (s *TokensService) Mint(ctx context.Context, externalTenantID string) (*Token, error) {
-	const op = "Tokens.Mint"
-	if err := checkExternalTenantID(op, "externalTenantId", externalTenantID, maxTokenTenantIDLen); err != nil {
+func (s *TokensService) Mint(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*Token, error) {
+	const name = "Tokens.Mint"
+	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, maxTokenTenantIDLen); err != nil {
 		return nil, err
 	}
 	var out accessTokenResponse
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "postOauthToken",
 		method: "POST",
 		route:  "/oauth/token",
 		path:   "/oauth/token",
 		body:   &accessTokenRequest{ExternalTenantID: externalTenantID},
 		retry:  retrySafe,
-	}, &out); err != nil {
+	}, &out, callOpts...); err != nil {
 		return nil, err
 	}
 	if out.AccessToken == "" {
-		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", op)
+		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", name)
 	}
-	life, err := tokenLifetime(op, out.ExpiresIn)
+	life, err := tokenLifetime(name, out.ExpiresIn)
 	if err != nil {
 		return nil, err
 	}

@@ -292,11 +292,11 @@ func TestTokensRotateReplacesCachedToken(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
-		opts *RotateOptions
+		opts []CallOption
 		key  string
 	}{
 		{"generated key", nil, "*"},
-		{"caller key", &RotateOptions{IdempotencyKey: "rotate-t1-1"}, "rotate-t1-1"},
+		{"caller key", []CallOption{WithIdempotencyKey("rotate-t1-1")}, "rotate-t1-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -307,7 +307,7 @@ func TestTokensRotateReplacesCachedToken(t *testing.T) {
 			if _, err := src.Token(t.Context()); err != nil {
 				t.Fatalf("Token: %v", err)
 			}
-			got, err := a.c.Tokens.Rotate(t.Context(), "t/1", tc.opts)
+			got, err := a.c.Tokens.Rotate(t.Context(), "t/1", tc.opts...)
 			if err != nil {
 				t.Fatalf("Tokens.Rotate: %v", err)
 			}

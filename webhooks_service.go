@@ -189,15 +189,16 @@ func webhookPath(id string) string { return "/v1/Webhooks/" + url.PathEscape(id)
 // List returns the partner's webhook subscriptions (GET /v1/Webhooks), without their secrets.
 //
 // Errors: *[APIError] (ErrUnauthorized for a bad key).
-func (s *WebhooksService) List(ctx context.Context) ([]*Webhook, error) {
+func (s *WebhooksService) List(ctx context.Context, callOpts ...CallOption) ([]*Webhook, error) {
 	var out []*Webhook
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   "Webhooks.List",
 		op:     "getV1Webhooks",
 		method: http.MethodGet,
 		route:  "/v1/Webhooks",
 		path:   "/v1/Webhooks",
 		retry:  retrySafe,
-	}, &out); err != nil {
+	}, &out, callOpts...); err != nil {
 		return nil, err
 	}
 	if out == nil {
@@ -211,19 +212,20 @@ func (s *WebhooksService) List(ctx context.Context) ([]*Webhook, error) {
 //
 // Errors: *[ValidationError] for an id that is not a UUID; *[APIError] matching ErrNotFound when
 // the subscription does not exist or is another partner's.
-func (s *WebhooksService) Get(ctx context.Context, id string) (*Webhook, error) {
-	const op = "Webhooks.Get"
-	if err := checkUUID(op, "id", id); err != nil {
+func (s *WebhooksService) Get(ctx context.Context, id string, callOpts ...CallOption) (*Webhook, error) {
+	const name = "Webhooks.Get"
+	if err := checkUUID(name, "id", id); err != nil {
 		return nil, err
 	}
 	out := new(Webhook)
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "getV1WebhooksById",
 		method: http.MethodGet,
 		route:  "/v1/Webhooks/{id}",
 		path:   webhookPath(id),
 		retry:  retrySafe,
-	}, out); err != nil {
+	}, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -248,29 +250,30 @@ func (s *WebhooksService) Get(ctx context.Context, id string) (*Webhook, error) 
 // https (http is let through on loopback hosts only, for the mock), or longer than 1024
 // characters; no events; an empty event name); *[APIError] matching ErrValidation (400: the API
 // refused the URL or an event name).
-func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest) (*Webhook, error) {
-	const op = "Webhooks.Create"
+func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest, callOpts ...CallOption) (*Webhook, error) {
+	const name = "Webhooks.Create"
 	if req == nil {
-		return nil, invalid(op, "request", "is nil")
+		return nil, invalid(name, "request", "is nil")
 	}
-	if err := checkWebhookURL(op, "url", req.URL); err != nil {
+	if err := checkWebhookURL(name, "url", req.URL); err != nil {
 		return nil, err
 	}
 	if len(req.Events) == 0 {
-		return nil, invalid(op, "events", "must list at least one event")
+		return nil, invalid(name, "events", "must list at least one event")
 	}
-	if err := checkEventNames(op, req.Events); err != nil {
+	if err := checkEventNames(name, req.Events); err != nil {
 		return nil, err
 	}
 	out := new(Webhook)
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "postV1Webhooks",
 		method: http.MethodPost,
 		route:  "/v1/Webhooks",
 		path:   "/v1/Webhooks",
 		body:   req,
 		retry:  retryUnsent,
-	}, out); err != nil {
+	}, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -290,23 +293,23 @@ func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest)
 // Errors: *[ValidationError] before sending (an id that is not a UUID; nil request; a request
 // that changes nothing; a URL that breaks the rules of WebhookCreateRequest.URL; an empty event
 // name); *[APIError] matching ErrNotFound or ErrValidation.
-func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpdateRequest) (*Webhook, error) {
-	const op = "Webhooks.Update"
-	if err := checkUUID(op, "id", id); err != nil {
+func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpdateRequest, callOpts ...CallOption) (*Webhook, error) {
+	const name = "Webhooks.Update"
+	if err := checkUUID(name, "id", id); err != nil {
 		return nil, err
 	}
 	if req == nil {
-		return nil, invalid(op, "request", "is nil")
+		return nil, invalid(name, "request", "is nil")
 	}
 	if req.URL == nil && len(req.Events) == 0 && req.IsActive == nil && !req.RegenerateSecret && req.IsTestMode == nil {
-		return nil, invalid(op, "request", "changes nothing: set URL, Events, IsActive, RegenerateSecret or IsTestMode")
+		return nil, invalid(name, "request", "changes nothing: set URL, Events, IsActive, RegenerateSecret or IsTestMode")
 	}
 	if req.URL != nil {
-		if err := checkWebhookURL(op, "url", *req.URL); err != nil {
+		if err := checkWebhookURL(name, "url", *req.URL); err != nil {
 			return nil, err
 		}
 	}
-	if err := checkEventNames(op, req.Events); err != nil {
+	if err := checkEventNames(name, req.Events); err != nil {
 		return nil, err
 	}
 	class := retrySafe
@@ -315,13 +318,14 @@ func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpd
 	}
 	out := new(Webhook)
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "putV1WebhooksById",
 		method: http.MethodPut,
 		route:  "/v1/Webhooks/{id}",
 		path:   webhookPath(id),
 		body:   req,
 		retry:  class,
-	}, out); err != nil {
+	}, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -333,18 +337,19 @@ func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpd
 // earlier attempt worked, and Delete reports success.
 //
 // Errors: *[ValidationError] for an id that is not a UUID; *[APIError] matching ErrNotFound.
-func (s *WebhooksService) Delete(ctx context.Context, id string) error {
-	const op = "Webhooks.Delete"
-	if err := checkUUID(op, "id", id); err != nil {
+func (s *WebhooksService) Delete(ctx context.Context, id string, callOpts ...CallOption) error {
+	const name = "Webhooks.Delete"
+	if err := checkUUID(name, "id", id); err != nil {
 		return err
 	}
 	_, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "deleteV1WebhooksById",
 		method: http.MethodDelete,
 		route:  "/v1/Webhooks/{id}",
 		path:   webhookPath(id),
 		retry:  retryDelete,
-	}, nil)
+	}, nil, callOpts...)
 	return err
 }
 
@@ -358,42 +363,43 @@ func (s *WebhooksService) Delete(ctx context.Context, id string) error {
 // without CaseID, or a CaseID that is not a UUID; a client.* event without ExternalTenantID);
 // *[APIError] matching ErrForbidden (production), ErrNotFound (no such case or active link) or
 // ErrValidation (an event type the API does not know).
-func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest) (*WebhookTestResult, error) {
-	const op = "Webhooks.Test"
+func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest, callOpts ...CallOption) (*WebhookTestResult, error) {
+	const name = "Webhooks.Test"
 	if req == nil {
-		return nil, invalid(op, "request", "is nil")
+		return nil, invalid(name, "request", "is nil")
 	}
 	if strings.TrimSpace(string(req.EventType)) == "" {
-		return nil, invalid(op, "eventType", "is required")
+		return nil, invalid(name, "eventType", "is required")
 	}
 	et := req.EventType
 	if et.IsCase() && req.CaseID == "" {
-		return nil, invalid(op, "caseId", "is required for %s events", req.EventType)
+		return nil, invalid(name, "caseId", "is required for %s events", req.EventType)
 	}
 	if req.CaseID != "" {
-		if err := checkUUID(op, "caseId", req.CaseID); err != nil {
+		if err := checkUUID(name, "caseId", req.CaseID); err != nil {
 			return nil, err
 		}
 	}
 	if et.IsClient() {
 		if req.ExternalTenantID == "" {
-			return nil, invalid(op, "externalTenantId", "is required for %s events", req.EventType)
+			return nil, invalid(name, "externalTenantId", "is required for %s events", req.EventType)
 		}
 	}
 	if req.ExternalTenantID != "" {
-		if err := checkExternalTenantID(op, "externalTenantId", req.ExternalTenantID, -1); err != nil {
+		if err := checkExternalTenantID(name, "externalTenantId", req.ExternalTenantID, -1); err != nil {
 			return nil, err
 		}
 	}
 	out := new(WebhookTestResult)
 	if _, err := s.client.do(ctx, &apiRequest{
+		name:   name,
 		op:     "postV1WebhooksTest",
 		method: http.MethodPost,
 		route:  "/v1/Webhooks/test",
 		path:   "/v1/Webhooks/test",
 		body:   req,
 		retry:  retryUnsent,
-	}, out); err != nil {
+	}, out, callOpts...); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -138,7 +138,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	rot, err := c.Tokens.Rotate(ctx, cfg.tenant, nil)
+	rot, err := c.Tokens.Rotate(ctx, cfg.tenant)
 	var apiErr *debitura.APIError
 	if errors.As(err, &apiErr) && (apiErr.StatusCode == http.StatusNotFound || apiErr.StatusCode == http.StatusMethodNotAllowed) && mock == nil {
 		fmt.Println("3. Tokens.Rotate is not served by this environment (a guide operation the published v1 API does not list); skipped")
