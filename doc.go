@@ -116,8 +116,8 @@
 //     to be sent more than once after an attempt whose outcome is unknown, the result's
 //     Uncertain is true and its IdempotencyViolation case failures are marked PossiblyCreated.
 //   - Safe only with an Idempotency-Key: [ClientsService.SubmitKYC] and [TokensService.Rotate].
-//     The SDK generates a key per call (or sends the caller's, from [KYCOptions] or
-//     [RotateOptions]) and reuses it on every retry, so a retry never submits or rotates twice.
+//     The SDK generates a key per call (or sends the caller's, from [WithIdempotencyKey]) and
+//     reuses it on every retry, so a retry never submits or rotates twice.
 //   - Safe in effect: [ClientsService.Withdraw] and [ClientsService.Reset]. When a retry after an
 //     attempt whose outcome is unknown answers 404, the first attempt worked and the call
 //     returns nil. [WebhooksService.Delete] is in this class too.
@@ -156,6 +156,43 @@
 // it. [WithRateLimit] adds a client-side limiter on top, shared by every request
 // and retry of the Client. Debitura's documented limits are 2,000 requests per minute, 20,000 per
 // hour and 100,000 per day per API key.
+//
+// # Per-call options and response metadata
+//
+// Every service method takes [CallOption] values last. The options given to [New] are the
+// defaults of every call; a CallOption changes one call only:
+//
+//   - [WithHeader] adds a header (a trace or correlation id, say). It refuses the headers that
+//     carry credentials (XApiKey, Authorization) and the ones the SDK sets itself.
+//   - [WithCallMaxRetries] and [WithCallAttemptTimeout] override [WithMaxRetries] and
+//     [WithAttemptTimeout] for the call. They have names of their own, because a client Option and
+//     a CallOption are different types: the Call in the name says which level it sets.
+//   - [WithIdempotencyKey] sends your Idempotency-Key instead of a generated one, on the two
+//     operations that take one ([ClientsService.SubmitKYC] and [TokensService.Rotate]); any other
+//     operation refuses it.
+//   - [WithResponse] fills a [Response] when the call returns, on success and failure alike: the
+//     status, headers and request id of the last answer, the number of attempts, the time spent
+//     waiting because of rate limits and in backoff, whether the outcome was uncertain, and the
+//     Idempotency-Key sent.
+//
+// An invalid option fails the call with a *[ValidationError] before anything is sent.
+//
+//	var resp debitura.Response
+//	lc, err := c.Clients.Get(ctx, "tenant-42",
+//		debitura.WithHeader("X-Correlation-Id", corrID),
+//		debitura.WithCallMaxRetries(0),
+//		debitura.WithResponse(&resp))
+//
+// # Logging
+//
+// [WithLogger] makes the Client log to a *slog.Logger; by default it logs nothing. Each call
+// ends with one record that carries its duration: "debitura: call done" at Debug when it
+// succeeded, "debitura: call failed" at Info when the API answered with a final 4xx (other than
+// 429: an answer the caller handles, such as a 404 or a conflict) and at Warn when the call failed
+// otherwise (a 429 or 5xx left after its retries, a transport error, a timeout, a ctx that ended).
+// Each retried attempt, and each wait at the 429 gate or for a paced slot, is a Debug record
+// with the wait. Records carry the operationId (op), method, route template, attempt number,
+// status and request id, never a URL with its query, a header, a body or a secret.
 //
 // # Redirects, response size and timeouts
 //

@@ -180,7 +180,8 @@ func WithHTTPClient(hc *http.Client) Option {
 // acted on it), so it is retried only by the rules of the operation's retry class. When it is the
 // last attempt, the call's error matches ErrAttemptTimeout and says that the attempt timed out.
 // The ctx passed to an operation still bounds the whole call, retries and waits included; when
-// ctx ends first, the error wraps ctx.Err() instead.
+// ctx ends first, the error wraps ctx.Err() instead. WithCallAttemptTimeout overrides the bound
+// for one call.
 func WithAttemptTimeout(d time.Duration) Option {
 	return func(cfg *config) error {
 		if d <= 0 {
@@ -238,7 +239,7 @@ func WithAppInfo(name, version string) Option {
 
 // WithMaxRetries sets how many times a failed attempt may be retried (0 to 10; default 3, so at
 // most 4 attempts). 0 turns retries off. Only operations whose retry is safe are retried; see
-// the package documentation.
+// the package documentation. WithCallMaxRetries overrides it for one call.
 func WithMaxRetries(n int) Option {
 	return func(cfg *config) error {
 		if n < 0 || n > maxMaxRetries {
@@ -282,16 +283,14 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	}
 }
 
-// WithAdaptivePacing turns the Client's adaptive pacer on (the default) or off. After a 429
-// the pacer learns the rate the server allows (the answers it accepted since the 429 gate last
-// opened, divided by the time until the gate reopens) and from then on spaces every request of
-// the Client evenly at 95% of that rate, so that a busy Client (Clients.LinkMany, or many
-// goroutines) stops meeting a 429 in every rate-limit window. It learns only from at least 10
-// accepted answers and only a rate of at least 1 request per second; otherwise it does not pace
-// and the 429 gate alone handles the limit. The pace relaxes by 1% of the learned rate per
-// second without a 429 and switches itself off when it has doubled; a later 429 learns the rate
-// again (or, when fewer than 10 answers got through, halves the pace). A Client that never sees
-// a 429 is never paced.
+// WithAdaptivePacing turns the Client's adaptive pacer on (the default) or off. Without it, a
+// busy Client (Clients.LinkMany, or many goroutines) meets the server's rate limit once in every
+// rate-limit window: every request in flight when the limit is reached is answered 429. With it,
+// the Client learns from a 429 the rate the server allows and from then on spaces its requests
+// evenly, a little below that rate, so later windows see few or no 429s. The pace relaxes while
+// no 429 comes and the pacer switches itself off after a while; a later 429 teaches it again.
+// A Client that never sees a 429 is never paced, and one that sends too few requests to learn
+// from is left to the 429 gate alone.
 //
 // A wait for a paced slot follows the rules of every other wait: one longer than
 // WithMaxRetryWait, or one that would end after the call's ctx deadline, is not started. The
@@ -299,7 +298,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // matching ErrRateLimited, whose RetryAfter is the wait and whose Attempts counts the attempts
 // sent (0 when none). A call whose wait is refused takes no slot, and one whose ctx ends while
 // it waits gives its slot back, so neither delays the calls after it. Pacing applies on top of
-// WithRateLimit, if any.
+// WithRateLimit, if any. The pacer's tuning is documented in pacer.go.
 func WithAdaptivePacing(on bool) Option {
 	return func(cfg *config) error {
 		cfg.noPacing = !on
@@ -307,10 +306,13 @@ func WithAdaptivePacing(on bool) Option {
 	}
 }
 
-// WithLogger makes the Client log one record per attempt to l: operation, method, route
-// template, status, attempt number, the wait before the next attempt and the request id. It
-// never logs URLs with their query, headers, bodies, API keys or tokens. Successful attempts are
-// logged at Debug, retries at Warn, final failures at Info. A nil l (the default) logs nothing.
+// WithLogger makes the Client log to l: one record at the end of each call, with its duration,
+// and one Debug record per retried attempt or wait at the 429 gate. A successful call is logged
+// at Debug; a call that ended with a 4xx answer other than 429 at Info; a call that failed
+// otherwise (429 or 5xx after its retries, transport error, timeout, ctx ended) at Warn.
+// Records carry the operationId (op), method, route template, attempt number, status, the wait
+// or duration and the request id; never URLs with their query, headers, bodies, API keys or
+// tokens. A nil l (the default) logs nothing.
 func WithLogger(l *slog.Logger) Option {
 	return func(cfg *config) error {
 		cfg.logger = l
