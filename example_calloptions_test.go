@@ -25,8 +25,8 @@ func ExampleWithResponse() {
 	var resp debitura.Response
 	lc, err := c.Clients.Get(ctx, "tenant-42",
 		debitura.WithHeader("X-Correlation-Id", "order-7"), // sent on every attempt
-		debitura.WithCallMaxRetries(2),                      // instead of the Client's WithMaxRetries
-		debitura.WithResponse(&resp))                        // filled when the call returns
+		debitura.WithCallMaxRetries(2),                     // instead of the Client's WithMaxRetries
+		debitura.WithResponse(&resp))                       // filled when the call returns
 	if err != nil {
 		log.Fatal(err)
 	}
