@@ -94,9 +94,9 @@ func linkConflict(err error, secrets ...string) error {
 	}
 	switch ce.Type {
 	case ClientExistsNeedsLinking:
-		return &ClientExistsNeedsLinkingError{ExternalTenantID: ce.ExternalTenantID, ApprovalURL: ce.ApprovalURL, Conflict: ce}
+		return &ClientExistsNeedsLinkingError{ExternalTenantID: ce.ExternalTenantID, ApprovalURL: ce.ApprovalURL, Err: ce}
 	case ClientAlreadyLinkedToAnotherPartner, AlreadyLinkedToAnotherPartner:
-		return &AlreadyLinkedToAnotherPartnerError{ExternalTenantID: ce.ExternalTenantID, Conflict: ce}
+		return &AlreadyLinkedToAnotherPartnerError{ExternalTenantID: ce.ExternalTenantID, Err: ce}
 	}
 	return ce
 }

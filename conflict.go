@@ -72,24 +72,24 @@ type ClientExistsNeedsLinkingError struct {
 	ExternalTenantID string
 	// ApprovalURL is where the existing client approves the link.
 	ApprovalURL string
-	// Conflict is the general conflict error.
-	Conflict *ConflictError
+	// Err is the general conflict error.
+	Err *ConflictError
 }
 
 // Error is the Error of the underlying *APIError.
 func (e *ClientExistsNeedsLinkingError) Error() string {
-	if e.Conflict == nil {
+	if e.Err == nil {
 		return "debitura: 409 " + string(ClientExistsNeedsLinking)
 	}
-	return e.Conflict.Error()
+	return e.Err.Error()
 }
 
 // Unwrap returns the *ConflictError.
 func (e *ClientExistsNeedsLinkingError) Unwrap() error {
-	if e.Conflict == nil {
+	if e.Err == nil {
 		return nil
 	}
-	return e.Conflict
+	return e.Err
 }
 
 // AlreadyLinkedToAnotherPartnerError is the conflict of a client already linked to another
@@ -98,22 +98,22 @@ func (e *ClientExistsNeedsLinkingError) Unwrap() error {
 type AlreadyLinkedToAnotherPartnerError struct {
 	// ExternalTenantID is the partner's id of the client.
 	ExternalTenantID string
-	// Conflict is the general conflict error.
-	Conflict *ConflictError
+	// Err is the general conflict error.
+	Err *ConflictError
 }
 
 // Error is the Error of the underlying *APIError.
 func (e *AlreadyLinkedToAnotherPartnerError) Error() string {
-	if e.Conflict == nil {
+	if e.Err == nil {
 		return "debitura: 409 " + string(ClientAlreadyLinkedToAnotherPartner)
 	}
-	return e.Conflict.Error()
+	return e.Err.Error()
 }
 
 // Unwrap returns the *ConflictError.
 func (e *AlreadyLinkedToAnotherPartnerError) Unwrap() error {
-	if e.Conflict == nil {
+	if e.Err == nil {
 		return nil
 	}
-	return e.Conflict
+	return e.Err
 }

@@ -132,12 +132,12 @@ func TestConflictErrors(t *testing.T) {
 			switch {
 			case errors.As(err, &nl):
 				gotKind = "needsLinking"
-				if nl.ApprovalURL != tt.want.ApprovalURL || nl.ExternalTenantID != tt.want.ExternalTenantID || nl.Conflict != ce {
+				if nl.ApprovalURL != tt.want.ApprovalURL || nl.ExternalTenantID != tt.want.ExternalTenantID || nl.Err != ce {
 					t.Errorf("ClientExistsNeedsLinkingError = %+v, want URL %q, tenant %q", nl, tt.want.ApprovalURL, tt.want.ExternalTenantID)
 				}
 			case errors.As(err, &op):
 				gotKind = "otherPartner"
-				if op.ExternalTenantID != tt.want.ExternalTenantID || op.Conflict != ce {
+				if op.ExternalTenantID != tt.want.ExternalTenantID || op.Err != ce {
 					t.Errorf("AlreadyLinkedToAnotherPartnerError = %+v, want tenant %q", op, tt.want.ExternalTenantID)
 				}
 			}

@@ -284,7 +284,7 @@ func TestConflictDataRedactsTheKey(t *testing.T) {
 	if !errors.As(err, &nl) || nl.ApprovalURL != "https://app.example/Approve?token=xyz" {
 		t.Fatalf("err = %#v, want ClientExistsNeedsLinking with the approval URL intact", err)
 	}
-	if out := fmt.Sprintf("%#v %+v %s", nl, nl.Conflict, nl.Conflict.Data); strings.Contains(out, testAPIKey) {
+	if out := fmt.Sprintf("%#v %+v %s", nl, nl.Err, nl.Err.Data); strings.Contains(out, testAPIKey) {
 		t.Errorf("the API key leaked: %s", out)
 	}
 }

@@ -81,7 +81,7 @@ func ExampleAlreadyLinkedToAnotherPartnerError() {
 	})
 	var linkedElsewhere *debitura.AlreadyLinkedToAnotherPartnerError
 	if errors.As(err, &linkedElsewhere) {
-		fmt.Println("blocked:", linkedElsewhere.Conflict.Type)
+		fmt.Println("blocked:", linkedElsewhere.Err.Type)
 		fmt.Println("ask the customer to contact Debitura support")
 	}
 	// Both conflict types are a *ConflictError and match ErrConflict.

@@ -209,7 +209,7 @@ func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 	held = append(held, secBoth("Transport", transport)...)
 	held = append(held, secBoth("APIError", apiErr)...)
 	held = append(held, secBoth("ClientExistsNeedsLinkingError", needs)...)
-	held = append(held, secBoth("ConflictError", needs.Conflict)...)
+	held = append(held, secBoth("ConflictError", needs.Err)...)
 	held = append(held,
 		// A CachedTokenSource holds a mutex: copying one is a vet error, so it is held by
 		// pointer only.

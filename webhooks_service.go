@@ -66,13 +66,6 @@ type Webhook struct {
 	IsTestMode bool `json:"isTestMode"`
 }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 // String describes w with its secret redacted.
 func (w Webhook) String() string {
 	return fmt.Sprintf("debitura.Webhook{ID: %q, URL: %q, Events: %q, IsActive: %t, IsTestMode: %t, DisabledReason: %q, CreatedUTC: %s, UpdatedUTC: %s, Secret: %s}",

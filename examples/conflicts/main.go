@@ -170,7 +170,7 @@ func walkThrough(ctx context.Context, c *debitura.Client, mock *mockserver.Serve
 	if !errors.As(err, &needsLinking) {
 		return fmt.Errorf("step 1: want a ClientExistsNeedsLinking conflict, got %v", err)
 	}
-	fmt.Printf("1. %s: 409 %s (errors.Is ErrConflict: %t)\n", needsLinking.ExternalTenantID, needsLinking.Conflict.Type, errors.Is(err, debitura.ErrConflict))
+	fmt.Printf("1. %s: 409 %s (errors.Is ErrConflict: %t)\n", needsLinking.ExternalTenantID, needsLinking.Err.Type, errors.Is(err, debitura.ErrConflict))
 	fmt.Println("   send the customer to the approval URL:", needsLinking.ApprovalURL)
 
 	// The customer approves the link on the hosted page; here the mock plays the customer.
@@ -198,7 +198,7 @@ func walkThrough(ctx context.Context, c *debitura.Client, mock *mockserver.Serve
 	if !errors.As(err, &linkedElsewhere) {
 		return fmt.Errorf("step 2: want an AlreadyLinkedToAnotherPartner conflict, got %v", err)
 	}
-	fmt.Printf("2. %s: 409 %s (errors.Is ErrConflict: %t)\n", "tenant-taken", linkedElsewhere.Conflict.Type, errors.Is(err, debitura.ErrConflict))
+	fmt.Printf("2. %s: 409 %s (errors.Is ErrConflict: %t)\n", "tenant-taken", linkedElsewhere.Err.Type, errors.Is(err, debitura.ErrConflict))
 	fmt.Println("   hard block: the customer is linked to another referral partner; only Debitura support can change that.")
 	fmt.Println("   Do not retry: tell the customer to contact Debitura support.")
 
@@ -233,10 +233,10 @@ func try(ctx context.Context, c *debitura.Client, cfg config) error {
 				fmt.Println("   send the customer to the onboarding URL:", u)
 			}
 		case errors.As(err, &needsLinking):
-			fmt.Printf("409 %s: the customer has a Debitura account\n", needsLinking.Conflict.Type)
+			fmt.Printf("409 %s: the customer has a Debitura account\n", needsLinking.Err.Type)
 			fmt.Println("   send the customer to the approval URL:", needsLinking.ApprovalURL)
 		case errors.As(err, &linkedElsewhere):
-			fmt.Printf("409 %s: hard block\n", linkedElsewhere.Conflict.Type)
+			fmt.Printf("409 %s: hard block\n", linkedElsewhere.Err.Type)
 			fmt.Println("   Do not retry: tell the customer to contact Debitura support.")
 		case errors.As(err, &conflict):
 			fmt.Printf("409 %s: %s\n", conflict.Type, conflict.Message)
