@@ -178,14 +178,12 @@ func (b *Backend) createCases(cases []reqCase, c *creditorRec, l *linkRec, now t
 			ce.effect(EffectCaseFailed)
 			continue
 		}
-		b.st.NextCaseNumber++
 		cs := &caseRec{
-			ID: b.ids.uuid(), Seq: b.st.nextSeq(), Number: b.st.NextCaseNumber, CreditorID: c.ID, LinkID: l.ID,
+			ID: b.ids.uuid(), Seq: b.st.nextSeq(), CreditorID: c.ID, LinkID: l.ID,
 			Lifecycle: LifecyclePendingContractSigning, Created: now, Jurisdiction: jur,
 			CollectionPartner: "Mock Collection Partner " + jur, Request: rq,
 		}
-		b.st.Cases[cs.ID] = cs
-		c.CaseIDs = append(c.CaseIDs, cs.ID)
+		b.st.addCase(c, cs)
 		res.SuccessfulCases = append(res.SuccessfulCases, b.invoiceWire(cs, c, base))
 		ce.effect(EffectCaseCreated)
 	}
@@ -320,9 +318,7 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 			ExpiresAt: now.Add(time.Duration(clampTTL(p.ApprovalTTLDays)) * 24 * time.Hour),
 			Status:    "pending", Cases: req.Cases,
 		}
-		b.st.LinkRequests[lr.Token] = lr
-		b.st.linkReqByID[lr.ID] = lr
-		p.pending[ext] = lr
+		b.st.addLinkRequest(p, lr)
 		ce.effect(EffectLinkRequested)
 		b.onLinkRequestedLocked(lr, now)
 		b.writeNeedsLinking(w, lr, base)
@@ -348,12 +344,9 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 		if i == onboarding {
 			role = "CreditorAdmin"
 		}
-		b.st.NextUserID++
-		c.Users = append(c.Users, userRec{ID: b.st.NextUserID, Email: strings.TrimSpace(*u.Email), FirstName: first, LastName: last, Role: role})
+		c.Users = append(c.Users, userRec{ID: b.st.nextUserID(), Email: strings.TrimSpace(*u.Email), FirstName: first, LastName: last, Role: role})
 	}
-	c.search = searchKey(c)
-	b.st.Creditors[c.ID] = c
-	b.st.indexEmails(c)
+	b.st.addCreditor(c)
 	l := &linkRec{
 		ID: b.ids.uuid(), Seq: b.st.nextSeq(), PartnerID: p.ID, ExternalTenantID: ext, CreditorID: c.ID,
 		Attributed: true, Created: now, ReferralFeePercentage: p.ReferralFeePercentage, UpdatedAt: now, cred: c,
@@ -597,13 +590,8 @@ func (b *Backend) deleteClient(w http.ResponseWriter, r *http.Request, ce *call)
 // creditor's e-mails leave matching) and the link is archived.
 func (b *Backend) resetLinkLocked(p *partnerRec, l *linkRec, now time.Time) {
 	c := l.cred
-	for _, id := range c.CaseIDs {
-		delete(b.st.Cases, id)
-	}
-	b.st.removeActiveLink(p, l)
-	b.st.unindexEmails(c)
-	delete(b.st.Creditors, c.ID)
-	l.Archived, l.ArchivedAt, l.ArchiveReason = true, &now, "reset"
+	b.st.archiveLink(p, l, now, "reset")
+	b.st.removeCreditor(c)
 	// Pending link requests that point at the deleted creditor can no longer be approved.
 	for _, lr := range b.st.LinkRequests {
 		if lr.CreditorID == c.ID && lr.Status == "pending" {
@@ -670,11 +658,8 @@ func (b *Backend) withdraw(w http.ResponseWriter, r *http.Request, ce *call) {
 			ce.effect(EffectCaseClosed)
 		}
 	}
-	b.st.removeActiveLink(ce.partner, l)
-	l.Archived, l.ArchivedAt, l.ArchiveReason = true, &now, "withdrawn"
-	// The withdrawn creditor leaves e-mail matching, so a re-POST creates a new client record.
-	b.st.unindexEmails(l.cred)
-	l.cred.Withdrawn = true
+	b.st.archiveLink(ce.partner, l, now, "withdrawn")
+	b.st.withdrawCreditor(l.cred)
 	ce.effect(EffectClientWithdrawn)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -132,10 +132,9 @@ func (b *Backend) addPartnerLocked(p PartnerSpec) (PartnerSpec, error) {
 		ExternalSystemID: p.ExternalSystemID, ReferralFeePercentage: p.ReferralFeePercentage, Inactive: p.Inactive,
 		IsPublicDemo: p.IsPublicDemo, LogoURL: p.LogoURL, BackgroundColorCode: p.BackgroundColorCode,
 		FontColor: p.FontColor, FontFamily: p.FontFamily, InvoicingTriggerMode: p.InvoicingTriggerMode,
-		ApprovalTTLDays: p.ApprovalTTLDays, active: map[string]*linkRec{}, pending: map[string]*linkReqRec{},
+		ApprovalTTLDays: p.ApprovalTTLDays,
 	}
-	b.st.Partners[rec.ID] = rec
-	b.st.partnerByKey[rec.APIKey] = rec
+	b.st.addPartner(rec)
 	return p, nil
 }
 
@@ -222,15 +221,12 @@ func (b *Backend) AddCreditor(spec CreditorSpec) (string, error) {
 		if i == 0 {
 			role = "CreditorAdmin"
 		}
-		b.st.NextUserID++
-		c.Users = append(c.Users, userRec{ID: b.st.NextUserID, Email: u.Email, FirstName: first, LastName: last, Role: role})
+		c.Users = append(c.Users, userRec{ID: b.st.nextUserID(), Email: u.Email, FirstName: first, LastName: last, Role: role})
 	}
 	if spec.OnboardingDone {
 		c.SignedAgreementVersion, c.SignedAt = b.st.AgreementVersion, &now
 	}
-	c.search = searchKey(c)
-	b.st.Creditors[c.ID] = c
-	b.st.indexEmails(c)
+	b.st.addCreditor(c)
 	if p != nil {
 		l := &linkRec{
 			ID: b.ids.uuid(), Seq: b.st.nextSeq(), PartnerID: p.ID, ExternalTenantID: spec.LinkedAsExternalTenantID,

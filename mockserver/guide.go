@@ -158,10 +158,7 @@ func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) 
 	}
 	c := l.cred
 	if newEmail != nil && *newEmail != c.SupportEmail {
-		b.st.unindexEmails(c)
-		c.SupportEmail = *newEmail
-		c.search = searchKey(c)
-		b.st.indexEmails(c)
+		b.st.editCreditor(c, func() { c.SupportEmail = *newEmail })
 	}
 	if clearPhone {
 		c.SupportPhone = ""

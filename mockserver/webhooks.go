@@ -303,7 +303,7 @@ func (b *Backend) createWebhook(w http.ResponseWriter, r *http.Request, ce *call
 		ID: b.ids.uuid(), Seq: b.st.nextSeq(), PartnerID: ce.partner.ID, URL: strings.TrimSpace(*req.URL), Events: events,
 		IsActive: true, IsTestMode: req.IsTestMode != nil && *req.IsTestMode, Secret: b.newWebhookSecret(), Created: now, Updated: now,
 	}
-	b.st.Webhooks[h.ID] = h
+	b.st.addWebhook(h)
 	out := webhookWire(h, true)
 	b.mu.Unlock()
 	ce.effect(EffectWebhookCreated)
@@ -392,7 +392,7 @@ func (b *Backend) deleteWebhook(w http.ResponseWriter, r *http.Request, ce *call
 	if h == nil {
 		return
 	}
-	delete(b.st.Webhooks, h.ID)
+	b.st.removeWebhook(h)
 	b.wh.forgetSubscription(h.ID)
 	ce.effect(EffectWebhookDeleted)
 	w.WriteHeader(http.StatusNoContent)
