@@ -372,21 +372,12 @@ func (b *Backend) traceID() string {
 	return "00-" + b.ids.token(16) + "-" + b.ids.token(8) + "-00"
 }
 
-// activeLink returns the partner's active link for the path's externalTenantId.
-func (b *Backend) activeLink(r *http.Request, ce *call) *linkRec {
-	return ce.partner.active[r.PathValue("externalTenantId")]
-}
-
 func (b *Backend) getClient(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, "Client not found or link is archived")
+	if l == nil {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, "Client not found or link is archived")
-		return
-	}
 	writeJSON(w, http.StatusOK, b.clientWire(l, b.baseURL(r)))
 }
 
@@ -572,15 +563,11 @@ func (b *Backend) deleteClient(w http.ResponseWriter, r *http.Request, ce *call)
 	if !b.testOnly(w) {
 		return
 	}
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	b.resetLinkLocked(ce.partner, l, b.now())
 	ce.effect(EffectClientReset)
 	w.WriteHeader(http.StatusNoContent)
@@ -604,15 +591,11 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 	if !b.testOnly(w) {
 		return
 	}
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	active := 0
 	for _, cs := range b.st.casesOf(l.cred) {
 		if cs.Lifecycle != LifecyclePendingContractSigning && cs.Lifecycle != LifecycleClosed {
@@ -627,15 +610,11 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 }
 
 func (b *Backend) withdraw(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	if !l.Attributed {
 		writeAPIError(w, http.StatusConflict, "ClientNotAttributed", "Cannot withdraw: the client is not attributed to your account (it was linked after a 409).")
 		return

@@ -37,15 +37,11 @@ func (b *Backend) profileWire(l *linkRec) wireProfile {
 }
 
 func (b *Backend) getProfile(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	writeJSON(w, http.StatusOK, b.profileWire(l))
 }
 
@@ -106,15 +102,11 @@ func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) 
 			return
 		}
 	}
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	merged := map[string]any{}
 	for k, v := range l.Metadata {
 		merged[k] = v
@@ -185,15 +177,11 @@ func (b *Backend) reactivate(w http.ResponseWriter, r *http.Request, ce *call) {
 }
 
 func (b *Backend) setSuspended(w http.ResponseWriter, r *http.Request, ce *call, on bool) {
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	if l.Suspended != on {
 		now := b.now()
 		l.Suspended, l.UpdatedAt = on, now

@@ -56,9 +56,8 @@ func (b *Backend) mintLocked(l *linkRec, now time.Time) (string, time.Time) {
 // tokenLink returns the caller's active link for ext with the documented refusals: 404 when there
 // is no active link or onboarding is not done, 403 when the client is suspended.
 func (b *Backend) tokenLink(w http.ResponseWriter, p *partnerRec, ext string) *linkRec {
-	l := p.active[ext]
+	l := b.activeLinkLocked(w, p, ext, "Client not found (no active client link found for externalTenantId)")
 	if l == nil {
-		writeNotFound(w, "Client not found (no active client link found for externalTenantId)")
 		return nil
 	}
 	if !b.st.onboardingDone(l.cred) {

@@ -451,8 +451,7 @@ func (b *Backend) triggerTestWebhook(w http.ResponseWriter, r *http.Request, ce 
 		return
 	}
 	ext = *req.ExternalTenantID
-	if l = p.active[ext]; l == nil {
-		writeNotFound(w, msgNoActiveLink)
+	if l = b.activeLinkLocked(w, p, ext, msgNoActiveLink); l == nil {
 		return
 	}
 	data := webhookData{ExternalTenantID: ext, Creditor: creditorData(l.cred, &l.Attributed)}
