@@ -37,7 +37,7 @@ func tsp(t *time.Time) *string {
 	return &s
 }
 
-func (b *Backend) onboardingURL(base string, l *linkRec) *string {
+func (b *Backend) onboardingURLLocked(base string, l *linkRec) *string {
 	if b.st.onboardingDone(l.cred) {
 		return nil
 	}
@@ -79,8 +79,8 @@ func kycWire(k *kycRec) *wireKYC {
 	return w
 }
 
-// clientWire renders a link as ClientCreatedResponse (without caseResults).
-func (b *Backend) clientWire(l *linkRec, base string) wireClient {
+// clientWireLocked renders a link as ClientCreatedResponse (without caseResults).
+func (b *Backend) clientWireLocked(l *linkRec, base string) wireClient {
 	c := l.cred
 	total, closed := b.st.caseCounts(c)
 	users := make([]wireUser, 0, len(c.Users))
@@ -90,7 +90,7 @@ func (b *Backend) clientWire(l *linkRec, base string) wireClient {
 	return wireClient{
 		ExternalTenantID: strp(l.ExternalTenantID),
 		OnboardingDone:   b.st.onboardingDone(c),
-		OnboardingLinks:  wireOnboardingLinks{URL: b.onboardingURL(base, l)},
+		OnboardingLinks:  wireOnboardingLinks{URL: b.onboardingURLLocked(base, l)},
 		Client: wireCreditor{
 			ID: c.ID, CompanyName: strp(c.CompanyName), OfficeEmail: nz(c.SupportEmail),
 			Country: nz(countryByCode[c.CountryCode]), Address: nz(c.Address), City: nz(c.City),
@@ -105,7 +105,7 @@ func (b *Backend) clientWire(l *linkRec, base string) wireClient {
 	}
 }
 
-func (b *Backend) invoiceWire(cs *caseRec, c *creditorRec, base string) wireInvoice {
+func (b *Backend) invoiceWireLocked(cs *caseRec, c *creditorRec, base string) wireInvoice {
 	rq := cs.Request
 	d := rq.Debtor
 	if d == nil {
@@ -149,7 +149,7 @@ func (b *Backend) invoiceWire(cs *caseRec, c *creditorRec, base string) wireInvo
 		}
 	}
 	if l := b.st.Links[cs.LinkID]; l != nil && l.cred != nil {
-		if u := b.onboardingURL(base, l); u != nil && cs.Lifecycle == LifecyclePendingContractSigning {
+		if u := b.onboardingURLLocked(base, l); u != nil && cs.Lifecycle == LifecyclePendingContractSigning {
 			inv.SolutionURL = u
 			inv.SigningHandoff = &wireSigningHandoff{CombinedSigningURL: u}
 		}
@@ -157,9 +157,9 @@ func (b *Backend) invoiceWire(cs *caseRec, c *creditorRec, base string) wireInvo
 	return inv
 }
 
-// createCases creates the cases of a request for creditor c under link l (all already
+// createCasesLocked creates the cases of a request for creditor c under link l (all already
 // validated) and reports the outcome per case.
-func (b *Backend) createCases(cases []reqCase, c *creditorRec, l *linkRec, now time.Time, base string, ce *call) *wireCaseResults {
+func (b *Backend) createCasesLocked(cases []reqCase, c *creditorRec, l *linkRec, now time.Time, base string, ce *call) *wireCaseResults {
 	res := &wireCaseResults{SuccessfulCases: []wireInvoice{}, FailedCases: []wireCaseFailure{}}
 	for i, rq := range cases {
 		jur := c.CountryCode
@@ -184,7 +184,7 @@ func (b *Backend) createCases(cases []reqCase, c *creditorRec, l *linkRec, now t
 			CollectionPartner: "Mock Collection Partner " + jur, Request: rq,
 		}
 		b.st.addCase(c, cs)
-		res.SuccessfulCases = append(res.SuccessfulCases, b.invoiceWire(cs, c, base))
+		res.SuccessfulCases = append(res.SuccessfulCases, b.invoiceWireLocked(cs, c, base))
 		ce.effect(EffectCaseCreated)
 	}
 	return res
@@ -208,21 +208,21 @@ func clampTTL(days int) int {
 	return min(max(days, 1), 30)
 }
 
-// livePending returns the partner's pending, unexpired link request for ext, marking an expired
-// one as expired on the way.
-func (b *Backend) livePending(p *partnerRec, ext string, now time.Time, ce *call) *linkReqRec {
+// livePendingLocked returns the partner's pending, unexpired link request for ext, marking an
+// expired one as expired on the way.
+func (b *Backend) livePendingLocked(p *partnerRec, ext string, now time.Time, ce *call) *linkReqRec {
 	lr := p.pending[ext]
 	if lr == nil {
 		return nil
 	}
-	b.expireIfDue(lr, now, ce)
+	b.expireIfDueLocked(lr, now, ce)
 	if lr.Status == "pending" {
 		return lr
 	}
 	return nil
 }
 
-func (b *Backend) expireIfDue(lr *linkReqRec, now time.Time, ce *call) {
+func (b *Backend) expireIfDueLocked(lr *linkReqRec, now time.Time, ce *call) {
 	if lr.Status == "pending" && !now.Before(lr.ExpiresAt) {
 		lr.Status = "expired"
 		t := lr.ExpiresAt
@@ -272,14 +272,14 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 	p := ce.partner
 
 	if l := p.active[ext]; l != nil {
-		resp := b.clientWire(l, base)
+		resp := b.clientWireLocked(l, base)
 		if len(req.Cases) > 0 {
 			resp.CaseResults = idempotencyViolations(req.Cases)
 		}
-		writeJSON(w, b.createdStatus(l), resp)
+		writeJSON(w, b.createdStatusLocked(l), resp)
 		return
 	}
-	if lr := b.livePending(p, ext, now, ce); lr != nil {
+	if lr := b.livePendingLocked(p, ext, now, ce); lr != nil {
 		b.writeNeedsLinking(w, lr, base)
 		return
 	}
@@ -353,15 +353,15 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 	}
 	b.st.addActiveLink(p, l)
 	ce.effect(EffectClientCreated)
-	resp := b.clientWire(l, base)
+	resp := b.clientWireLocked(l, base)
 	if len(req.Cases) > 0 {
-		resp.CaseResults = b.createCases(req.Cases, c, l, now, base, ce)
+		resp.CaseResults = b.createCasesLocked(req.Cases, c, l, now, base, ce)
 		resp.CaseStats.CasesTotal = int32(len(c.CaseIDs))
 	}
-	writeJSON(w, b.createdStatus(l), resp)
+	writeJSON(w, b.createdStatusLocked(l), resp)
 }
 
-func (b *Backend) createdStatus(l *linkRec) int {
+func (b *Backend) createdStatusLocked(l *linkRec) int {
 	if b.st.onboardingDone(l.cred) {
 		return http.StatusCreated
 	}
@@ -378,7 +378,7 @@ func (b *Backend) getClient(w http.ResponseWriter, r *http.Request, ce *call) {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	writeJSON(w, http.StatusOK, b.clientWire(l, b.baseURL(r)))
+	writeJSON(w, http.StatusOK, b.clientWireLocked(l, b.baseURL(r)))
 }
 
 type listQuery struct {
@@ -533,7 +533,7 @@ func (b *Backend) getClients(w http.ResponseWriter, r *http.Request, ce *call) {
 			continue
 		}
 		if matched >= skip && len(out) < lq.size {
-			out = append(out, b.clientWire(l, base))
+			out = append(out, b.clientWireLocked(l, base))
 		}
 		matched++
 	}

@@ -238,7 +238,8 @@ func (b *Backend) AddCreditor(spec CreditorSpec) (string, error) {
 	return c.ID, nil
 }
 
-func (b *Backend) linkFor(apiKey, ext string) (*linkRec, error) {
+// linkForLocked finds the active client ext of the partner with apiKey (key or partner id).
+func (b *Backend) linkForLocked(apiKey, ext string) (*linkRec, error) {
 	p, err := b.partnerLocked(apiKey)
 	if err != nil {
 		return nil, err
@@ -254,7 +255,7 @@ func (b *Backend) linkFor(apiKey, ext string) (*linkRec, error) {
 // would on the hosted onboarding page (onboardingDone becomes true; POST /clients answers 201).
 func (b *Backend) CompleteOnboarding(apiKey, ext string) error {
 	b.mu.Lock()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	b.mu.Unlock()
 	if err != nil {
 		return err
@@ -323,7 +324,7 @@ func (b *Backend) LinkRequest(token string) (LinkRequestInfo, error) {
 	if lr == nil {
 		return LinkRequestInfo{}, fmt.Errorf("%w: link request", ErrNotFound)
 	}
-	b.expireIfDue(lr, b.now(), nil)
+	b.expireIfDueLocked(lr, b.now(), nil)
 	info := LinkRequestInfo{
 		ID: lr.ID, ExternalTenantID: lr.ExternalTenantID, PartnerID: lr.PartnerID, Partner: branding(b.st.Partners[lr.PartnerID]),
 		CreditorID: lr.CreditorID, Status: lr.Status, Created: lr.Created, ExpiresAt: lr.ExpiresAt,
@@ -348,7 +349,7 @@ func (b *Backend) ApproveLink(token string) error {
 	}
 	now := b.now()
 	ce := &call{}
-	b.expireIfDue(lr, now, ce)
+	b.expireIfDueLocked(lr, now, ce)
 	switch lr.Status {
 	case "expired":
 		return ErrExpired
@@ -380,7 +381,7 @@ func (b *Backend) ApproveLink(token string) error {
 		for i := range cases {
 			cases[i].AllowPendingContracts = true
 		}
-		res := b.createCases(cases, c, l, now, b.PublicURL(), ce)
+		res := b.createCasesLocked(cases, c, l, now, b.PublicURL(), ce)
 		if len(res.FailedCases) > 0 {
 			ce.effect(EffectCasesReplayFailed)
 			b.onReplayFailedLocked(l, res.FailedCases, now)
@@ -399,7 +400,7 @@ func (b *Backend) DeclineLink(token string) error {
 		return fmt.Errorf("%w: link request", ErrNotFound)
 	}
 	now := b.now()
-	b.expireIfDue(lr, now, nil)
+	b.expireIfDueLocked(lr, now, nil)
 	switch lr.Status {
 	case "expired":
 		return ErrExpired
@@ -422,7 +423,7 @@ func (b *Backend) ExpireLinks() int {
 	n := 0
 	for _, lr := range b.st.LinkRequests {
 		if lr.Status == "pending" && !now.Before(lr.ExpiresAt) {
-			b.expireIfDue(lr, now, nil)
+			b.expireIfDueLocked(lr, now, nil)
 			n++
 		}
 	}
@@ -450,7 +451,7 @@ type ClientInfo struct {
 func (b *Backend) LinkedClient(apiKey, ext string) (ClientInfo, error) {
 	b.mu.Lock()
 	defer b.mu.unlockUnchanged()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	if err != nil {
 		return ClientInfo{}, err
 	}
@@ -480,7 +481,7 @@ type CaseInfo struct {
 func (b *Backend) Cases(apiKey, ext string) ([]CaseInfo, error) {
 	b.mu.Lock()
 	defer b.mu.unlockUnchanged()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +513,7 @@ func (b *Backend) SetCaseLifecycle(caseID, lifecycle string) error {
 func (b *Backend) SetKYCVerificationStatus(apiKey, ext, status string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	if err != nil {
 		return err
 	}

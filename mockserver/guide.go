@@ -18,7 +18,7 @@ const (
 	maxMetadataBytes = 16 * 1024
 )
 
-func (b *Backend) profileWire(l *linkRec) wireProfile {
+func (b *Backend) profileWireLocked(l *linkRec) wireProfile {
 	status := "active"
 	switch {
 	case l.Suspended:
@@ -42,7 +42,7 @@ func (b *Backend) getProfile(w http.ResponseWriter, r *http.Request, ce *call) {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	writeJSON(w, http.StatusOK, b.profileWire(l))
+	writeJSON(w, http.StatusOK, b.profileWireLocked(l))
 }
 
 // patchClient merges contact details and metadata. supportEmail: a value replaces it (and the
@@ -165,7 +165,7 @@ func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) 
 	}
 	l.UpdatedAt = b.now()
 	ce.effect(EffectClientUpdated)
-	writeJSON(w, http.StatusOK, b.profileWire(l))
+	writeJSON(w, http.StatusOK, b.profileWireLocked(l))
 }
 
 func (b *Backend) suspend(w http.ResponseWriter, r *http.Request, ce *call) {
@@ -193,5 +193,5 @@ func (b *Backend) setSuspended(w http.ResponseWriter, r *http.Request, ce *call,
 			ce.effect(EffectClientReactivated)
 		}
 	}
-	writeJSON(w, http.StatusOK, b.profileWire(l))
+	writeJSON(w, http.StatusOK, b.profileWireLocked(l))
 }

@@ -30,9 +30,9 @@ const IdempotencyTTL = 24 * time.Hour
 // every call can make the mock keep.
 const IdempotencyKeysPerPartner = 10000
 
-// idempotent runs handle (with b.mu held) under the request's Idempotency-Key, if any. It
-// returns false when it already answered (a bad key, a replay or a conflict).
-func (b *Backend) idempotent(w http.ResponseWriter, r *http.Request, ce *call, raw []byte, handle func(http.ResponseWriter)) {
+// idempotentLocked runs handle under the request's Idempotency-Key, if any, and stores or replays
+// its answer. A bad key, a replay or a conflict is answered without running handle.
+func (b *Backend) idempotentLocked(w http.ResponseWriter, r *http.Request, ce *call, raw []byte, handle func(http.ResponseWriter)) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		handle(w)

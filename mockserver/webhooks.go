@@ -310,7 +310,7 @@ func (b *Backend) createWebhook(w http.ResponseWriter, r *http.Request, ce *call
 	writeJSON(w, http.StatusOK, out)
 }
 
-// webhookByID finds the caller's subscription; it writes the 404 itself. b.mu must be held.
+// webhookByIDLocked finds the caller's subscription; it writes the 404 itself.
 func (b *Backend) webhookByIDLocked(w http.ResponseWriter, r *http.Request, ce *call) *webhookRec {
 	id := strings.ToLower(r.PathValue("id"))
 	if h := b.st.Webhooks[id]; h != nil && h.PartnerID == ce.partner.ID {
@@ -445,7 +445,7 @@ func (b *Backend) triggerTestWebhook(w http.ResponseWriter, r *http.Request, ce 
 			return
 		}
 		ext = l.ExternalTenantID
-		data := b.caseEventData(ev, l, cs, &req)
+		data := b.caseEventDataLocked(ev, l, cs, &req)
 		n := b.fireLocked(p, ev, ext, data, true, now)
 		b.writeTriggered(w, ce, ev, n)
 		return
@@ -526,7 +526,7 @@ type webhookCaseData struct {
 	CloseComment     *string          `json:"closeComment,omitempty"`
 }
 
-func (b *Backend) caseEventData(ev string, l *linkRec, cs *caseRec, req *reqTriggerTestWebhook) webhookCaseData {
+func (b *Backend) caseEventDataLocked(ev string, l *linkRec, cs *caseRec, req *reqTriggerTestWebhook) webhookCaseData {
 	d := webhookCaseData{ExternalTenantID: l.ExternalTenantID, Creditor: creditorData(l.cred, &l.Attributed), CaseID: cs.ID, Lifecycle: cs.Lifecycle}
 	switch ev {
 	case EventCaseUpdated:
@@ -586,11 +586,11 @@ func (b *Backend) clientLink(ext string) string {
 	return base + "/clients/" + url.PathEscape(ext)
 }
 
-// subscriptionWants reports whether subscription h receives event ev. Classification: every
+// subscriptionWantsLocked reports whether subscription h receives event ev. Classification: every
 // event of the Test environment is test-classified, every event of the Production environment
 // production-classified; an isTestMode subscription receives test-classified events only, any
 // other subscription receives both (see doc.go).
-func (b *Backend) subscriptionWants(h *webhookRec, ev string) bool {
+func (b *Backend) subscriptionWantsLocked(h *webhookRec, ev string) bool {
 	if !h.IsActive || !slices.Contains(h.Events, ev) {
 		return false
 	}
@@ -599,7 +599,7 @@ func (b *Backend) subscriptionWants(h *webhookRec, ev string) bool {
 }
 
 // fireLocked builds one event for partner p and enqueues one delivery per subscription that
-// receives it. It returns the number of deliveries enqueued. b.mu must be held. No id is drawn
+// receives it. It returns the number of deliveries enqueued. No id is drawn
 // from the seeded generator unless some subscription receives the event, so that a mock without
 // subscriptions hands out the same ids as before webhooks existed.
 func (b *Backend) fireLocked(p *partnerRec, ev, ext string, data any, test bool, now time.Time) int {
@@ -608,7 +608,7 @@ func (b *Backend) fireLocked(p *partnerRec, ev, ext string, data any, test bool,
 	}
 	var subs []*webhookRec
 	for _, h := range b.webhooksOfLocked(p.ID) {
-		if b.subscriptionWants(h, ev) {
+		if b.subscriptionWantsLocked(h, ev) {
 			subs = append(subs, h)
 		}
 	}
@@ -646,7 +646,7 @@ func (b *Backend) fireClientEventLocked(partnerID, ev, ext string, c *creditorRe
 	b.fireLocked(p, ev, ext, d, false, now)
 }
 
-// Hooks called by the state changes (b.mu held).
+// Hooks called by the state changes.
 
 func (b *Backend) onLinkRequestedLocked(lr *linkReqRec, now time.Time) {
 	f := false
@@ -698,7 +698,7 @@ func (b *Backend) onPOASignedLocked(l *linkRec, now time.Time) {
 func (b *Backend) SignPowerOfAttorney(apiKey, ext string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	if err != nil {
 		return err
 	}
