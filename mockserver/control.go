@@ -343,18 +343,11 @@ func (b *Backend) LinkRequest(token string) (LinkRequestInfo, error) {
 func (b *Backend) ApproveLink(token string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	lr := b.st.LinkRequests[token]
-	if lr == nil {
-		return fmt.Errorf("%w: link request", ErrNotFound)
-	}
 	now := b.now()
 	ce := &call{}
-	b.expireIfDueLocked(lr, now, ce)
-	switch lr.Status {
-	case "expired":
-		return ErrExpired
-	case "approved", "declined":
-		return fmt.Errorf("%w: link request already %s", ErrConflict, lr.Status)
+	lr, err := b.undecidedLinkRequestLocked(token, now, ce)
+	if err != nil {
+		return err
 	}
 	p := b.st.Partners[lr.PartnerID]
 	c := b.st.Creditors[lr.CreditorID]
@@ -395,22 +388,33 @@ func (b *Backend) ApproveLink(token string) error {
 func (b *Backend) DeclineLink(token string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	lr := b.st.LinkRequests[token]
-	if lr == nil {
-		return fmt.Errorf("%w: link request", ErrNotFound)
-	}
 	now := b.now()
-	b.expireIfDueLocked(lr, now, nil)
-	switch lr.Status {
-	case "expired":
-		return ErrExpired
-	case "approved", "declined":
-		return fmt.Errorf("%w: link request already %s", ErrConflict, lr.Status)
+	lr, err := b.undecidedLinkRequestLocked(token, now, nil)
+	if err != nil {
+		return err
 	}
 	lr.Status, lr.DecidedAt = "declined", &now
 	b.onLinkDeclinedLocked(lr, now)
 	b.recordControl("declineLink", lr.PartnerID, []string{EffectLinkDeclined})
 	return nil
+}
+
+// undecidedLinkRequestLocked finds the link request with the approval token and checks that it
+// can still be decided: ErrNotFound, ErrExpired (a request past its TTL expires here, its effect
+// recorded in ce when ce is not nil), or ErrConflict when it was approved or declined already.
+func (b *Backend) undecidedLinkRequestLocked(token string, now time.Time, ce *call) (*linkReqRec, error) {
+	lr := b.st.LinkRequests[token]
+	if lr == nil {
+		return nil, fmt.Errorf("%w: link request", ErrNotFound)
+	}
+	b.expireIfDueLocked(lr, now, ce)
+	switch lr.Status {
+	case "expired":
+		return nil, ErrExpired
+	case "approved", "declined":
+		return nil, fmt.Errorf("%w: link request already %s", ErrConflict, lr.Status)
+	}
+	return lr, nil
 }
 
 // ExpireLinks marks every pending link request whose TTL has passed (on the mock clock) as

@@ -310,24 +310,30 @@ func (b *Backend) createWebhook(w http.ResponseWriter, r *http.Request, ce *call
 	writeJSON(w, http.StatusOK, out)
 }
 
-// webhookByIDLocked finds the caller's subscription; it writes the 404 itself.
-func (b *Backend) webhookByIDLocked(w http.ResponseWriter, r *http.Request, ce *call) *webhookRec {
+// lockWebhook is the prologue of the /v1/Webhooks/{id} handlers, as lockActiveLink is of the
+// client ones: it takes b.mu with lockCaller and finds the caller's subscription. When there is
+// none it answers 404, releases b.mu and returns nil. On a subscription, the caller holds b.mu
+// and must release it.
+func (b *Backend) lockWebhook(w http.ResponseWriter, r *http.Request, ce *call) *webhookRec {
+	if !b.lockCaller(w, ce) {
+		return nil
+	}
 	id := strings.ToLower(r.PathValue("id"))
 	if h := b.st.Webhooks[id]; h != nil && h.PartnerID == ce.partner.ID {
 		return h
 	}
+	b.mu.unlockUnchanged()
 	writeNotFound(w, msgWebhookNotFound)
 	return nil
 }
 
 func (b *Backend) getWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
+	h := b.lockWebhook(w, r, ce)
+	if h == nil {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	if h := b.webhookByIDLocked(w, r, ce); h != nil {
-		writeJSON(w, http.StatusOK, webhookWire(h, false))
-	}
+	writeJSON(w, http.StatusOK, webhookWire(h, false))
 }
 
 func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
@@ -345,14 +351,11 @@ func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call
 		events, emsgs = validateEvents(req.Events)
 		msgs = append(msgs, emsgs...)
 	}
-	if !b.lockCaller(w, ce) {
-		return
-	}
-	defer b.mu.Unlock()
-	h := b.webhookByIDLocked(w, r, ce)
+	h := b.lockWebhook(w, r, ce)
 	if h == nil {
 		return
 	}
+	defer b.mu.Unlock()
 	if len(msgs) > 0 {
 		writeValidation(w, msgs)
 		return
@@ -384,14 +387,11 @@ func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call
 }
 
 func (b *Backend) deleteWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
-		return
-	}
-	defer b.mu.Unlock()
-	h := b.webhookByIDLocked(w, r, ce)
+	h := b.lockWebhook(w, r, ce)
 	if h == nil {
 		return
 	}
+	defer b.mu.Unlock()
 	b.st.removeWebhook(h)
 	b.wh.forgetSubscription(h.ID)
 	ce.effect(EffectWebhookDeleted)
