@@ -42,27 +42,17 @@ func viewIndexes(s *store) indexView {
 		v.PartnerByKey[k] = p.ID
 	}
 	for e, list := range s.emailIndex {
-		for _, c := range list {
-			v.Emails[e] = append(v.Emails[e], c.ID)
-		}
+		v.Emails[e] = names(list, func(c *creditorRec) string { return c.ID })
 		slices.Sort(v.Emails[e])
 	}
 	for id, lr := range s.linkReqByID {
 		v.LinkReqByID[id] = lr.Token
 	}
 	for pid, q := range s.idemOrder {
-		for _, r := range q {
-			v.IdemOrder[pid] = append(v.IdemOrder[pid], r.Scope)
-		}
+		v.IdemOrder[pid] = names(q, func(r *idemRec) string { return r.Scope })
 		slices.Sort(v.IdemOrder[pid])
 	}
-	ids := func(links []*linkRec) []string {
-		out := []string{}
-		for _, l := range links {
-			out = append(out, l.ID)
-		}
-		return out
-	}
+	ids := func(links []*linkRec) []string { return names(links, func(l *linkRec) string { return l.ID }) }
 	for id, p := range s.Partners {
 		pv := partnerIndexView{Active: map[string]string{}, Pending: map[string]string{},
 			ByDate: ids(p.sortedByDate()), ByName: ids(p.sortedByName())}
@@ -79,6 +69,15 @@ func viewIndexes(s *store) indexView {
 		v.Creditors[id] = creditorIndexView{Search: c.search, NameKey: c.nameKey}
 	}
 	return v
+}
+
+// names lists name(x) for every x of list, in order.
+func names[T any](list []T, name func(T) string) []string {
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		out = append(out, name(x))
+	}
+	return out
 }
 
 // Every write path of the API and the control methods keeps the indexes where reindex (what
