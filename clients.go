@@ -174,17 +174,21 @@ func (o *ClientListOptions) query(op string) (url.Values, error) {
 	if o == nil {
 		return q, nil
 	}
+	p := &problems{op: op}
 	if o.Page < 0 {
-		return nil, invalid(op, "Page", "must be at least 1, got %d", o.Page)
+		p.add("Page", "must be at least 1, got %d", o.Page)
 	}
 	if o.PageSize < 0 || o.PageSize > MaxPageSize {
-		return nil, invalid(op, "PageSize", "must be between 1 and %d, got %d", MaxPageSize, o.PageSize)
+		p.add("PageSize", "must be between 1 and %d, got %d", MaxPageSize, o.PageSize)
 	}
 	if !o.DateCreatedFrom.IsZero() && !o.DateCreatedTo.IsZero() && o.DateCreatedTo.Before(o.DateCreatedFrom) {
-		return nil, invalid(op, "DateCreatedTo", "is before DateCreatedFrom")
+		p.add("DateCreatedTo", "is before DateCreatedFrom")
 	}
 	if o.Sort != "" && !validSort(o.Sort) {
-		return nil, invalid(op, "Sort", "%q is not field[:asc|desc] with field dateCreated or name", string(o.Sort))
+		p.add("Sort", "%q is not field[:asc|desc] with field dateCreated or name", string(o.Sort))
+	}
+	if err := p.err(); err != nil {
+		return nil, err
 	}
 	if o.Page > 0 {
 		q.Set("Page", strconv.Itoa(o.Page))
@@ -363,39 +367,29 @@ func (r *KYCRequest) validate(op string) error {
 	if r == nil {
 		return invalid(op, "request", "is nil")
 	}
-	if err := checkLen(op, "directorFullName", r.DirectorFullName, 1, 500); err != nil {
-		return err
-	}
-	if err := checkLen(op, "directorHomeAddress", r.DirectorHomeAddress, 1, 1000); err != nil {
-		return err
-	}
+	p := &problems{op: op}
+	p.length("directorFullName", r.DirectorFullName, 1, 500)
+	p.length("directorHomeAddress", r.DirectorHomeAddress, 1, 1000)
 	if r.DirectorDateOfBirth.IsZero() {
-		return invalid(op, "directorDateOfBirth", "is required")
+		p.add("directorDateOfBirth", "is required")
+	} else if !r.DirectorDateOfBirth.IsValid() {
+		p.add("directorDateOfBirth", "%s is not a date", r.DirectorDateOfBirth)
 	}
-	if !r.DirectorDateOfBirth.IsValid() {
-		return invalid(op, "directorDateOfBirth", "%s is not a date", r.DirectorDateOfBirth)
-	}
-	return nil
+	return p.err()
 }
 
-// validate checks the rules of CreateClientRequest that the SDK can check without Debitura.
+// validate checks the rules of CreateClientRequest that the SDK can check without Debitura, and
+// reports every problem it finds.
 func (r *ClientCreateRequest) validate(op string) error {
 	if r == nil {
 		return invalid(op, "request", "is nil")
 	}
-	if err := checkExternalTenantID(op, "externalTenantId", r.ExternalTenantID, -1); err != nil {
-		return err
-	}
+	p := &problems{op: op}
+	p.externalTenantID("externalTenantId", r.ExternalTenantID, -1)
 	c := &r.Client
-	if err := checkLen(op, "client.name", strings.TrimSpace(c.Name), 1, -1); err != nil {
-		return err
-	}
-	if err := checkLen(op, "client.country", strings.TrimSpace(c.Country), 1, -1); err != nil {
-		return err
-	}
-	if err := checkEmail(op, "client.supportEmail", c.SupportEmail); err != nil {
-		return err
-	}
+	p.length("client.name", strings.TrimSpace(c.Name), 1, -1)
+	p.length("client.country", strings.TrimSpace(c.Country), 1, -1)
+	p.email("client.supportEmail", c.SupportEmail)
 	for _, f := range []struct {
 		field, v string
 		max      int
@@ -405,80 +399,55 @@ func (r *ClientCreateRequest) validate(op string) error {
 		{"client.city", c.City, 100},
 		{"client.state", c.State, 100},
 	} {
-		if err := checkLen(op, f.field, f.v, 0, f.max); err != nil {
-			return err
-		}
+		p.length(f.field, f.v, 0, f.max)
 	}
 	if len(r.Users) == 0 {
-		return invalid(op, "users", "at least one user is required")
+		p.add("users", "at least one user is required")
 	}
 	onboarding := 0
 	for i, u := range r.Users {
-		if err := checkLen(op, fmt.Sprintf("users[%d].name", i), strings.TrimSpace(u.Name), 1, -1); err != nil {
-			return err
-		}
-		if err := checkEmail(op, fmt.Sprintf("users[%d].email", i), u.Email); err != nil {
-			return err
-		}
+		p.length(fmt.Sprintf("users[%d].name", i), strings.TrimSpace(u.Name), 1, -1)
+		p.email(fmt.Sprintf("users[%d].email", i), u.Email)
 		if u.IsOnboardingUser {
 			onboarding++
 		}
 	}
 	if len(r.Users) > 1 && onboarding != 1 {
-		return invalid(op, "users", "with %d users exactly one must have isOnboardingUser=true, got %d", len(r.Users), onboarding)
-	}
-	if len(r.Users) == 1 && onboarding > 1 {
-		return invalid(op, "users", "only one user can be the onboarding user")
+		p.add("users", "with %d users exactly one must have isOnboardingUser=true, got %d", len(r.Users), onboarding)
 	}
 	refs := make(map[string]int, len(r.Cases))
 	for i := range r.Cases {
-		if err := r.Cases[i].validate(op, fmt.Sprintf("cases[%d]", i)); err != nil {
-			return err
-		}
-		if ref := r.Cases[i].CreditorReference; ref != "" {
+		at := fmt.Sprintf("cases[%d]", i)
+		refOK := r.Cases[i].check(p, at)
+		if ref := r.Cases[i].CreditorReference; ref != "" && refOK {
 			if j, dup := refs[ref]; dup {
-				return invalid(op, fmt.Sprintf("cases[%d].creditorReference", i), "%q repeats cases[%d]", ref, j)
+				p.add(at+".creditorReference", "%q repeats cases[%d]", ref, j)
+			} else {
+				refs[ref] = i
 			}
-			refs[ref] = i
 		}
 	}
-	return nil
+	return p.err()
 }
 
-func (c *CaseRequest) validate(op, at string) error {
-	if err := checkLen(op, at+".currencyCode", strings.TrimSpace(c.CurrencyCode), 1, -1); err != nil {
-		return err
+// check adds the problems of the case at path at (e.g. "cases[0]") to p. It reports whether
+// the creditorReference passed, so that a duplicate reference is only reported for a valid one.
+func (c *CaseRequest) check(p *problems, at string) (refOK bool) {
+	p.length(at+".currencyCode", strings.TrimSpace(c.CurrencyCode), 1, -1)
+	p.length(at+".comments", c.Comments, 0, 4000)
+	p.length(at+".claimDescription", c.ClaimDescription, 0, 4000)
+	refOK = p.length(at+".creditorReference", c.CreditorReference, 0, 50)
+	p.length(at+".tag", c.Tag, 0, 100)
+	if p.length(at+".assignedUserEmail", c.AssignedUserEmail, 0, 320) && c.AssignedUserEmail != "" {
+		p.email(at+".assignedUserEmail", c.AssignedUserEmail)
 	}
-	for _, f := range []struct {
-		field, v string
-		max      int
-	}{
-		{"comments", c.Comments, 4000},
-		{"claimDescription", c.ClaimDescription, 4000},
-		{"creditorReference", c.CreditorReference, 50},
-		{"tag", c.Tag, 100},
-		{"assignedUserEmail", c.AssignedUserEmail, 320},
-		{"returnUrl", c.ReturnURL, 2048},
-	} {
-		if err := checkLen(op, at+"."+f.field, f.v, 0, f.max); err != nil {
-			return err
-		}
-	}
-	if c.AssignedUserEmail != "" {
-		if err := checkEmail(op, at+".assignedUserEmail", c.AssignedUserEmail); err != nil {
-			return err
-		}
-	}
+	p.length(at+".returnUrl", c.ReturnURL, 0, 2048)
 	if c.Debtor != nil {
-		if err := checkLen(op, at+".debtor.type", string(c.Debtor.Type), 1, -1); err != nil {
-			return err
-		}
-		if err := checkLen(op, at+".debtor.name", strings.TrimSpace(c.Debtor.Name), 1, -1); err != nil {
-			return err
-		}
+		p.length(at+".debtor.type", string(c.Debtor.Type), 1, -1)
+		p.length(at+".debtor.name", strings.TrimSpace(c.Debtor.Name), 1, -1)
 	}
 	if (c.AmountToRecoverOver12Months == nil) != (c.AmountToRecoverOver24Months == nil) {
-		return invalid(op, at+".amountToRecoverOver12Months", "must be given together with amountToRecoverOver24Months")
+		p.add(at+".amountToRecoverOver12Months", "must be given together with amountToRecoverOver24Months")
 	}
-	return nil
+	return refOK
 }

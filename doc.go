@@ -63,7 +63,11 @@
 //
 // A request the SDK refuses to send because it breaks the API's schema (a missing required
 // field, a page size out of range, metadata over its limits) is a *[ValidationError]; nothing
-// was sent. Every answer other than 2xx is an *[APIError] with the status, the error type and
+// was sent. It lists every problem of the request, each a [FieldProblem] naming its field in the
+// API's JSON spelling ("users[0].email"), and its message reads the first in full.
+// [ValidationProblems] returns that list from a *ValidationError, or from an *[APIError] whose
+// body carried field errors, so a caller can show the problems of either side the same way.
+// Every answer other than 2xx is an *[APIError] with the status, the error type and
 // message, business and field errors, the request id for Debitura support and the wait the
 // server asked for, whatever shape the body had. Transport errors and a ctx that ends are
 // wrapped with %w, so *url.Error, [context.Canceled] and [context.DeadlineExceeded] stay

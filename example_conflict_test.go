@@ -205,6 +205,6 @@ func Example_errorHandling() {
 	// tenant-2 approval required: /ReferralPartner/Approve?token=…
 	// tenant-3 linked to another partner
 	// tenant-4 conflict
-	// tenant-5 error: true debitura: Clients.Create: invalid request: client.supportEmail: "not-an-email" is not an e-mail address
+	// tenant-5 error: true debitura: Clients.Create: invalid request: client.supportEmail: "not-an-email" is not an e-mail address (and 1 more problem: users[0].email)
 	// tenant-6 rate limited: retry after 2m0s
 }

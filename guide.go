@@ -57,6 +57,22 @@ type ClientUpdateRequest struct {
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
+// validate checks r before it is sent and reports every problem it finds.
+func (r *ClientUpdateRequest) validate(op string) error {
+	if r == nil {
+		return invalid(op, "request", "is nil")
+	}
+	if r.SupportEmail == nil && r.SupportPhone == nil && len(r.Metadata) == 0 {
+		return invalid(op, "request", "changes nothing: set SupportEmail, SupportPhone or Metadata")
+	}
+	p := &problems{op: op}
+	if r.SupportEmail != nil {
+		p.email("supportEmail", *r.SupportEmail)
+	}
+	checkMetadata(p, r.Metadata)
+	return p.err()
+}
+
 // Update changes a linked client's support e-mail, support phone and metadata
 // (PATCH /clients/{externalTenantId}). It is a guide operation: the published v1 API does not
 // list it; the bundled mock serves it. It is retried after failures whose outcome is unknown
@@ -71,18 +87,7 @@ func (s *ClientsService) Update(ctx context.Context, externalTenantID string, re
 	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
-	if req == nil {
-		return nil, invalid(name, "request", "is nil")
-	}
-	if req.SupportEmail == nil && req.SupportPhone == nil && len(req.Metadata) == 0 {
-		return nil, invalid(name, "request", "changes nothing: set SupportEmail, SupportPhone or Metadata")
-	}
-	if req.SupportEmail != nil {
-		if err := checkEmail(name, "supportEmail", *req.SupportEmail); err != nil {
-			return nil, err
-		}
-	}
-	if err := validateMetadata(name, req.Metadata); err != nil {
+	if err := req.validate(name); err != nil {
 		return nil, err
 	}
 	return s.profileCall(ctx, &apiRequest{

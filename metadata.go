@@ -22,40 +22,48 @@ const (
 // validateMetadata checks metadata against the guide's limits before it is sent: at most 50 keys,
 // keys of 1 to 40 characters, values that are a string, a number (any Go integer or float kind,
 // or a valid json.Number; not NaN or infinite), a bool, or nil (remove the key), and at most
-// 16 KB as JSON. Errors name the offending key. Keys are checked in sorted order, so the error
-// for a given map is always the same.
+// 16 KB as JSON. Every bad key is reported, by name, in sorted order, so the error for a given
+// map is always the same.
 func validateMetadata(op string, md map[string]any) error {
+	p := &problems{op: op}
+	checkMetadata(p, md)
+	return p.err()
+}
+
+// checkMetadata adds the problems of md to p (see validateMetadata).
+func checkMetadata(p *problems, md map[string]any) {
 	if len(md) > MaxMetadataKeys {
-		return invalid(op, "metadata", "has %d keys; at most %d are allowed", len(md), MaxMetadataKeys)
+		p.add("metadata", "has %d keys; at most %d are allowed", len(md), MaxMetadataKeys)
 	}
 	keys := make([]string, 0, len(md))
 	for k := range md {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	before := len(p.list)
 	for _, k := range keys {
 		field := fmt.Sprintf("metadata[%q]", k)
 		if k == "" {
-			return invalid(op, field, "keys must not be empty")
+			p.add(field, "keys must not be empty")
+		} else if n := utf8.RuneCountInString(k); n > MaxMetadataKeyLen {
+			p.add(field, "key is %d characters; at most %d are allowed", n, MaxMetadataKeyLen)
+		} else if !utf8.ValidString(k) {
+			p.add(field, "key is not valid UTF-8")
+		} else if err := checkMetadataValue(md[k]); err != nil {
+			p.add(field, "%v", err)
 		}
-		if n := utf8.RuneCountInString(k); n > MaxMetadataKeyLen {
-			return invalid(op, field, "key is %d characters; at most %d are allowed", n, MaxMetadataKeyLen)
-		}
-		if !utf8.ValidString(k) {
-			return invalid(op, field, "key is not valid UTF-8")
-		}
-		if err := checkMetadataValue(md[k]); err != nil {
-			return invalid(op, field, "%v", err)
-		}
+	}
+	if len(p.list) > before {
+		return // the size of metadata with bad values means little, and it may not encode
 	}
 	b, err := json.Marshal(md)
 	if err != nil {
-		return invalid(op, "metadata", "cannot be encoded as JSON: %v", err)
+		p.add("metadata", "cannot be encoded as JSON: %v", err)
+		return
 	}
 	if len(b) > MaxMetadataBytes {
-		return invalid(op, "metadata", "is %d bytes as JSON; at most %d are allowed", len(b), MaxMetadataBytes)
+		p.add("metadata", "is %d bytes as JSON; at most %d are allowed", len(b), MaxMetadataBytes)
 	}
-	return nil
 }
 
 func checkMetadataValue(v any) error {

@@ -245,16 +245,7 @@ func (s *WebhooksService) Get(ctx context.Context, id string, callOpts ...CallOp
 // refused the URL or an event name).
 func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest, callOpts ...CallOption) (*Webhook, error) {
 	const name = "Webhooks.Create"
-	if req == nil {
-		return nil, invalid(name, "request", "is nil")
-	}
-	if err := checkWebhookURL(name, "url", req.URL); err != nil {
-		return nil, err
-	}
-	if len(req.Events) == 0 {
-		return nil, invalid(name, "events", "must list at least one event")
-	}
-	if err := checkEventNames(name, req.Events); err != nil {
+	if err := req.validate(name); err != nil {
 		return nil, err
 	}
 	out := new(Webhook)
@@ -291,18 +282,7 @@ func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpd
 	if err := checkUUID(name, "id", id); err != nil {
 		return nil, err
 	}
-	if req == nil {
-		return nil, invalid(name, "request", "is nil")
-	}
-	if req.URL == nil && len(req.Events) == 0 && req.IsActive == nil && !req.RegenerateSecret && req.IsTestMode == nil {
-		return nil, invalid(name, "request", "changes nothing: set URL, Events, IsActive, RegenerateSecret or IsTestMode")
-	}
-	if req.URL != nil {
-		if err := checkWebhookURL(name, "url", *req.URL); err != nil {
-			return nil, err
-		}
-	}
-	if err := checkEventNames(name, req.Events); err != nil {
+	if err := req.validate(name); err != nil {
 		return nil, err
 	}
 	class := retrySafe
@@ -358,30 +338,8 @@ func (s *WebhooksService) Delete(ctx context.Context, id string, callOpts ...Cal
 // ErrValidation (an event type the API does not know).
 func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest, callOpts ...CallOption) (*WebhookTestResult, error) {
 	const name = "Webhooks.Test"
-	if req == nil {
-		return nil, invalid(name, "request", "is nil")
-	}
-	if strings.TrimSpace(string(req.EventType)) == "" {
-		return nil, invalid(name, "eventType", "is required")
-	}
-	et := req.EventType
-	if et.IsCase() && req.CaseID == "" {
-		return nil, invalid(name, "caseId", "is required for %s events", req.EventType)
-	}
-	if req.CaseID != "" {
-		if err := checkUUID(name, "caseId", req.CaseID); err != nil {
-			return nil, err
-		}
-	}
-	if et.IsClient() {
-		if req.ExternalTenantID == "" {
-			return nil, invalid(name, "externalTenantId", "is required for %s events", req.EventType)
-		}
-	}
-	if req.ExternalTenantID != "" {
-		if err := checkExternalTenantID(name, "externalTenantId", req.ExternalTenantID, -1); err != nil {
-			return nil, err
-		}
+	if err := req.validate(name); err != nil {
+		return nil, err
 	}
 	out := new(WebhookTestResult)
 	if _, err := s.client.do(ctx, &apiRequest{
@@ -398,54 +356,121 @@ func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest, cal
 	return out, nil
 }
 
-// checkWebhookURL checks a subscription URL: absolute, https (http on loopback only), a host, no
-// more than 1024 characters.
+// validate checks r before it is sent and reports every problem it finds.
+func (r *WebhookCreateRequest) validate(op string) error {
+	if r == nil {
+		return invalid(op, "request", "is nil")
+	}
+	p := &problems{op: op}
+	p.webhookURL("url", r.URL)
+	if len(r.Events) == 0 {
+		p.add("events", "must list at least one event")
+	}
+	p.eventNames(r.Events)
+	return p.err()
+}
+
+// validate checks r before it is sent and reports every problem it finds.
+func (r *WebhookUpdateRequest) validate(op string) error {
+	if r == nil {
+		return invalid(op, "request", "is nil")
+	}
+	if r.URL == nil && len(r.Events) == 0 && r.IsActive == nil && !r.RegenerateSecret && r.IsTestMode == nil {
+		return invalid(op, "request", "changes nothing: set URL, Events, IsActive, RegenerateSecret or IsTestMode")
+	}
+	p := &problems{op: op}
+	if r.URL != nil {
+		p.webhookURL("url", *r.URL)
+	}
+	p.eventNames(r.Events)
+	return p.err()
+}
+
+// validate checks r before it is sent and reports every problem it finds.
+func (r *WebhookTestRequest) validate(op string) error {
+	if r == nil {
+		return invalid(op, "request", "is nil")
+	}
+	p := &problems{op: op}
+	if strings.TrimSpace(string(r.EventType)) == "" {
+		p.add("eventType", "is required")
+	}
+	switch {
+	case r.CaseID != "":
+		p.uuid("caseId", r.CaseID)
+	case r.EventType.IsCase():
+		p.add("caseId", "is required for %s events", r.EventType)
+	}
+	switch {
+	case r.ExternalTenantID != "":
+		p.externalTenantID("externalTenantId", r.ExternalTenantID, -1)
+	case r.EventType.IsClient():
+		p.add("externalTenantId", "is required for %s events", r.EventType)
+	}
+	return p.err()
+}
+
+// checkWebhookURL is [problems.webhookURL] for a single field.
 func checkWebhookURL(op, field, raw string) error {
+	p := &problems{op: op}
+	p.webhookURL(field, raw)
+	return p.err()
+}
+
+// webhookURL checks a subscription URL: absolute, https (http on loopback only), a host, no
+// more than 1024 characters.
+func (p *problems) webhookURL(field, raw string) {
 	if raw == "" {
-		return invalid(op, field, "is required")
+		p.add(field, "is required")
+		return
 	}
 	if n := utf8.RuneCountInString(raw); n > maxWebhookURLLen {
-		return invalid(op, field, "must be at most %d characters, got %d", maxWebhookURLLen, n)
+		p.add(field, "must be at most %d characters, got %d", maxWebhookURLLen, n)
+		return
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return invalid(op, field, "must be an absolute https URL")
+		p.add(field, "must be an absolute https URL")
+		return
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return invalid(op, field, "must use https (http is let through on loopback hosts only, for tests against the mock)")
+			p.add(field, "must use https (http is let through on loopback hosts only, for tests against the mock)")
 		}
 	default:
-		return invalid(op, field, "must use https, not %q", u.Scheme)
+		p.add(field, "must use https, not %q", u.Scheme)
 	}
-	return nil
 }
 
-// checkEventNames rejects empty or blank event names. Unknown names pass: the API may add events.
-func checkEventNames(op string, events []webhook.EventType) error {
+// eventNames rejects empty or blank event names, each by its index. Unknown names pass: the API
+// may add events.
+func (p *problems) eventNames(events []webhook.EventType) {
 	for i, et := range events {
 		e := string(et)
 		if strings.TrimSpace(e) == "" {
-			return invalid(op, fmt.Sprintf("events[%d]", i), "is empty")
-		}
-		if e != strings.TrimSpace(e) {
-			return invalid(op, fmt.Sprintf("events[%d]", i), "%q has leading or trailing spaces", e)
+			p.add(fmt.Sprintf("events[%d]", i), "is empty")
+		} else if e != strings.TrimSpace(e) {
+			p.add(fmt.Sprintf("events[%d]", i), "%q has leading or trailing spaces", e)
 		}
 	}
-	return nil
 }
 
-// checkUUID checks that s is a UUID in its 8-4-4-4-12 hex form (any letter case).
+// checkUUID is [problems.uuid] for a single field.
 func checkUUID(op, field, s string) error {
+	p := &problems{op: op}
+	p.uuid(field, s)
+	return p.err()
+}
+
+// uuid checks that s is a UUID in its 8-4-4-4-12 hex form (any letter case).
+func (p *problems) uuid(field, s string) {
 	if s == "" {
-		return invalid(op, field, "is required")
+		p.add(field, "is required")
+	} else if !isUUID(s) {
+		p.add(field, "%q is not a UUID", s)
 	}
-	if !isUUID(s) {
-		return invalid(op, field, "%q is not a UUID", s)
-	}
-	return nil
 }
 
 func isUUID(s string) bool {

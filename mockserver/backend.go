@@ -185,8 +185,7 @@ func (b *Backend) resetState() error {
 	for _, p := range specs {
 		if p.APIKey == b.defaultKey() {
 			if old := st.partnerByKey[p.APIKey]; old != nil {
-				delete(st.Partners, old.ID)
-				delete(st.partnerByKey, old.APIKey)
+				st.removePartner(old)
 			}
 		}
 		if _, err := b.addPartnerLocked(p); err != nil {

@@ -32,3 +32,28 @@ func writeUnauthorized(w http.ResponseWriter, route string) {
 	}
 	writeAPIError(w, http.StatusUnauthorized, "Unauthorized", "API key is missing or invalid. Send your key in the XApiKey header.")
 }
+
+// lockActiveLink is the prologue of the handlers of one client (/clients/{externalTenantId}/...):
+// it takes b.mu with lockCaller and finds the caller's active link for the path's
+// externalTenantId. When there is none it answers 404 with msg, releases b.mu and returns nil
+// (lockCaller's 401 releases it too). On a link, the caller holds b.mu and must release it.
+func (b *Backend) lockActiveLink(w http.ResponseWriter, r *http.Request, ce *call, msg string) *linkRec {
+	if !b.lockCaller(w, ce) {
+		return nil
+	}
+	l := b.activeLinkLocked(w, ce.partner, r.PathValue("externalTenantId"), msg)
+	if l == nil {
+		b.mu.unlockUnchanged()
+	}
+	return l
+}
+
+// activeLinkLocked returns partner p's active link for ext; when there is none it answers 404
+// with msg and returns nil.
+func (b *Backend) activeLinkLocked(w http.ResponseWriter, p *partnerRec, ext, msg string) *linkRec {
+	l := p.active[ext]
+	if l == nil {
+		writeNotFound(w, msg)
+	}
+	return l
+}

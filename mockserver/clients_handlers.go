@@ -37,7 +37,7 @@ func tsp(t *time.Time) *string {
 	return &s
 }
 
-func (b *Backend) onboardingURL(base string, l *linkRec) *string {
+func (b *Backend) onboardingURLLocked(base string, l *linkRec) *string {
 	if b.st.onboardingDone(l.cred) {
 		return nil
 	}
@@ -79,8 +79,8 @@ func kycWire(k *kycRec) *wireKYC {
 	return w
 }
 
-// clientWire renders a link as ClientCreatedResponse (without caseResults).
-func (b *Backend) clientWire(l *linkRec, base string) wireClient {
+// clientWireLocked renders a link as ClientCreatedResponse (without caseResults).
+func (b *Backend) clientWireLocked(l *linkRec, base string) wireClient {
 	c := l.cred
 	total, closed := b.st.caseCounts(c)
 	users := make([]wireUser, 0, len(c.Users))
@@ -90,7 +90,7 @@ func (b *Backend) clientWire(l *linkRec, base string) wireClient {
 	return wireClient{
 		ExternalTenantID: strp(l.ExternalTenantID),
 		OnboardingDone:   b.st.onboardingDone(c),
-		OnboardingLinks:  wireOnboardingLinks{URL: b.onboardingURL(base, l)},
+		OnboardingLinks:  wireOnboardingLinks{URL: b.onboardingURLLocked(base, l)},
 		Client: wireCreditor{
 			ID: c.ID, CompanyName: strp(c.CompanyName), OfficeEmail: nz(c.SupportEmail),
 			Country: nz(countryByCode[c.CountryCode]), Address: nz(c.Address), City: nz(c.City),
@@ -105,7 +105,7 @@ func (b *Backend) clientWire(l *linkRec, base string) wireClient {
 	}
 }
 
-func (b *Backend) invoiceWire(cs *caseRec, c *creditorRec, base string) wireInvoice {
+func (b *Backend) invoiceWireLocked(cs *caseRec, c *creditorRec, base string) wireInvoice {
 	rq := cs.Request
 	d := rq.Debtor
 	if d == nil {
@@ -149,7 +149,7 @@ func (b *Backend) invoiceWire(cs *caseRec, c *creditorRec, base string) wireInvo
 		}
 	}
 	if l := b.st.Links[cs.LinkID]; l != nil && l.cred != nil {
-		if u := b.onboardingURL(base, l); u != nil && cs.Lifecycle == LifecyclePendingContractSigning {
+		if u := b.onboardingURLLocked(base, l); u != nil && cs.Lifecycle == LifecyclePendingContractSigning {
 			inv.SolutionURL = u
 			inv.SigningHandoff = &wireSigningHandoff{CombinedSigningURL: u}
 		}
@@ -157,9 +157,9 @@ func (b *Backend) invoiceWire(cs *caseRec, c *creditorRec, base string) wireInvo
 	return inv
 }
 
-// createCases creates the cases of a request for creditor c under link l (all already
+// createCasesLocked creates the cases of a request for creditor c under link l (all already
 // validated) and reports the outcome per case.
-func (b *Backend) createCases(cases []reqCase, c *creditorRec, l *linkRec, now time.Time, base string, ce *call) *wireCaseResults {
+func (b *Backend) createCasesLocked(cases []reqCase, c *creditorRec, l *linkRec, now time.Time, base string, ce *call) *wireCaseResults {
 	res := &wireCaseResults{SuccessfulCases: []wireInvoice{}, FailedCases: []wireCaseFailure{}}
 	for i, rq := range cases {
 		jur := c.CountryCode
@@ -178,15 +178,13 @@ func (b *Backend) createCases(cases []reqCase, c *creditorRec, l *linkRec, now t
 			ce.effect(EffectCaseFailed)
 			continue
 		}
-		b.st.NextCaseNumber++
 		cs := &caseRec{
-			ID: b.ids.uuid(), Seq: b.st.nextSeq(), Number: b.st.NextCaseNumber, CreditorID: c.ID, LinkID: l.ID,
+			ID: b.ids.uuid(), Seq: b.st.nextSeq(), CreditorID: c.ID, LinkID: l.ID,
 			Lifecycle: LifecyclePendingContractSigning, Created: now, Jurisdiction: jur,
 			CollectionPartner: "Mock Collection Partner " + jur, Request: rq,
 		}
-		b.st.Cases[cs.ID] = cs
-		c.CaseIDs = append(c.CaseIDs, cs.ID)
-		res.SuccessfulCases = append(res.SuccessfulCases, b.invoiceWire(cs, c, base))
+		b.st.addCase(c, cs)
+		res.SuccessfulCases = append(res.SuccessfulCases, b.invoiceWireLocked(cs, c, base))
 		ce.effect(EffectCaseCreated)
 	}
 	return res
@@ -210,21 +208,21 @@ func clampTTL(days int) int {
 	return min(max(days, 1), 30)
 }
 
-// livePending returns the partner's pending, unexpired link request for ext, marking an expired
-// one as expired on the way.
-func (b *Backend) livePending(p *partnerRec, ext string, now time.Time, ce *call) *linkReqRec {
+// livePendingLocked returns the partner's pending, unexpired link request for ext, marking an
+// expired one as expired on the way.
+func (b *Backend) livePendingLocked(p *partnerRec, ext string, now time.Time, ce *call) *linkReqRec {
 	lr := p.pending[ext]
 	if lr == nil {
 		return nil
 	}
-	b.expireIfDue(lr, now, ce)
+	b.expireIfDueLocked(lr, now, ce)
 	if lr.Status == "pending" {
 		return lr
 	}
 	return nil
 }
 
-func (b *Backend) expireIfDue(lr *linkReqRec, now time.Time, ce *call) {
+func (b *Backend) expireIfDueLocked(lr *linkReqRec, now time.Time, ce *call) {
 	if lr.Status == "pending" && !now.Before(lr.ExpiresAt) {
 		lr.Status = "expired"
 		t := lr.ExpiresAt
@@ -274,14 +272,14 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 	p := ce.partner
 
 	if l := p.active[ext]; l != nil {
-		resp := b.clientWire(l, base)
+		resp := b.clientWireLocked(l, base)
 		if len(req.Cases) > 0 {
 			resp.CaseResults = idempotencyViolations(req.Cases)
 		}
-		writeJSON(w, b.createdStatus(l), resp)
+		writeJSON(w, b.createdStatusLocked(l), resp)
 		return
 	}
-	if lr := b.livePending(p, ext, now, ce); lr != nil {
+	if lr := b.livePendingLocked(p, ext, now, ce); lr != nil {
 		b.writeNeedsLinking(w, lr, base)
 		return
 	}
@@ -320,9 +318,7 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 			ExpiresAt: now.Add(time.Duration(clampTTL(p.ApprovalTTLDays)) * 24 * time.Hour),
 			Status:    "pending", Cases: req.Cases,
 		}
-		b.st.LinkRequests[lr.Token] = lr
-		b.st.linkReqByID[lr.ID] = lr
-		p.pending[ext] = lr
+		b.st.addLinkRequest(p, lr)
 		ce.effect(EffectLinkRequested)
 		b.onLinkRequestedLocked(lr, now)
 		b.writeNeedsLinking(w, lr, base)
@@ -348,27 +344,24 @@ func (b *Backend) postClients(w http.ResponseWriter, r *http.Request, ce *call) 
 		if i == onboarding {
 			role = "CreditorAdmin"
 		}
-		b.st.NextUserID++
-		c.Users = append(c.Users, userRec{ID: b.st.NextUserID, Email: strings.TrimSpace(*u.Email), FirstName: first, LastName: last, Role: role})
+		c.Users = append(c.Users, userRec{ID: b.st.nextUserID(), Email: strings.TrimSpace(*u.Email), FirstName: first, LastName: last, Role: role})
 	}
-	c.search = searchKey(c)
-	b.st.Creditors[c.ID] = c
-	b.st.indexEmails(c)
+	b.st.addCreditor(c)
 	l := &linkRec{
 		ID: b.ids.uuid(), Seq: b.st.nextSeq(), PartnerID: p.ID, ExternalTenantID: ext, CreditorID: c.ID,
 		Attributed: true, Created: now, ReferralFeePercentage: p.ReferralFeePercentage, UpdatedAt: now, cred: c,
 	}
 	b.st.addActiveLink(p, l)
 	ce.effect(EffectClientCreated)
-	resp := b.clientWire(l, base)
+	resp := b.clientWireLocked(l, base)
 	if len(req.Cases) > 0 {
-		resp.CaseResults = b.createCases(req.Cases, c, l, now, base, ce)
+		resp.CaseResults = b.createCasesLocked(req.Cases, c, l, now, base, ce)
 		resp.CaseStats.CasesTotal = int32(len(c.CaseIDs))
 	}
-	writeJSON(w, b.createdStatus(l), resp)
+	writeJSON(w, b.createdStatusLocked(l), resp)
 }
 
-func (b *Backend) createdStatus(l *linkRec) int {
+func (b *Backend) createdStatusLocked(l *linkRec) int {
 	if b.st.onboardingDone(l.cred) {
 		return http.StatusCreated
 	}
@@ -379,22 +372,13 @@ func (b *Backend) traceID() string {
 	return "00-" + b.ids.token(16) + "-" + b.ids.token(8) + "-00"
 }
 
-// activeLink returns the partner's active link for the path's externalTenantId.
-func (b *Backend) activeLink(r *http.Request, ce *call) *linkRec {
-	return ce.partner.active[r.PathValue("externalTenantId")]
-}
-
 func (b *Backend) getClient(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, "Client not found or link is archived")
+	if l == nil {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, "Client not found or link is archived")
-		return
-	}
-	writeJSON(w, http.StatusOK, b.clientWire(l, b.baseURL(r)))
+	writeJSON(w, http.StatusOK, b.clientWireLocked(l, b.baseURL(r)))
 }
 
 type listQuery struct {
@@ -549,7 +533,7 @@ func (b *Backend) getClients(w http.ResponseWriter, r *http.Request, ce *call) {
 			continue
 		}
 		if matched >= skip && len(out) < lq.size {
-			out = append(out, b.clientWire(l, base))
+			out = append(out, b.clientWireLocked(l, base))
 		}
 		matched++
 	}
@@ -579,15 +563,11 @@ func (b *Backend) deleteClient(w http.ResponseWriter, r *http.Request, ce *call)
 	if !b.testOnly(w) {
 		return
 	}
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	b.resetLinkLocked(ce.partner, l, b.now())
 	ce.effect(EffectClientReset)
 	w.WriteHeader(http.StatusNoContent)
@@ -597,13 +577,8 @@ func (b *Backend) deleteClient(w http.ResponseWriter, r *http.Request, ce *call)
 // creditor's e-mails leave matching) and the link is archived.
 func (b *Backend) resetLinkLocked(p *partnerRec, l *linkRec, now time.Time) {
 	c := l.cred
-	for _, id := range c.CaseIDs {
-		delete(b.st.Cases, id)
-	}
-	b.st.removeActiveLink(p, l)
-	b.st.unindexEmails(c)
-	delete(b.st.Creditors, c.ID)
-	l.Archived, l.ArchivedAt, l.ArchiveReason = true, &now, "reset"
+	b.st.archiveLink(p, l, now, "reset")
+	b.st.removeCreditor(c)
 	// Pending link requests that point at the deleted creditor can no longer be approved.
 	for _, lr := range b.st.LinkRequests {
 		if lr.CreditorID == c.ID && lr.Status == "pending" {
@@ -616,15 +591,11 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 	if !b.testOnly(w) {
 		return
 	}
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	active := 0
 	for _, cs := range b.st.casesOf(l.cred) {
 		if cs.Lifecycle != LifecyclePendingContractSigning && cs.Lifecycle != LifecycleClosed {
@@ -639,15 +610,11 @@ func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) 
 }
 
 func (b *Backend) withdraw(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	if !l.Attributed {
 		writeAPIError(w, http.StatusConflict, "ClientNotAttributed", "Cannot withdraw: the client is not attributed to your account (it was linked after a 409).")
 		return
@@ -670,11 +637,8 @@ func (b *Backend) withdraw(w http.ResponseWriter, r *http.Request, ce *call) {
 			ce.effect(EffectCaseClosed)
 		}
 	}
-	b.st.removeActiveLink(ce.partner, l)
-	l.Archived, l.ArchivedAt, l.ArchiveReason = true, &now, "withdrawn"
-	// The withdrawn creditor leaves e-mail matching, so a re-POST creates a new client record.
-	b.st.unindexEmails(l.cred)
-	l.cred.Withdrawn = true
+	b.st.archiveLink(ce.partner, l, now, "withdrawn")
+	b.st.withdrawCreditor(l.cred)
 	ce.effect(EffectClientWithdrawn)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -132,10 +132,9 @@ func (b *Backend) addPartnerLocked(p PartnerSpec) (PartnerSpec, error) {
 		ExternalSystemID: p.ExternalSystemID, ReferralFeePercentage: p.ReferralFeePercentage, Inactive: p.Inactive,
 		IsPublicDemo: p.IsPublicDemo, LogoURL: p.LogoURL, BackgroundColorCode: p.BackgroundColorCode,
 		FontColor: p.FontColor, FontFamily: p.FontFamily, InvoicingTriggerMode: p.InvoicingTriggerMode,
-		ApprovalTTLDays: p.ApprovalTTLDays, active: map[string]*linkRec{}, pending: map[string]*linkReqRec{},
+		ApprovalTTLDays: p.ApprovalTTLDays,
 	}
-	b.st.Partners[rec.ID] = rec
-	b.st.partnerByKey[rec.APIKey] = rec
+	b.st.addPartner(rec)
 	return p, nil
 }
 
@@ -222,15 +221,12 @@ func (b *Backend) AddCreditor(spec CreditorSpec) (string, error) {
 		if i == 0 {
 			role = "CreditorAdmin"
 		}
-		b.st.NextUserID++
-		c.Users = append(c.Users, userRec{ID: b.st.NextUserID, Email: u.Email, FirstName: first, LastName: last, Role: role})
+		c.Users = append(c.Users, userRec{ID: b.st.nextUserID(), Email: u.Email, FirstName: first, LastName: last, Role: role})
 	}
 	if spec.OnboardingDone {
 		c.SignedAgreementVersion, c.SignedAt = b.st.AgreementVersion, &now
 	}
-	c.search = searchKey(c)
-	b.st.Creditors[c.ID] = c
-	b.st.indexEmails(c)
+	b.st.addCreditor(c)
 	if p != nil {
 		l := &linkRec{
 			ID: b.ids.uuid(), Seq: b.st.nextSeq(), PartnerID: p.ID, ExternalTenantID: spec.LinkedAsExternalTenantID,
@@ -242,7 +238,8 @@ func (b *Backend) AddCreditor(spec CreditorSpec) (string, error) {
 	return c.ID, nil
 }
 
-func (b *Backend) linkFor(apiKey, ext string) (*linkRec, error) {
+// linkForLocked finds the active client ext of the partner with apiKey (key or partner id).
+func (b *Backend) linkForLocked(apiKey, ext string) (*linkRec, error) {
 	p, err := b.partnerLocked(apiKey)
 	if err != nil {
 		return nil, err
@@ -258,7 +255,7 @@ func (b *Backend) linkFor(apiKey, ext string) (*linkRec, error) {
 // would on the hosted onboarding page (onboardingDone becomes true; POST /clients answers 201).
 func (b *Backend) CompleteOnboarding(apiKey, ext string) error {
 	b.mu.Lock()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	b.mu.Unlock()
 	if err != nil {
 		return err
@@ -327,7 +324,7 @@ func (b *Backend) LinkRequest(token string) (LinkRequestInfo, error) {
 	if lr == nil {
 		return LinkRequestInfo{}, fmt.Errorf("%w: link request", ErrNotFound)
 	}
-	b.expireIfDue(lr, b.now(), nil)
+	b.expireIfDueLocked(lr, b.now(), nil)
 	info := LinkRequestInfo{
 		ID: lr.ID, ExternalTenantID: lr.ExternalTenantID, PartnerID: lr.PartnerID, Partner: branding(b.st.Partners[lr.PartnerID]),
 		CreditorID: lr.CreditorID, Status: lr.Status, Created: lr.Created, ExpiresAt: lr.ExpiresAt,
@@ -346,18 +343,11 @@ func (b *Backend) LinkRequest(token string) (LinkRequestInfo, error) {
 func (b *Backend) ApproveLink(token string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	lr := b.st.LinkRequests[token]
-	if lr == nil {
-		return fmt.Errorf("%w: link request", ErrNotFound)
-	}
 	now := b.now()
 	ce := &call{}
-	b.expireIfDue(lr, now, ce)
-	switch lr.Status {
-	case "expired":
-		return ErrExpired
-	case "approved", "declined":
-		return fmt.Errorf("%w: link request already %s", ErrConflict, lr.Status)
+	lr, err := b.undecidedLinkRequestLocked(token, now, ce)
+	if err != nil {
+		return err
 	}
 	p := b.st.Partners[lr.PartnerID]
 	c := b.st.Creditors[lr.CreditorID]
@@ -384,7 +374,7 @@ func (b *Backend) ApproveLink(token string) error {
 		for i := range cases {
 			cases[i].AllowPendingContracts = true
 		}
-		res := b.createCases(cases, c, l, now, b.PublicURL(), ce)
+		res := b.createCasesLocked(cases, c, l, now, b.PublicURL(), ce)
 		if len(res.FailedCases) > 0 {
 			ce.effect(EffectCasesReplayFailed)
 			b.onReplayFailedLocked(l, res.FailedCases, now)
@@ -398,22 +388,33 @@ func (b *Backend) ApproveLink(token string) error {
 func (b *Backend) DeclineLink(token string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	lr := b.st.LinkRequests[token]
-	if lr == nil {
-		return fmt.Errorf("%w: link request", ErrNotFound)
-	}
 	now := b.now()
-	b.expireIfDue(lr, now, nil)
-	switch lr.Status {
-	case "expired":
-		return ErrExpired
-	case "approved", "declined":
-		return fmt.Errorf("%w: link request already %s", ErrConflict, lr.Status)
+	lr, err := b.undecidedLinkRequestLocked(token, now, nil)
+	if err != nil {
+		return err
 	}
 	lr.Status, lr.DecidedAt = "declined", &now
 	b.onLinkDeclinedLocked(lr, now)
 	b.recordControl("declineLink", lr.PartnerID, []string{EffectLinkDeclined})
 	return nil
+}
+
+// undecidedLinkRequestLocked finds the link request with the approval token and checks that it
+// can still be decided: ErrNotFound, ErrExpired (a request past its TTL expires here, its effect
+// recorded in ce when ce is not nil), or ErrConflict when it was approved or declined already.
+func (b *Backend) undecidedLinkRequestLocked(token string, now time.Time, ce *call) (*linkReqRec, error) {
+	lr := b.st.LinkRequests[token]
+	if lr == nil {
+		return nil, fmt.Errorf("%w: link request", ErrNotFound)
+	}
+	b.expireIfDueLocked(lr, now, ce)
+	switch lr.Status {
+	case "expired":
+		return nil, ErrExpired
+	case "approved", "declined":
+		return nil, fmt.Errorf("%w: link request already %s", ErrConflict, lr.Status)
+	}
+	return lr, nil
 }
 
 // ExpireLinks marks every pending link request whose TTL has passed (on the mock clock) as
@@ -426,7 +427,7 @@ func (b *Backend) ExpireLinks() int {
 	n := 0
 	for _, lr := range b.st.LinkRequests {
 		if lr.Status == "pending" && !now.Before(lr.ExpiresAt) {
-			b.expireIfDue(lr, now, nil)
+			b.expireIfDueLocked(lr, now, nil)
 			n++
 		}
 	}
@@ -454,7 +455,7 @@ type ClientInfo struct {
 func (b *Backend) LinkedClient(apiKey, ext string) (ClientInfo, error) {
 	b.mu.Lock()
 	defer b.mu.unlockUnchanged()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	if err != nil {
 		return ClientInfo{}, err
 	}
@@ -484,7 +485,7 @@ type CaseInfo struct {
 func (b *Backend) Cases(apiKey, ext string) ([]CaseInfo, error) {
 	b.mu.Lock()
 	defer b.mu.unlockUnchanged()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +517,7 @@ func (b *Backend) SetCaseLifecycle(caseID, lifecycle string) error {
 func (b *Backend) SetKYCVerificationStatus(apiKey, ext, status string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	if err != nil {
 		return err
 	}

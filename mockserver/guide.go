@@ -18,7 +18,7 @@ const (
 	maxMetadataBytes = 16 * 1024
 )
 
-func (b *Backend) profileWire(l *linkRec) wireProfile {
+func (b *Backend) profileWireLocked(l *linkRec) wireProfile {
 	status := "active"
 	switch {
 	case l.Suspended:
@@ -37,16 +37,12 @@ func (b *Backend) profileWire(l *linkRec) wireProfile {
 }
 
 func (b *Backend) getProfile(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
-	writeJSON(w, http.StatusOK, b.profileWire(l))
+	writeJSON(w, http.StatusOK, b.profileWireLocked(l))
 }
 
 // patchClient merges contact details and metadata. supportEmail: a value replaces it (and the
@@ -106,15 +102,11 @@ func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) 
 			return
 		}
 	}
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	merged := map[string]any{}
 	for k, v := range l.Metadata {
 		merged[k] = v
@@ -158,10 +150,7 @@ func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) 
 	}
 	c := l.cred
 	if newEmail != nil && *newEmail != c.SupportEmail {
-		b.st.unindexEmails(c)
-		c.SupportEmail = *newEmail
-		c.search = searchKey(c)
-		b.st.indexEmails(c)
+		b.st.editCreditor(c, func() { c.SupportEmail = *newEmail })
 	}
 	if clearPhone {
 		c.SupportPhone = ""
@@ -176,7 +165,7 @@ func (b *Backend) patchClient(w http.ResponseWriter, r *http.Request, ce *call) 
 	}
 	l.UpdatedAt = b.now()
 	ce.effect(EffectClientUpdated)
-	writeJSON(w, http.StatusOK, b.profileWire(l))
+	writeJSON(w, http.StatusOK, b.profileWireLocked(l))
 }
 
 func (b *Backend) suspend(w http.ResponseWriter, r *http.Request, ce *call) {
@@ -188,15 +177,11 @@ func (b *Backend) reactivate(w http.ResponseWriter, r *http.Request, ce *call) {
 }
 
 func (b *Backend) setSuspended(w http.ResponseWriter, r *http.Request, ce *call, on bool) {
-	if !b.lockCaller(w, ce) {
+	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	if l == nil {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.activeLink(r, ce)
-	if l == nil {
-		writeNotFound(w, msgNoActiveLink)
-		return
-	}
 	if l.Suspended != on {
 		now := b.now()
 		l.Suspended, l.UpdatedAt = on, now
@@ -208,5 +193,5 @@ func (b *Backend) setSuspended(w http.ResponseWriter, r *http.Request, ce *call,
 			ce.effect(EffectClientReactivated)
 		}
 	}
-	writeJSON(w, http.StatusOK, b.profileWire(l))
+	writeJSON(w, http.StatusOK, b.profileWireLocked(l))
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
-	"sort"
-	"strings"
 	"time"
 )
 
@@ -32,9 +30,9 @@ const IdempotencyTTL = 24 * time.Hour
 // every call can make the mock keep.
 const IdempotencyKeysPerPartner = 10000
 
-// idempotent runs handle (with b.mu held) under the request's Idempotency-Key, if any. It
-// returns false when it already answered (a bad key, a replay or a conflict).
-func (b *Backend) idempotent(w http.ResponseWriter, r *http.Request, ce *call, raw []byte, handle func(http.ResponseWriter)) {
+// idempotentLocked runs handle under the request's Idempotency-Key, if any, and stores or replays
+// its answer. A bad key, a replay or a conflict is answered without running handle.
+func (b *Backend) idempotentLocked(w http.ResponseWriter, r *http.Request, ce *call, raw []byte, handle func(http.ResponseWriter)) {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		handle(w)
@@ -75,57 +73,3 @@ func (b *Backend) idempotent(w http.ResponseWriter, r *http.Request, ce *call, r
 // expired reports whether the record's answer is no longer replayed at now. A clock moved back
 // before Created does not expire it.
 func (r *idemRec) expired(now time.Time) bool { return now.Sub(r.Created) >= IdempotencyTTL }
-
-// putIdempotency stores rec (replacing an expired record of the same scope) and then drops the
-// partner's records that expired or exceed limit, oldest first.
-func (s *store) putIdempotency(rec *idemRec, now time.Time, limit int) {
-	q := s.idemOrder[rec.PartnerID]
-	if old := s.Idempotency[rec.Scope]; old != nil {
-		// Only an expired record is replaced; take it out of the order (rare, so a scan).
-		for i, x := range q {
-			if x == old {
-				q = append(q[:i], q[i+1:]...)
-				break
-			}
-		}
-	}
-	s.Idempotency[rec.Scope] = rec
-	q = append(q, rec)
-	drop := 0
-	for drop < len(q) && (len(q)-drop > max(limit, 1) || q[drop].expired(now)) {
-		if s.Idempotency[q[drop].Scope] == q[drop] {
-			delete(s.Idempotency, q[drop].Scope)
-		}
-		q[drop] = nil // let the record go before append moves the slice
-		drop++
-	}
-	s.idemOrder[rec.PartnerID] = q[drop:]
-}
-
-// reindexIdempotency rebuilds the per-partner order of the idempotency records (after Restore).
-// Records of files written before the mock kept PartnerID and Created get the partner from their
-// scope and a zero Created, so they count as expired.
-func (s *store) reindexIdempotency() {
-	s.idemOrder = map[string][]*idemRec{}
-	recs := make([]*idemRec, 0, len(s.Idempotency))
-	for scope, r := range s.Idempotency {
-		if r == nil {
-			delete(s.Idempotency, scope)
-			continue
-		}
-		r.Scope = scope
-		if r.PartnerID == "" {
-			r.PartnerID, _, _ = strings.Cut(scope, "|")
-		}
-		recs = append(recs, r)
-	}
-	sort.Slice(recs, func(i, j int) bool {
-		if !recs[i].Created.Equal(recs[j].Created) {
-			return recs[i].Created.Before(recs[j].Created)
-		}
-		return recs[i].Scope < recs[j].Scope
-	})
-	for _, r := range recs {
-		s.idemOrder[r.PartnerID] = append(s.idemOrder[r.PartnerID], r)
-	}
-}

@@ -58,10 +58,9 @@ func (b *Backend) submitKYC(w http.ResponseWriter, r *http.Request, ce *call) {
 		return
 	}
 	defer b.mu.Unlock()
-	b.idempotent(w, r, ce, raw, func(w http.ResponseWriter) {
-		l := b.activeLink(r, ce)
+	b.idempotentLocked(w, r, ce, raw, func(w http.ResponseWriter) {
+		l := b.activeLinkLocked(w, ce.partner, r.PathValue("externalTenantId"), "Client not found")
 		if l == nil {
-			writeNotFound(w, "Client not found")
 			return
 		}
 		now := b.now()

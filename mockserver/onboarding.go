@@ -115,16 +115,12 @@ func (b *Backend) SubmitCompanyDetails(linkID string, d CompanyDetails) error {
 		return err
 	}
 	c := l.cred
-	b.st.unindexEmails(c)
-	c.CompanyName, c.RegistrationNumber, c.Address = strings.TrimSpace(d.Name), d.RegistrationNumber, d.Address
-	c.ZipCode, c.City, c.State, c.CountryCode = d.ZipCode, d.City, d.State, code
-	c.SupportEmail, c.SupportPhone = strings.TrimSpace(d.SupportEmail), d.SupportPhone
-	c.DetailsSubmitted = true
-	c.search = searchKey(c)
-	b.st.indexEmails(c)
-	if p := b.st.Partners[l.PartnerID]; p != nil {
-		p.byName = nil
-	}
+	b.st.editCreditor(c, func() {
+		c.CompanyName, c.RegistrationNumber, c.Address = strings.TrimSpace(d.Name), d.RegistrationNumber, d.Address
+		c.ZipCode, c.City, c.State, c.CountryCode = d.ZipCode, d.City, d.State, code
+		c.SupportEmail, c.SupportPhone = strings.TrimSpace(d.SupportEmail), d.SupportPhone
+		c.DetailsSubmitted = true
+	})
 	l.UpdatedAt = b.now()
 	b.recordControl("submitCompanyDetails", l.PartnerID, []string{EffectDetailsSubmitted})
 	return nil

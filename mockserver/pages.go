@@ -61,6 +61,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -188,9 +189,9 @@ func (b *Backend) servePages(w http.ResponseWriter, r *http.Request) {
 	case len(key) == 3 && key[0] == "onboarding" && key[1] == "companydetails":
 		b.pageDetails(w, r, segs[2], post)
 	case len(key) == 4 && key[0] == "onboarding" && key[1] == "agreement" && key[2] == "sign":
-		b.pageSign(w, r, segs[3], post)
+		b.pageSign(w, r, segs[3], post, false)
 	case len(key) == 4 && key[0] == "onboarding" && key[1] == "contractupgrade" && key[2] == "sign":
-		b.pageUpgrade(w, r, segs[3], post)
+		b.pageSign(w, r, segs[3], post, true)
 	case len(key) == 3 && key[0] == "onboarding" && key[1] == "done" && !post:
 		b.pageDone(w, r, segs[2])
 	case len(key) == 2 && key[0] == "referralpartner" && key[1] == "approve":
@@ -216,6 +217,21 @@ func (b *Backend) onboardingData(w http.ResponseWriter, linkID string) (Onboardi
 	return d, true
 }
 
+// stepPageData loads a link's page data for the page of one of steps. When the link's current
+// step is another one it redirects there (303), and it renders the 404 page for an unknown
+// link; then it returns false.
+func (b *Backend) stepPageData(w http.ResponseWriter, r *http.Request, linkID string, steps ...string) (OnboardingPageData, bool) {
+	d, ok := b.onboardingData(w, linkID)
+	if !ok {
+		return d, false
+	}
+	if !slices.Contains(steps, d.Step) {
+		seeOther(w, r, stepPath(d))
+		return d, false
+	}
+	return d, true
+}
+
 // stepPath is the page of a link's current onboarding step.
 func stepPath(d OnboardingPageData) string {
 	id := url.PathEscape(d.LinkID)
@@ -236,12 +252,9 @@ func seeOther(w http.ResponseWriter, r *http.Request, path string) {
 }
 
 func (b *Backend) pageDetails(w http.ResponseWriter, r *http.Request, linkID string, post bool) {
-	d, ok := b.onboardingData(w, linkID)
+	// Redirected elsewhere: done, or a contract upgrade is what is missing.
+	d, ok := b.stepPageData(w, r, linkID, StepCompanyDetails, StepSignAgreement)
 	if !ok {
-		return
-	}
-	if d.Step != StepCompanyDetails && d.Step != StepSignAgreement {
-		seeOther(w, r, stepPath(d)) // done, or a contract upgrade is what is missing
 		return
 	}
 	form := d.Company
@@ -294,13 +307,16 @@ func checkDetailsLength(c CompanyDetails) string {
 	return ""
 }
 
-func (b *Backend) pageSign(w http.ResponseWriter, r *http.Request, linkID string, post bool) {
-	d, ok := b.onboardingData(w, linkID)
-	if !ok {
-		return
+// pageSign serves the agreement page or, with upgrade, the contract-upgrade page.
+func (b *Backend) pageSign(w http.ResponseWriter, r *http.Request, linkID string, post, upgrade bool) {
+	// The agreement page redirects to the details first, to done, or to an upgrade; the upgrade
+	// page to done when up to date, or to the normal onboarding when never signed.
+	step, sign, what := StepSignAgreement, b.SignAgreement, "the agreement"
+	if upgrade {
+		step, sign, what = StepContractUpgrade, b.SignContractUpgrade, "the new agreement"
 	}
-	if d.Step != StepSignAgreement {
-		seeOther(w, r, stepPath(d)) // details first; or done; or an upgrade
+	d, ok := b.stepPageData(w, r, linkID, step)
+	if !ok {
 		return
 	}
 	msg := ""
@@ -309,45 +325,17 @@ func (b *Backend) pageSign(w http.ResponseWriter, r *http.Request, linkID string
 			return
 		}
 		if r.PostForm.Get("accept") != "" {
-			if err := b.SignAgreement(d.LinkID); err != nil {
-				b.onboardingData(w, linkID)
+			// An upgrade's ErrConflict means it was signed meanwhile.
+			if err := sign(d.LinkID); err != nil && !(upgrade && errors.Is(err, ErrConflict)) {
+				b.onboardingData(w, linkID) // the link vanished between the two calls
 				return
 			}
 			seeOther(w, r, pathDone+url.PathEscape(d.LinkID))
 			return
 		}
-		msg = "Tick the box to accept the agreement before signing."
+		msg = "Tick the box to accept " + what + " before signing."
 	}
-	renderSign(w, d, false, msg)
-}
-
-func (b *Backend) pageUpgrade(w http.ResponseWriter, r *http.Request, linkID string, post bool) {
-	d, ok := b.onboardingData(w, linkID)
-	if !ok {
-		return
-	}
-	if d.Step != StepContractUpgrade {
-		seeOther(w, r, stepPath(d)) // up to date (done) or never signed (the normal onboarding)
-		return
-	}
-	msg := ""
-	if post {
-		if !parsePageForm(w, r) {
-			return
-		}
-		if r.PostForm.Get("accept") != "" {
-			err := b.SignContractUpgrade(d.LinkID)
-			switch {
-			case err == nil, errors.Is(err, ErrConflict): // ErrConflict: signed meanwhile
-				seeOther(w, r, pathDone+url.PathEscape(d.LinkID))
-			default:
-				b.onboardingData(w, linkID)
-			}
-			return
-		}
-		msg = "Tick the box to accept the new agreement before signing."
-	}
-	renderSign(w, d, true, msg)
+	renderSign(w, d, upgrade, msg)
 }
 
 func renderSign(w http.ResponseWriter, d OnboardingPageData, upgrade bool, msg string) {
@@ -367,12 +355,8 @@ func renderSign(w http.ResponseWriter, d OnboardingPageData, upgrade bool, msg s
 }
 
 func (b *Backend) pageDone(w http.ResponseWriter, r *http.Request, linkID string) {
-	d, ok := b.onboardingData(w, linkID)
+	d, ok := b.stepPageData(w, r, linkID, StepDone)
 	if !ok {
-		return
-	}
-	if d.Step != StepDone {
-		seeOther(w, r, stepPath(d))
 		return
 	}
 	render(w, http.StatusOK, "done", pageView{

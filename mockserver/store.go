@@ -10,7 +10,16 @@ import (
 
 // The store holds every record in plain structs with exported, JSON-tagged fields, so that
 // Snapshot and Restore can write and read the whole state. Unexported fields are indexes and
-// caches rebuilt by reindex; they never go into a snapshot. Every method expects b.mu held.
+// caches rebuilt by reindex; they never go into a snapshot.
+//
+// Locking and upkeep, one rule each:
+//   - Every method of *store expects Backend.mu held; they carry no suffix.
+//   - A method of *Backend that expects Backend.mu held ends in Locked; one without the suffix
+//     takes the lock itself (or touches no state).
+//   - Only methods of *store insert into or delete from the store's maps, and each does the
+//     index upkeep of its change (addPartner, addCreditor, editCreditor, addActiveLink,
+//     archiveLink, addLinkRequest, addCase, addWebhook, putIdempotency, ...). Handlers and
+//     control methods call them and change records' plain fields themselves.
 
 type partnerRec struct {
 	ID                    string  `json:"id"`
@@ -254,6 +263,88 @@ func (s *store) nextSeq() int64 {
 	return s.Seq
 }
 
+// nextUserID draws the id of a new creditor user.
+func (s *store) nextUserID() int32 {
+	s.NextUserID++
+	return s.NextUserID
+}
+
+// addPartner stores p and indexes it by its API key.
+func (s *store) addPartner(p *partnerRec) {
+	p.active, p.pending = map[string]*linkRec{}, map[string]*linkReqRec{}
+	s.Partners[p.ID] = p
+	s.partnerByKey[p.APIKey] = p
+}
+
+// removePartner deletes p and its API-key index entry (a partner without links: reset's
+// replacement of the default partner).
+func (s *store) removePartner(p *partnerRec) {
+	delete(s.Partners, p.ID)
+	delete(s.partnerByKey, p.APIKey)
+}
+
+// addCreditor stores c and makes it searchable and matchable by its e-mails.
+func (s *store) addCreditor(c *creditorRec) {
+	c.search = searchKey(c)
+	s.Creditors[c.ID] = c
+	s.indexEmails(c)
+}
+
+// editCreditor applies edit to c's fields and brings the e-mail index, the Query haystack and
+// the name order of the partner's active links back in step with them.
+func (s *store) editCreditor(c *creditorRec, edit func()) {
+	s.unindexEmails(c)
+	name := c.nameKey
+	edit()
+	c.search = searchKey(c)
+	s.indexEmails(c)
+	if c.nameKey == name {
+		return
+	}
+	if l := s.Links[c.LinkID]; l != nil {
+		if p := s.Partners[l.PartnerID]; p != nil {
+			p.byName = nil
+		}
+	}
+}
+
+// withdrawCreditor takes c out of e-mail matching for good, so that a re-POST creates a new
+// creditor record.
+func (s *store) withdrawCreditor(c *creditorRec) {
+	s.unindexEmails(c)
+	c.Withdrawn = true
+}
+
+// removeCreditor deletes c with its cases; its e-mails leave matching.
+func (s *store) removeCreditor(c *creditorRec) {
+	for _, id := range c.CaseIDs {
+		delete(s.Cases, id)
+	}
+	s.unindexEmails(c)
+	delete(s.Creditors, c.ID)
+}
+
+// addCase numbers cs and stores it as creditor c's newest case.
+func (s *store) addCase(c *creditorRec, cs *caseRec) {
+	s.NextCaseNumber++
+	cs.Number = s.NextCaseNumber
+	s.Cases[cs.ID] = cs
+	c.CaseIDs = append(c.CaseIDs, cs.ID)
+}
+
+// addLinkRequest stores lr as partner p's latest link request for its externalTenantId.
+func (s *store) addLinkRequest(p *partnerRec, lr *linkReqRec) {
+	s.LinkRequests[lr.Token] = lr
+	s.linkReqByID[lr.ID] = lr
+	p.pending[lr.ExternalTenantID] = lr
+}
+
+// addWebhook stores the subscription h.
+func (s *store) addWebhook(h *webhookRec) { s.Webhooks[h.ID] = h }
+
+// removeWebhook deletes the subscription h.
+func (s *store) removeWebhook(h *webhookRec) { delete(s.Webhooks, h.ID) }
+
 // searchKey computes the Query haystack (and refreshes the name sort key).
 func searchKey(c *creditorRec) string {
 	c.nameKey = strings.ToLower(c.CompanyName)
@@ -333,7 +424,14 @@ func (s *store) addActiveLink(p *partnerRec, l *linkRec) {
 	l.cred.LinkID = l.ID
 }
 
-// removeActiveLink takes l out of the partner's active indexes (withdraw, reset).
+// archiveLink takes l out of partner p's active indexes and archives it for reason
+// ("withdrawn", "reset").
+func (s *store) archiveLink(p *partnerRec, l *linkRec, now time.Time, reason string) {
+	s.removeActiveLink(p, l)
+	l.Archived, l.ArchivedAt, l.ArchiveReason = true, &now, reason
+}
+
+// removeActiveLink takes l out of the partner's active indexes.
 func (s *store) removeActiveLink(p *partnerRec, l *linkRec) {
 	delete(p.active, l.ExternalTenantID)
 	for i, x := range p.byDate {
@@ -412,4 +510,58 @@ func (s *store) caseCounts(c *creditorRec) (total, closed int32) {
 		}
 	}
 	return total, closed
+}
+
+// putIdempotency stores rec (replacing an expired record of the same scope) and then drops the
+// partner's records that expired or exceed limit, oldest first.
+func (s *store) putIdempotency(rec *idemRec, now time.Time, limit int) {
+	q := s.idemOrder[rec.PartnerID]
+	if old := s.Idempotency[rec.Scope]; old != nil {
+		// Only an expired record is replaced; take it out of the order (rare, so a scan).
+		for i, x := range q {
+			if x == old {
+				q = append(q[:i], q[i+1:]...)
+				break
+			}
+		}
+	}
+	s.Idempotency[rec.Scope] = rec
+	q = append(q, rec)
+	drop := 0
+	for drop < len(q) && (len(q)-drop > max(limit, 1) || q[drop].expired(now)) {
+		if s.Idempotency[q[drop].Scope] == q[drop] {
+			delete(s.Idempotency, q[drop].Scope)
+		}
+		q[drop] = nil // let the record go before append moves the slice
+		drop++
+	}
+	s.idemOrder[rec.PartnerID] = q[drop:]
+}
+
+// reindexIdempotency rebuilds the per-partner order of the idempotency records (after Restore).
+// Records of files written before the mock kept PartnerID and Created get the partner from their
+// scope and a zero Created, so they count as expired.
+func (s *store) reindexIdempotency() {
+	s.idemOrder = map[string][]*idemRec{}
+	recs := make([]*idemRec, 0, len(s.Idempotency))
+	for scope, r := range s.Idempotency {
+		if r == nil {
+			delete(s.Idempotency, scope)
+			continue
+		}
+		r.Scope = scope
+		if r.PartnerID == "" {
+			r.PartnerID, _, _ = strings.Cut(scope, "|")
+		}
+		recs = append(recs, r)
+	}
+	sort.Slice(recs, func(i, j int) bool {
+		if !recs[i].Created.Equal(recs[j].Created) {
+			return recs[i].Created.Before(recs[j].Created)
+		}
+		return recs[i].Scope < recs[j].Scope
+	})
+	for _, r := range recs {
+		s.idemOrder[r.PartnerID] = append(s.idemOrder[r.PartnerID], r)
+	}
 }

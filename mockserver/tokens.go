@@ -41,7 +41,7 @@ func signJWT(secret []byte, c jwtClaims) string {
 	return msg + "." + b64.EncodeToString(mac.Sum(nil))
 }
 
-// mintLocked issues a token for l (b.mu held).
+// mintLocked issues a token for l.
 func (b *Backend) mintLocked(l *linkRec, now time.Time) (string, time.Time) {
 	l.TokenSeq++
 	exp := now.Add(TokenTTL)
@@ -53,12 +53,11 @@ func (b *Backend) mintLocked(l *linkRec, now time.Time) (string, time.Time) {
 	return tok, exp
 }
 
-// tokenLink returns the caller's active link for ext with the documented refusals: 404 when there
-// is no active link or onboarding is not done, 403 when the client is suspended.
-func (b *Backend) tokenLink(w http.ResponseWriter, p *partnerRec, ext string) *linkRec {
-	l := p.active[ext]
+// tokenLinkLocked returns the caller's active link for ext with the documented refusals: 404
+// when there is no active link or onboarding is not done, 403 when the client is suspended.
+func (b *Backend) tokenLinkLocked(w http.ResponseWriter, p *partnerRec, ext string) *linkRec {
+	l := b.activeLinkLocked(w, p, ext, "Client not found (no active client link found for externalTenantId)")
 	if l == nil {
-		writeNotFound(w, "Client not found (no active client link found for externalTenantId)")
 		return nil
 	}
 	if !b.st.onboardingDone(l.cred) {
@@ -89,7 +88,7 @@ func (b *Backend) mintToken(w http.ResponseWriter, r *http.Request, ce *call) {
 		return
 	}
 	defer b.mu.Unlock()
-	l := b.tokenLink(w, ce.partner, *req.ExternalTenantID)
+	l := b.tokenLinkLocked(w, ce.partner, *req.ExternalTenantID)
 	if l == nil {
 		return
 	}
@@ -107,8 +106,8 @@ func (b *Backend) rotateToken(w http.ResponseWriter, r *http.Request, ce *call) 
 		return
 	}
 	defer b.mu.Unlock()
-	b.idempotent(w, r, ce, raw, func(w http.ResponseWriter) {
-		l := b.tokenLink(w, ce.partner, r.PathValue("externalTenantId"))
+	b.idempotentLocked(w, r, ce, raw, func(w http.ResponseWriter) {
+		l := b.tokenLinkLocked(w, ce.partner, r.PathValue("externalTenantId"))
 		if l == nil {
 			return
 		}

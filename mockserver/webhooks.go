@@ -303,31 +303,37 @@ func (b *Backend) createWebhook(w http.ResponseWriter, r *http.Request, ce *call
 		ID: b.ids.uuid(), Seq: b.st.nextSeq(), PartnerID: ce.partner.ID, URL: strings.TrimSpace(*req.URL), Events: events,
 		IsActive: true, IsTestMode: req.IsTestMode != nil && *req.IsTestMode, Secret: b.newWebhookSecret(), Created: now, Updated: now,
 	}
-	b.st.Webhooks[h.ID] = h
+	b.st.addWebhook(h)
 	out := webhookWire(h, true)
 	b.mu.Unlock()
 	ce.effect(EffectWebhookCreated)
 	writeJSON(w, http.StatusOK, out)
 }
 
-// webhookByID finds the caller's subscription; it writes the 404 itself. b.mu must be held.
-func (b *Backend) webhookByIDLocked(w http.ResponseWriter, r *http.Request, ce *call) *webhookRec {
+// lockWebhook is the prologue of the /v1/Webhooks/{id} handlers, as lockActiveLink is of the
+// client ones: it takes b.mu with lockCaller and finds the caller's subscription. When there is
+// none it answers 404, releases b.mu and returns nil. On a subscription, the caller holds b.mu
+// and must release it.
+func (b *Backend) lockWebhook(w http.ResponseWriter, r *http.Request, ce *call) *webhookRec {
+	if !b.lockCaller(w, ce) {
+		return nil
+	}
 	id := strings.ToLower(r.PathValue("id"))
 	if h := b.st.Webhooks[id]; h != nil && h.PartnerID == ce.partner.ID {
 		return h
 	}
+	b.mu.unlockUnchanged()
 	writeNotFound(w, msgWebhookNotFound)
 	return nil
 }
 
 func (b *Backend) getWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
+	h := b.lockWebhook(w, r, ce)
+	if h == nil {
 		return
 	}
 	defer b.mu.unlockUnchanged()
-	if h := b.webhookByIDLocked(w, r, ce); h != nil {
-		writeJSON(w, http.StatusOK, webhookWire(h, false))
-	}
+	writeJSON(w, http.StatusOK, webhookWire(h, false))
 }
 
 func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
@@ -345,14 +351,11 @@ func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call
 		events, emsgs = validateEvents(req.Events)
 		msgs = append(msgs, emsgs...)
 	}
-	if !b.lockCaller(w, ce) {
-		return
-	}
-	defer b.mu.Unlock()
-	h := b.webhookByIDLocked(w, r, ce)
+	h := b.lockWebhook(w, r, ce)
 	if h == nil {
 		return
 	}
+	defer b.mu.Unlock()
 	if len(msgs) > 0 {
 		writeValidation(w, msgs)
 		return
@@ -384,15 +387,12 @@ func (b *Backend) updateWebhook(w http.ResponseWriter, r *http.Request, ce *call
 }
 
 func (b *Backend) deleteWebhook(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.lockCaller(w, ce) {
-		return
-	}
-	defer b.mu.Unlock()
-	h := b.webhookByIDLocked(w, r, ce)
+	h := b.lockWebhook(w, r, ce)
 	if h == nil {
 		return
 	}
-	delete(b.st.Webhooks, h.ID)
+	defer b.mu.Unlock()
+	b.st.removeWebhook(h)
 	b.wh.forgetSubscription(h.ID)
 	ce.effect(EffectWebhookDeleted)
 	w.WriteHeader(http.StatusNoContent)
@@ -445,14 +445,13 @@ func (b *Backend) triggerTestWebhook(w http.ResponseWriter, r *http.Request, ce 
 			return
 		}
 		ext = l.ExternalTenantID
-		data := b.caseEventData(ev, l, cs, &req)
+		data := b.caseEventDataLocked(ev, l, cs, &req)
 		n := b.fireLocked(p, ev, ext, data, true, now)
 		b.writeTriggered(w, ce, ev, n)
 		return
 	}
 	ext = *req.ExternalTenantID
-	if l = p.active[ext]; l == nil {
-		writeNotFound(w, msgNoActiveLink)
+	if l = b.activeLinkLocked(w, p, ext, msgNoActiveLink); l == nil {
 		return
 	}
 	data := webhookData{ExternalTenantID: ext, Creditor: creditorData(l.cred, &l.Attributed)}
@@ -527,7 +526,7 @@ type webhookCaseData struct {
 	CloseComment     *string          `json:"closeComment,omitempty"`
 }
 
-func (b *Backend) caseEventData(ev string, l *linkRec, cs *caseRec, req *reqTriggerTestWebhook) webhookCaseData {
+func (b *Backend) caseEventDataLocked(ev string, l *linkRec, cs *caseRec, req *reqTriggerTestWebhook) webhookCaseData {
 	d := webhookCaseData{ExternalTenantID: l.ExternalTenantID, Creditor: creditorData(l.cred, &l.Attributed), CaseID: cs.ID, Lifecycle: cs.Lifecycle}
 	switch ev {
 	case EventCaseUpdated:
@@ -587,11 +586,11 @@ func (b *Backend) clientLink(ext string) string {
 	return base + "/clients/" + url.PathEscape(ext)
 }
 
-// subscriptionWants reports whether subscription h receives event ev. Classification: every
+// subscriptionWantsLocked reports whether subscription h receives event ev. Classification: every
 // event of the Test environment is test-classified, every event of the Production environment
 // production-classified; an isTestMode subscription receives test-classified events only, any
 // other subscription receives both (see doc.go).
-func (b *Backend) subscriptionWants(h *webhookRec, ev string) bool {
+func (b *Backend) subscriptionWantsLocked(h *webhookRec, ev string) bool {
 	if !h.IsActive || !slices.Contains(h.Events, ev) {
 		return false
 	}
@@ -600,7 +599,7 @@ func (b *Backend) subscriptionWants(h *webhookRec, ev string) bool {
 }
 
 // fireLocked builds one event for partner p and enqueues one delivery per subscription that
-// receives it. It returns the number of deliveries enqueued. b.mu must be held. No id is drawn
+// receives it. It returns the number of deliveries enqueued. No id is drawn
 // from the seeded generator unless some subscription receives the event, so that a mock without
 // subscriptions hands out the same ids as before webhooks existed.
 func (b *Backend) fireLocked(p *partnerRec, ev, ext string, data any, test bool, now time.Time) int {
@@ -609,7 +608,7 @@ func (b *Backend) fireLocked(p *partnerRec, ev, ext string, data any, test bool,
 	}
 	var subs []*webhookRec
 	for _, h := range b.webhooksOfLocked(p.ID) {
-		if b.subscriptionWants(h, ev) {
+		if b.subscriptionWantsLocked(h, ev) {
 			subs = append(subs, h)
 		}
 	}
@@ -647,7 +646,7 @@ func (b *Backend) fireClientEventLocked(partnerID, ev, ext string, c *creditorRe
 	b.fireLocked(p, ev, ext, d, false, now)
 }
 
-// Hooks called by the state changes (b.mu held).
+// Hooks called by the state changes.
 
 func (b *Backend) onLinkRequestedLocked(lr *linkReqRec, now time.Time) {
 	f := false
@@ -699,7 +698,7 @@ func (b *Backend) onPOASignedLocked(l *linkRec, now time.Time) {
 func (b *Backend) SignPowerOfAttorney(apiKey, ext string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	l, err := b.linkFor(apiKey, ext)
+	l, err := b.linkForLocked(apiKey, ext)
 	if err != nil {
 		return err
 	}

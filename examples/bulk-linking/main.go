@@ -245,7 +245,10 @@ func summarize(results []debitura.LinkResult, elapsed time.Duration, concurrency
 		case errors.As(r.Err, &elsewhere):
 			fmt.Printf("    row %d %s: linked to another referral partner (contact Debitura support)\n", r.Index+2, r.ExternalTenantID)
 		case errors.As(r.Err, &invalid):
-			fmt.Printf("    row %d %s: bad data, not sent: %s: %s\n", r.Index+2, r.ExternalTenantID, invalid.Field, invalid.Message)
+			fmt.Printf("    row %d %s: bad data, not sent:\n", r.Index+2, r.ExternalTenantID)
+			for _, p := range invalid.Problems {
+				fmt.Printf("      %s: %s\n", p.Field, p.Message)
+			}
 		default:
 			fmt.Printf("    row %d %s: %v\n", r.Index+2, r.ExternalTenantID, r.Err)
 		}
