@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,46 +23,6 @@ import (
 // leakKey is a distinctive partner key: any occurrence of it (or of its distinctive middle)
 // in a log line, an error or a printed value is a leak.
 const leakKey = "mock_rel_SECRETKEY_7f3a9c1e5b2d4608"
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// secretSet collects the secrets of one subtest: the API key, every token the mock handed out
-// and the link-approval token of a 409.
-type secretSet struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (s *secretSet) add(v string) {
-	if v == "" {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.list = append(s.list, v)
-}
-
-func (s *secretSet) all() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.list...)
-}
 
 // printed renders v every way a caller might print or log it (renders: every fmt verb that
 // fits, Print, Println, slog's text and JSON handlers).
@@ -208,14 +167,22 @@ func helperCases() []opCase {
 func runLeakCheck(t *testing.T, rc opCase) {
 	srv := mockserver.NewTest(t, mockserver.WithSeed(4242), mockserver.WithWebhookTransport(sinkTransport{}),
 		mockserver.WithPartner(mockserver.PartnerSpec{APIKey: leakKey, CompanyName: "Secret Partner ApS"}))
-	var logs syncBuffer
+	// slog's handler serialises its writes (one Write per record), so a plain buffer takes
+	// the SDK's concurrent records; the test reads it once the calls have returned.
+	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	newClient := func() *debitura.Client {
 		return newContractClient(t, leakKey, srv.URL, srv.Client(),
 			debitura.WithLogger(logger), debitura.WithMaxRetries(1), debitura.WithMaxRetryWait(100*time.Millisecond))
 	}
-	secrets := &secretSet{}
-	secrets.add(leakKey)
+	// secrets are this subtest's: the API key, every token the mock handed out and every
+	// webhook secret.
+	secrets := []string{leakKey}
+	addSecret := func(v string) {
+		if v != "" {
+			secrets = append(secrets, v)
+		}
+	}
 	var texts []string
 	ctx := t.Context()
 
@@ -232,7 +199,7 @@ func runLeakCheck(t *testing.T, rc opCase) {
 	if err != nil {
 		t.Fatalf("setup Mint: %v", err)
 	}
-	secrets.add(live.AccessToken.Reveal())
+	addSecret(live.AccessToken.Reveal())
 	texts = append(texts, printed(live)...)
 	// Every row has a webhook secret to leak: the hook's, or one made for this purpose (the
 	// Transport row echoes it in a 401 body).
@@ -245,7 +212,7 @@ func runLeakCheck(t *testing.T, rc opCase) {
 		texts = append(texts, printed(w)...)
 		texts = append(texts, printed(*w)...)
 	}
-	secrets.add(e.hookSecret)
+	addSecret(e.hookSecret)
 
 	// Success.
 	res, err := rc.run(ctx, e)
@@ -254,9 +221,9 @@ func runLeakCheck(t *testing.T, rc opCase) {
 	}
 	switch r := res.(type) {
 	case *debitura.Token:
-		secrets.add(r.AccessToken.Reveal())
+		addSecret(r.AccessToken.Reveal())
 	case *debitura.RotatedToken:
-		secrets.add(r.Token.AccessToken.Reveal())
+		addSecret(r.Token.AccessToken.Reveal())
 		texts = append(texts, printed(*r)...)
 		texts = append(texts, printed(r.Token)...)
 	case *debitura.Webhook:
@@ -264,7 +231,7 @@ func runLeakCheck(t *testing.T, rc opCase) {
 		if (rc.name == "WebhookCreate" || rc.name == "WebhookRegenerateSecret") && r.Secret.IsZero() {
 			t.Errorf("%s returned no secret", rc.name)
 		}
-		secrets.add(r.Secret.Reveal())
+		addSecret(r.Secret.Reveal())
 		texts = append(texts, printed(*r)...)
 		texts = append(texts, printed([]*debitura.Webhook{r})...)
 		texts = append(texts, printed(struct{ W *debitura.Webhook }{r})...)
@@ -321,15 +288,15 @@ func runLeakCheck(t *testing.T, rc opCase) {
 		switch r := res.(type) {
 		case *debitura.Token:
 			if r != nil {
-				secrets.add(r.AccessToken.Reveal())
+				addSecret(r.AccessToken.Reveal())
 			}
 		case *debitura.RotatedToken:
 			if r != nil {
-				secrets.add(r.Token.AccessToken.Reveal())
+				addSecret(r.Token.AccessToken.Reveal())
 			}
 		case *debitura.Webhook:
 			if r != nil {
-				secrets.add(r.Secret.Reveal())
+				addSecret(r.Secret.Reveal())
 			}
 		}
 		if res != nil {
@@ -376,14 +343,14 @@ func runLeakCheck(t *testing.T, rc opCase) {
 	// secret the mock ever holds is checked all the same (a regeneration whose answer was lost
 	// included).
 	for _, h := range srv.Webhooks(leakKey) {
-		secrets.add(h.Secret)
+		addSecret(h.Secret)
 	}
 	logText := logs.String()
 	if !strings.Contains(logText, `"route"`) {
 		t.Errorf("the logger recorded no attempt: %q", logText)
 	}
 	texts = append(texts, logText)
-	for _, s := range secrets.all() {
+	for _, s := range secrets {
 		for i, txt := range texts {
 			if strings.Contains(txt, s) {
 				t.Errorf("text %d leaks secret %.12s...: %s", i, s, txt)
