@@ -160,51 +160,52 @@ func TestEnsureLinked(t *testing.T) {
 // existing -> approval -> ready.
 func TestEnsureLinkedJourneys(t *testing.T) {
 	t.Parallel()
-	t.Run("onboarding then ready", func(t *testing.T) {
-		t.Parallel()
-		srv, c := setupMock(t)
-		req := createReq("jit-new", "finance@new.example")
-		first, err := c.Clients.EnsureLinked(t.Context(), req)
-		if err != nil || first.State != debitura.LinkOnboardingRequired {
-			t.Fatalf("EnsureLinked(new) = %+v, %v; want onboarding required", viewOf(first), err)
-		}
-		if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, "jit-new"); err != nil {
-			t.Fatalf("CompleteOnboarding: %v", err)
-		}
-		second, err := c.Clients.EnsureLinked(t.Context(), req)
-		if err != nil {
-			t.Fatalf("EnsureLinked(after onboarding) error = %v", err)
-		}
-		if diff := cmp.Diff(linkView{State: debitura.LinkReady, ClientExt: "jit-new"}, viewOf(second)); diff != "" {
-			t.Errorf("EnsureLinked(after onboarding) (-want +got):\n%s", diff)
-		}
-		if !second.Client.OnboardingDone {
-			t.Errorf("EnsureLinked(after onboarding).Client.OnboardingDone = false, want true")
-		}
-	})
-	t.Run("approval then ready", func(t *testing.T) {
-		t.Parallel()
-		srv, c := setupMock(t)
-		addCreditor(t, srv, "cfo@existing.example", "")
-		req := createReq("jit-existing", "cfo@existing.example")
-		first, err := c.Clients.EnsureLinked(t.Context(), req)
-		if err != nil || first.State != debitura.LinkApprovalRequired || first.Client != nil {
-			t.Fatalf("EnsureLinked(existing) = %+v, %v; want approval required without a client", viewOf(first), err)
-		}
-		if err := srv.ApproveLink(approvalToken(t, first.ApprovalURL)); err != nil {
-			t.Fatalf("ApproveLink: %v", err)
-		}
-		second, err := c.Clients.EnsureLinked(t.Context(), req)
-		if err != nil {
-			t.Fatalf("EnsureLinked(after approval) error = %v", err)
-		}
-		if diff := cmp.Diff(linkView{State: debitura.LinkReady, ClientExt: "jit-existing"}, viewOf(second)); diff != "" {
-			t.Errorf("EnsureLinked(after approval) (-want +got):\n%s", diff)
-		}
-		if second.Client.IsAttributedClient {
-			t.Errorf("EnsureLinked(after approval).Client.IsAttributedClient = true, want false")
-		}
-	})
+	tests := []struct {
+		name, ext, email string
+		existing         bool               // the e-mail is an unlinked Debitura creditor's
+		wantFirst        debitura.LinkState // the first call's state
+		step             string             // what happens between the calls (for messages)
+		attributed       bool               // the ready client's IsAttributedClient
+	}{
+		{name: "onboarding then ready", ext: "jit-new", email: "finance@new.example",
+			wantFirst: debitura.LinkOnboardingRequired, step: "onboarding", attributed: true},
+		{name: "approval then ready", ext: "jit-existing", email: "cfo@existing.example", existing: true,
+			wantFirst: debitura.LinkApprovalRequired, step: "approval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := setupMock(t)
+			if tt.existing {
+				addCreditor(t, srv, tt.email, "")
+			}
+			req := createReq(tt.ext, tt.email)
+			first, err := c.Clients.EnsureLinked(t.Context(), req)
+			// Approval required comes without a client: the link does not exist yet.
+			if err != nil || first.State != tt.wantFirst || (first.Client == nil) != tt.existing {
+				t.Fatalf("EnsureLinked(%s) = %+v, %v; want %v, with a client only for a new tenant", tt.ext, viewOf(first), err, tt.wantFirst)
+			}
+			if tt.existing {
+				err = srv.ApproveLink(approvalToken(t, first.ApprovalURL))
+			} else {
+				err = srv.CompleteOnboarding(mockserver.DefaultAPIKey, tt.ext)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tt.step, err)
+			}
+			second, err := c.Clients.EnsureLinked(t.Context(), req)
+			if err != nil {
+				t.Fatalf("EnsureLinked(after %s) error = %v", tt.step, err)
+			}
+			if diff := cmp.Diff(linkView{State: debitura.LinkReady, ClientExt: tt.ext}, viewOf(second)); diff != "" {
+				t.Errorf("EnsureLinked(after %s) (-want +got):\n%s", tt.step, diff)
+			}
+			if !second.Client.OnboardingDone || second.Client.IsAttributedClient != tt.attributed {
+				t.Errorf("EnsureLinked(after %s).Client: OnboardingDone = %v, IsAttributedClient = %v; want true, %v",
+					tt.step, second.Client.OnboardingDone, second.Client.IsAttributedClient, tt.attributed)
+			}
+		})
+	}
 }
 
 func TestEnsureLinkedErrors(t *testing.T) {
