@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,60 +17,27 @@ import (
 	"github.com/debitura-go/debitura/mockserver"
 )
 
-const lnkOtherPartnerKey = "mock_linking_other_partner"
+// otherPartnerKey is the key of a second partner, for creditors linked to someone else.
+const otherPartnerKey = "mock_linking_other_partner"
 
-// lnkSetup starts a mock with a second partner and returns it with an SDK client for the
-// default partner.
-func lnkSetup(t *testing.T, opts ...mockserver.Option) (*mockserver.Server, *debitura.Client) {
-	t.Helper()
-	srv := mockserver.NewTest(t, opts...)
-	if _, err := srv.AddPartner(mockserver.PartnerSpec{APIKey: lnkOtherPartnerKey, CompanyName: "Other Partner A/S"}); err != nil {
-		t.Fatalf("AddPartner: %v", err)
-	}
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(contractHTTPClient(t, srv.Client())))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return srv, c
+// withOtherPartner seeds the mock with the partner of otherPartnerKey.
+func withOtherPartner() mockserver.Option {
+	return mockserver.WithPartner(mockserver.PartnerSpec{APIKey: otherPartnerKey, CompanyName: "Other Partner A/S"})
 }
 
-// lnkReq is a valid request for a client with one user whose e-mail is email.
-func lnkReq(ext, email string) *debitura.ClientCreateRequest {
-	return &debitura.ClientCreateRequest{
-		ExternalTenantID: ext,
-		Client:           debitura.ClientDetails{Name: "Company " + ext, Country: "DK", SupportEmail: email},
-		Users:            []debitura.ClientUser{{Name: "Ann Hansen", Email: email}},
-	}
-}
-
-// lnkAddCreditor seeds an existing Debitura creditor with one e-mail; otherKey links it to that
-// partner ("" leaves it unlinked).
-func lnkAddCreditor(t *testing.T, srv *mockserver.Server, email, otherKey string) {
-	t.Helper()
-	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
-		CompanyName:     "Existing " + email,
-		Country:         "DK",
-		Emails:          []string{email},
-		LinkedToPartner: otherKey,
-		OnboardingDone:  true,
-	}); err != nil {
-		t.Fatalf("AddCreditor(%s): %v", email, err)
-	}
-}
-
-// lnkView is what the tests compare of an outcome.
-type lnkView struct {
+// linkView is what the tests compare of an outcome.
+type linkView struct {
 	State         debitura.LinkState
 	ClientExt     string // Client.ExternalTenantID, "" for a nil Client
 	OnboardingURL string
 	ApprovalURL   string
 }
 
-func lnkViewOf(o *debitura.LinkOutcome) lnkView {
+func viewOf(o *debitura.LinkOutcome) linkView {
 	if o == nil {
-		return lnkView{}
+		return linkView{}
 	}
-	v := lnkView{State: o.State, OnboardingURL: o.OnboardingURL, ApprovalURL: o.ApprovalURL}
+	v := linkView{State: o.State, OnboardingURL: o.OnboardingURL, ApprovalURL: o.ApprovalURL}
 	if o.Client != nil {
 		v.ClientExt = o.Client.ExternalTenantID
 		if v.ClientExt == "" {
@@ -81,27 +47,30 @@ func lnkViewOf(o *debitura.LinkOutcome) lnkView {
 	return v
 }
 
-// lnkStatuses lists the statuses the journal recorded for an operation.
-func lnkStatuses(srv *mockserver.Server, op string) []int {
-	var s []int
-	for _, e := range srv.Requests(op) {
-		s = append(s, e.Status)
+// wantOnboarding is the view of an outcome that needs onboarding at the link's page.
+func wantOnboarding(t *testing.T, srv *mockserver.Server, ext string) linkView {
+	info, err := srv.LinkedClient(mockserver.DefaultAPIKey, ext)
+	if err != nil {
+		t.Fatalf("LinkedClient(%q): %v", ext, err)
 	}
-	return s
+	return linkView{State: debitura.LinkOnboardingRequired, ClientExt: ext,
+		OnboardingURL: srv.URL + "/onboarding/companydetails/" + info.LinkID}
 }
 
-// lnkApprovalToken returns the token query parameter of an approval URL.
-func lnkApprovalToken(t *testing.T, approvalURL string) string {
-	t.Helper()
-	u, err := url.Parse(approvalURL)
-	if err != nil {
-		t.Fatalf("approval URL %q: %v", approvalURL, err)
+// seedLinked returns a seed that creates the request's client (onboarded or not) and then
+// clears the journal.
+func seedLinked(onboarded bool) func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string) {
+	return func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string) {
+		if _, err := c.Clients.Create(t.Context(), createReq(ext, email)); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if onboarded {
+			if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, ext); err != nil {
+				t.Fatalf("CompleteOnboarding: %v", err)
+			}
+		}
+		srv.ResetJournal()
 	}
-	tok := u.Query().Get("token")
-	if tok == "" {
-		t.Fatalf("approval URL %q has no token", approvalURL)
-	}
-	return tok
 }
 
 func TestEnsureLinked(t *testing.T) {
@@ -111,67 +80,40 @@ func TestEnsureLinked(t *testing.T) {
 		// seed prepares the mock; ext and email are the request's.
 		seed func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string)
 		// want builds the expected view (it may read the mock).
-		want         func(t *testing.T, srv *mockserver.Server, ext string) lnkView
+		want         func(t *testing.T, srv *mockserver.Server, ext string) linkView
 		wantGet      []int // statuses of GET /clients/{id} in the journal
 		wantPost     []int // statuses of POST /clients
 		wantCreated  int   // EffectCount(client.created)
 		wantApproval bool  // ApprovalURL must be an approval page of the mock
 	}{
 		{
-			name: "new tenant needs onboarding",
-			want: func(t *testing.T, srv *mockserver.Server, ext string) lnkView {
-				info, err := srv.LinkedClient(mockserver.DefaultAPIKey, ext)
-				if err != nil {
-					t.Fatalf("LinkedClient(%q): %v", ext, err)
-				}
-				return lnkView{State: debitura.LinkOnboardingRequired, ClientExt: ext,
-					OnboardingURL: srv.URL + "/onboarding/companydetails/" + info.LinkID}
-			},
+			name:        "new tenant needs onboarding",
+			want:        wantOnboarding,
 			wantGet:     []int{404},
 			wantPost:    []int{202},
 			wantCreated: 1,
 		},
 		{
 			name: "linked and onboarded is ready without a POST",
-			seed: func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string) {
-				if _, err := c.Clients.Create(t.Context(), lnkReq(ext, email)); err != nil {
-					t.Fatalf("Create: %v", err)
-				}
-				if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, ext); err != nil {
-					t.Fatalf("CompleteOnboarding: %v", err)
-				}
-				srv.ResetJournal()
-			},
-			want: func(t *testing.T, srv *mockserver.Server, ext string) lnkView {
-				return lnkView{State: debitura.LinkReady, ClientExt: ext}
+			seed: seedLinked(true),
+			want: func(t *testing.T, srv *mockserver.Server, ext string) linkView {
+				return linkView{State: debitura.LinkReady, ClientExt: ext}
 			},
 			wantGet: []int{200},
 		},
 		{
-			name: "linked but not onboarded gets the URL from GET",
-			seed: func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string) {
-				if _, err := c.Clients.Create(t.Context(), lnkReq(ext, email)); err != nil {
-					t.Fatalf("Create: %v", err)
-				}
-				srv.ResetJournal()
-			},
-			want: func(t *testing.T, srv *mockserver.Server, ext string) lnkView {
-				info, err := srv.LinkedClient(mockserver.DefaultAPIKey, ext)
-				if err != nil {
-					t.Fatalf("LinkedClient(%q): %v", ext, err)
-				}
-				return lnkView{State: debitura.LinkOnboardingRequired, ClientExt: ext,
-					OnboardingURL: srv.URL + "/onboarding/companydetails/" + info.LinkID}
-			},
+			name:    "linked but not onboarded gets the URL from GET",
+			seed:    seedLinked(false),
+			want:    wantOnboarding,
 			wantGet: []int{200},
 		},
 		{
 			name: "existing unlinked Debitura creditor needs approval",
 			seed: func(t *testing.T, srv *mockserver.Server, c *debitura.Client, ext, email string) {
-				lnkAddCreditor(t, srv, email, "")
+				addCreditor(t, srv, email, "")
 			},
-			want: func(t *testing.T, srv *mockserver.Server, ext string) lnkView {
-				return lnkView{State: debitura.LinkApprovalRequired}
+			want: func(t *testing.T, srv *mockserver.Server, ext string) linkView {
+				return linkView{State: debitura.LinkApprovalRequired}
 			},
 			wantGet:      []int{404},
 			wantPost:     []int{409},
@@ -181,17 +123,17 @@ func TestEnsureLinked(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, c := lnkSetup(t)
+			srv, c := setupMock(t)
 			ext, email := fmt.Sprintf("tenant-%d", i), fmt.Sprintf("owner%d@customer%d.example", i, i)
 			if tt.seed != nil {
 				tt.seed(t, srv, c, ext, email)
 			}
-			got, err := c.Clients.EnsureLinked(t.Context(), lnkReq(ext, email))
+			got, err := c.Clients.EnsureLinked(t.Context(), createReq(ext, email))
 			if err != nil {
 				t.Fatalf("EnsureLinked(%q) error = %v", ext, err)
 			}
 			want := tt.want(t, srv, ext)
-			gotView := lnkViewOf(got)
+			gotView := viewOf(got)
 			if tt.wantApproval {
 				if !strings.HasPrefix(got.ApprovalURL, srv.URL+"/ReferralPartner/Approve?token=") {
 					t.Errorf("EnsureLinked(%q).ApprovalURL = %q, want an approval page of the mock", ext, got.ApprovalURL)
@@ -201,10 +143,10 @@ func TestEnsureLinked(t *testing.T) {
 			if diff := cmp.Diff(want, gotView); diff != "" {
 				t.Errorf("EnsureLinked(%q) outcome mismatch (-want +got):\n%s", ext, diff)
 			}
-			if diff := cmp.Diff(tt.wantGet, lnkStatuses(srv, mockserver.OpGetClient)); diff != "" {
+			if diff := cmp.Diff(tt.wantGet, statuses(srv, mockserver.OpGetClient)); diff != "" {
 				t.Errorf("GET /clients/{id} statuses (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantPost, lnkStatuses(srv, mockserver.OpPostClients)); diff != "" {
+			if diff := cmp.Diff(tt.wantPost, statuses(srv, mockserver.OpPostClients)); diff != "" {
 				t.Errorf("POST /clients statuses (-want +got):\n%s", diff)
 			}
 			if got := srv.EffectCount(mockserver.EffectClientCreated); got != tt.wantCreated {
@@ -218,51 +160,52 @@ func TestEnsureLinked(t *testing.T) {
 // existing -> approval -> ready.
 func TestEnsureLinkedJourneys(t *testing.T) {
 	t.Parallel()
-	t.Run("onboarding then ready", func(t *testing.T) {
-		t.Parallel()
-		srv, c := lnkSetup(t)
-		req := lnkReq("jit-new", "finance@new.example")
-		first, err := c.Clients.EnsureLinked(t.Context(), req)
-		if err != nil || first.State != debitura.LinkOnboardingRequired {
-			t.Fatalf("EnsureLinked(new) = %+v, %v; want onboarding required", lnkViewOf(first), err)
-		}
-		if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, "jit-new"); err != nil {
-			t.Fatalf("CompleteOnboarding: %v", err)
-		}
-		second, err := c.Clients.EnsureLinked(t.Context(), req)
-		if err != nil {
-			t.Fatalf("EnsureLinked(after onboarding) error = %v", err)
-		}
-		if diff := cmp.Diff(lnkView{State: debitura.LinkReady, ClientExt: "jit-new"}, lnkViewOf(second)); diff != "" {
-			t.Errorf("EnsureLinked(after onboarding) (-want +got):\n%s", diff)
-		}
-		if !second.Client.OnboardingDone {
-			t.Errorf("EnsureLinked(after onboarding).Client.OnboardingDone = false, want true")
-		}
-	})
-	t.Run("approval then ready", func(t *testing.T) {
-		t.Parallel()
-		srv, c := lnkSetup(t)
-		lnkAddCreditor(t, srv, "cfo@existing.example", "")
-		req := lnkReq("jit-existing", "cfo@existing.example")
-		first, err := c.Clients.EnsureLinked(t.Context(), req)
-		if err != nil || first.State != debitura.LinkApprovalRequired || first.Client != nil {
-			t.Fatalf("EnsureLinked(existing) = %+v, %v; want approval required without a client", lnkViewOf(first), err)
-		}
-		if err := srv.ApproveLink(lnkApprovalToken(t, first.ApprovalURL)); err != nil {
-			t.Fatalf("ApproveLink: %v", err)
-		}
-		second, err := c.Clients.EnsureLinked(t.Context(), req)
-		if err != nil {
-			t.Fatalf("EnsureLinked(after approval) error = %v", err)
-		}
-		if diff := cmp.Diff(lnkView{State: debitura.LinkReady, ClientExt: "jit-existing"}, lnkViewOf(second)); diff != "" {
-			t.Errorf("EnsureLinked(after approval) (-want +got):\n%s", diff)
-		}
-		if second.Client.IsAttributedClient {
-			t.Errorf("EnsureLinked(after approval).Client.IsAttributedClient = true, want false")
-		}
-	})
+	tests := []struct {
+		name, ext, email string
+		existing         bool               // the e-mail is an unlinked Debitura creditor's
+		wantFirst        debitura.LinkState // the first call's state
+		step             string             // what happens between the calls (for messages)
+		attributed       bool               // the ready client's IsAttributedClient
+	}{
+		{name: "onboarding then ready", ext: "jit-new", email: "finance@new.example",
+			wantFirst: debitura.LinkOnboardingRequired, step: "onboarding", attributed: true},
+		{name: "approval then ready", ext: "jit-existing", email: "cfo@existing.example", existing: true,
+			wantFirst: debitura.LinkApprovalRequired, step: "approval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := setupMock(t)
+			if tt.existing {
+				addCreditor(t, srv, tt.email, "")
+			}
+			req := createReq(tt.ext, tt.email)
+			first, err := c.Clients.EnsureLinked(t.Context(), req)
+			// Approval required comes without a client: the link does not exist yet.
+			if err != nil || first.State != tt.wantFirst || (first.Client == nil) != tt.existing {
+				t.Fatalf("EnsureLinked(%s) = %+v, %v; want %v, with a client only for a new tenant", tt.ext, viewOf(first), err, tt.wantFirst)
+			}
+			if tt.existing {
+				err = srv.ApproveLink(approvalToken(t, first.ApprovalURL))
+			} else {
+				err = srv.CompleteOnboarding(mockserver.DefaultAPIKey, tt.ext)
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tt.step, err)
+			}
+			second, err := c.Clients.EnsureLinked(t.Context(), req)
+			if err != nil {
+				t.Fatalf("EnsureLinked(after %s) error = %v", tt.step, err)
+			}
+			if diff := cmp.Diff(linkView{State: debitura.LinkReady, ClientExt: tt.ext}, viewOf(second)); diff != "" {
+				t.Errorf("EnsureLinked(after %s) (-want +got):\n%s", tt.step, diff)
+			}
+			if !second.Client.OnboardingDone || second.Client.IsAttributedClient != tt.attributed {
+				t.Errorf("EnsureLinked(after %s).Client: OnboardingDone = %v, IsAttributedClient = %v; want true, %v",
+					tt.step, second.Client.OnboardingDone, second.Client.IsAttributedClient, tt.attributed)
+			}
+		})
+	}
 }
 
 func TestEnsureLinkedErrors(t *testing.T) {
@@ -277,7 +220,7 @@ func TestEnsureLinkedErrors(t *testing.T) {
 		{
 			name: "linked to another partner",
 			seed: func(t *testing.T, srv *mockserver.Server, email string) {
-				lnkAddCreditor(t, srv, email, lnkOtherPartnerKey)
+				addCreditor(t, srv, email, otherPartnerKey)
 			},
 			check: func(t *testing.T, err error) {
 				var other *debitura.AlreadyLinkedToAnotherPartnerError
@@ -308,7 +251,7 @@ func TestEnsureLinkedErrors(t *testing.T) {
 		{
 			name: "invalid request is not sent",
 			req: func(email string) *debitura.ClientCreateRequest {
-				r := lnkReq("bad", email)
+				r := createReq("bad", email)
 				r.Users[0].Email = "not an e-mail"
 				return r
 			},
@@ -332,18 +275,18 @@ func TestEnsureLinkedErrors(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, c := lnkSetup(t)
+			srv, c := setupMock(t, withOtherPartner())
 			email := fmt.Sprintf("boss%d@taken%d.example", i, i)
 			if tt.seed != nil {
 				tt.seed(t, srv, email)
 			}
-			req := lnkReq(fmt.Sprintf("err-%d", i), email)
+			req := createReq(fmt.Sprintf("err-%d", i), email)
 			if tt.req != nil {
 				req = tt.req(email)
 			}
 			out, err := c.Clients.EnsureLinked(t.Context(), req)
 			if out != nil {
-				t.Errorf("EnsureLinked outcome = %+v, want nil with an error", lnkViewOf(out))
+				t.Errorf("EnsureLinked outcome = %+v, want nil with an error", viewOf(out))
 			}
 			tt.check(t, err)
 			if got := srv.Count(mockserver.OpPostClients); got != tt.wantPost {
@@ -356,7 +299,7 @@ func TestEnsureLinkedErrors(t *testing.T) {
 // TestEnsureLinkedSingleflight: 50 concurrent calls for one new id make one GET and one POST.
 func TestEnsureLinkedSingleflight(t *testing.T) {
 	t.Parallel()
-	srv, c := lnkSetup(t)
+	srv, c := setupMock(t)
 	// A slow GET keeps the flight open while every goroutine joins it.
 	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpGetClient, Latency: 300 * time.Millisecond})
 	const n = 50
@@ -369,7 +312,7 @@ func TestEnsureLinkedSingleflight(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			outs[i], errs[i] = c.Clients.EnsureLinked(t.Context(), lnkReq("same-tenant", "owner@same.example"))
+			outs[i], errs[i] = c.Clients.EnsureLinked(t.Context(), createReq("same-tenant", "owner@same.example"))
 		})
 	}
 	close(start)
@@ -379,13 +322,13 @@ func TestEnsureLinkedSingleflight(t *testing.T) {
 			t.Fatalf("caller %d: EnsureLinked error = %v", i, errs[i])
 		}
 		if outs[i].State != debitura.LinkOnboardingRequired || outs[i].OnboardingURL == "" {
-			t.Errorf("caller %d: EnsureLinked = %+v, want onboarding required with a URL", i, lnkViewOf(outs[i]))
+			t.Errorf("caller %d: EnsureLinked = %+v, want onboarding required with a URL", i, viewOf(outs[i]))
 		}
 		if i > 0 && outs[i] == outs[0] {
 			t.Errorf("callers 0 and %d got the same *LinkOutcome, want copies", i)
 		}
 	}
-	if diff := cmp.Diff(lnkViewOf(outs[0]), lnkViewOf(outs[n-1])); diff != "" {
+	if diff := cmp.Diff(viewOf(outs[0]), viewOf(outs[n-1])); diff != "" {
 		t.Errorf("callers disagree (-first +last):\n%s", diff)
 	}
 	if got, want := srv.Count(mockserver.OpGetClient), 1; got != want {
@@ -400,9 +343,9 @@ func TestEnsureLinkedSingleflight(t *testing.T) {
 // still get the result, and the shared work is not cancelled.
 func TestEnsureLinkedCancelledWaiter(t *testing.T) {
 	t.Parallel()
-	srv, c := lnkSetup(t)
+	srv, c := setupMock(t)
 	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpGetClient, Latency: 400 * time.Millisecond})
-	req := lnkReq("patient-tenant", "owner@patient.example")
+	req := createReq("patient-tenant", "owner@patient.example")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -431,7 +374,7 @@ func TestEnsureLinkedCancelledWaiter(t *testing.T) {
 	cancel()
 	first := <-firstDone
 	if !errors.Is(first.err, context.Canceled) || first.out != nil {
-		t.Errorf("cancelled EnsureLinked = %+v, %v; want nil, context.Canceled", lnkViewOf(first.out), first.err)
+		t.Errorf("cancelled EnsureLinked = %+v, %v; want nil, context.Canceled", viewOf(first.out), first.err)
 	}
 	if first.elapsed > 300*time.Millisecond {
 		t.Errorf("cancelled EnsureLinked returned after %v, want promptly after its cancel (~100ms)", first.elapsed)
@@ -439,7 +382,7 @@ func TestEnsureLinkedCancelledWaiter(t *testing.T) {
 	wg.Wait()
 	for i, r := range others {
 		if r.err != nil || r.out == nil || r.out.State != debitura.LinkOnboardingRequired {
-			t.Errorf("waiter %d: EnsureLinked = %+v, %v; want onboarding required", i, lnkViewOf(r.out), r.err)
+			t.Errorf("waiter %d: EnsureLinked = %+v, %v; want onboarding required", i, viewOf(r.out), r.err)
 		}
 	}
 	if got := srv.Count(mockserver.OpGetClient); got != 1 {
@@ -451,7 +394,7 @@ func TestEnsureLinkedCancelledWaiter(t *testing.T) {
 
 	// A caller whose ctx has already ended starts nothing.
 	srv.ResetJournal()
-	if _, err := c.Clients.EnsureLinked(ctx, lnkReq("never-sent", "x@never.example")); !errors.Is(err, context.Canceled) {
+	if _, err := c.Clients.EnsureLinked(ctx, createReq("never-sent", "x@never.example")); !errors.Is(err, context.Canceled) {
 		t.Errorf("EnsureLinked(done ctx) error = %v, want context.Canceled", err)
 	}
 	if got := len(srv.Journal()); got != 0 {
@@ -459,24 +402,24 @@ func TestEnsureLinkedCancelledWaiter(t *testing.T) {
 	}
 }
 
-// lnkBatch builds n inputs with a mix of outcomes and seeds the mock for them. It returns the
+// linkBatch builds n inputs with a mix of outcomes and seeds the mock for them. It returns the
 // inputs and the outcome expected for each ("" for a failure).
-func lnkBatch(t *testing.T, srv *mockserver.Server, n int) ([]*debitura.ClientCreateRequest, []debitura.LinkState) {
+func linkBatch(t *testing.T, srv *mockserver.Server, n int) ([]*debitura.ClientCreateRequest, []debitura.LinkState) {
 	t.Helper()
 	reqs := make([]*debitura.ClientCreateRequest, n)
 	want := make([]debitura.LinkState, n)
 	for i := range n {
 		ext, email := fmt.Sprintf("bulk-%03d", i), fmt.Sprintf("ap%03d@bulk%03d.example", i, i)
-		reqs[i] = lnkReq(ext, email)
+		reqs[i] = createReq(ext, email)
 		switch {
 		case i == 100: // nil input
 			reqs[i] = nil
 		case i == 101: // invalid input
 			reqs[i].Client.SupportEmail = ""
 		case i%25 == 7: // linked to another partner
-			lnkAddCreditor(t, srv, email, lnkOtherPartnerKey)
+			addCreditor(t, srv, email, otherPartnerKey)
 		case i%10 == 0: // existing unlinked Debitura client
-			lnkAddCreditor(t, srv, email, "")
+			addCreditor(t, srv, email, "")
 			want[i] = debitura.LinkApprovalRequired
 		case i%20 == 3: // already linked to us and onboarded
 			if _, err := srv.AddCreditor(mockserver.CreditorSpec{
@@ -497,11 +440,11 @@ func lnkBatch(t *testing.T, srv *mockserver.Server, n int) ([]*debitura.ClientCr
 func TestLinkManyRateLimitedMix(t *testing.T) {
 	t.Parallel()
 	// 50 requests per 250 ms: 200 inputs need about four windows, so 429s are certain.
-	srv, c := lnkSetup(t, mockserver.WithRateLimit(mockserver.RateLimitConfig{
+	srv, c := setupMock(t, withOtherPartner(), mockserver.WithRateLimit(mockserver.RateLimitConfig{
 		Windows: []mockserver.RateWindow{{Limit: 50, Period: 250 * time.Millisecond}},
 	}))
 	const n = 200
-	reqs, want := lnkBatch(t, srv, n)
+	reqs, want := linkBatch(t, srv, n)
 	srv.ResetJournal()
 
 	var (
@@ -522,7 +465,7 @@ func TestLinkManyRateLimitedMix(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LinkMany error = %v", err)
 	}
-	t.Logf("LinkMany(%d inputs) took %v; %d answers were 429", n, elapsed, lnkCount429(srv))
+	t.Logf("LinkMany(%d inputs) took %v; %d answers were 429", n, elapsed, count429(srv))
 
 	if len(results) != n {
 		t.Fatalf("LinkMany returned %d results, want %d", len(results), n)
@@ -541,7 +484,7 @@ func TestLinkManyRateLimitedMix(t *testing.T) {
 			got = r.Outcome.State
 		}
 		if got != want[i] || (want[i] == 0) != (r.Err != nil) {
-			t.Errorf("results[%d] = %v, %v; want state %v", i, lnkViewOf(r.Outcome), r.Err, want[i])
+			t.Errorf("results[%d] = %v, %v; want state %v", i, viewOf(r.Outcome), r.Err, want[i])
 		}
 		switch want[i] {
 		case debitura.LinkReady:
@@ -602,29 +545,19 @@ func TestLinkManyRateLimitedMix(t *testing.T) {
 	if got := srv.EffectCount(mockserver.EffectClientCreated); got != newClients {
 		t.Errorf("EffectCount(%s) = %d, want %d", mockserver.EffectClientCreated, got, newClients)
 	}
-	if lnkCount429(srv) == 0 {
+	if count429(srv) == 0 {
 		t.Errorf("the mock answered no 429; the rate limit was not exercised")
 	}
 }
 
-func lnkCount429(srv *mockserver.Server) int {
-	n := 0
-	for _, e := range srv.Journal() {
-		if e.Status == http.StatusTooManyRequests {
-			n++
-		}
-	}
-	return n
-}
-
 func TestLinkManyCancel(t *testing.T) {
 	t.Parallel()
-	srv, c := lnkSetup(t)
+	srv, c := setupMock(t)
 	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpPostClients, Latency: 50 * time.Millisecond})
 	const n = 100
 	reqs := make([]*debitura.ClientCreateRequest, n)
 	for i := range reqs {
-		reqs[i] = lnkReq(fmt.Sprintf("cancel-%03d", i), fmt.Sprintf("c%03d@cancel.example", i))
+		reqs[i] = createReq(fmt.Sprintf("cancel-%03d", i), fmt.Sprintf("c%03d@cancel.example", i))
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -659,7 +592,7 @@ func TestLinkManyCancel(t *testing.T) {
 		case errors.Is(r.Err, context.Canceled):
 			notAttempted++
 		default:
-			t.Errorf("results[%d] = %+v, %v; want an outcome or context.Canceled", i, lnkViewOf(r.Outcome), r.Err)
+			t.Errorf("results[%d] = %+v, %v; want an outcome or context.Canceled", i, viewOf(r.Outcome), r.Err)
 		}
 	}
 	if ok < 8 || notAttempted == 0 {
@@ -683,7 +616,7 @@ func TestLinkManyInputs(t *testing.T) {
 		{
 			name: "concurrency too high",
 			reqs: func() []*debitura.ClientCreateRequest {
-				return []*debitura.ClientCreateRequest{lnkReq("a", "a@a.example")}
+				return []*debitura.ClientCreateRequest{createReq("a", "a@a.example")}
 			},
 			opts:    &debitura.LinkManyOptions{Concurrency: debitura.MaxLinkConcurrency + 1},
 			wantErr: debitura.ErrValidation,
@@ -691,7 +624,7 @@ func TestLinkManyInputs(t *testing.T) {
 		{
 			name: "negative concurrency",
 			reqs: func() []*debitura.ClientCreateRequest {
-				return []*debitura.ClientCreateRequest{lnkReq("a", "a@a.example")}
+				return []*debitura.ClientCreateRequest{createReq("a", "a@a.example")}
 			},
 			opts:    &debitura.LinkManyOptions{Concurrency: -1},
 			wantErr: debitura.ErrValidation,
@@ -709,8 +642,8 @@ func TestLinkManyInputs(t *testing.T) {
 			name: "duplicates share one request",
 			reqs: func() []*debitura.ClientCreateRequest {
 				return []*debitura.ClientCreateRequest{
-					lnkReq("dup", "d@dup.example"), lnkReq("other", "o@other.example"),
-					lnkReq("dup", "d@dup.example"), nil, lnkReq("dup", "d@dup.example"),
+					createReq("dup", "d@dup.example"), createReq("other", "o@other.example"),
+					createReq("dup", "d@dup.example"), nil, createReq("dup", "d@dup.example"),
 				}
 			},
 			opts:      &debitura.LinkManyOptions{Concurrency: 1},
@@ -749,7 +682,7 @@ func TestLinkManyInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, c := lnkSetup(t)
+			srv, c := setupMock(t)
 			results, err := c.Clients.LinkMany(t.Context(), tt.reqs(), tt.opts)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) || results != nil {

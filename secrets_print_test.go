@@ -26,57 +26,57 @@ import (
 // (%s, %q, %d), which prints the pointee field by field once more. The shapes below reach every
 // one of those paths.
 
-// secPrintKey is the partner key of the table test.
-const secPrintKey = "pk_test_Hq7Zr2XvB9mLc4TwN8sYd3Kf"
+// printKey is the partner key of the table test.
+const printKey = "pk_test_Hq7Zr2XvB9mLc4TwN8sYd3Kf"
 
-// secFragmentLen is the length of a recognisable fragment of a secret: no run of this many
+// fragmentLen is the length of a recognisable fragment of a secret: no run of this many
 // characters of a secret may appear in any output, raw or hex-encoded (%x of a string).
-const secFragmentLen = 8
+const fragmentLen = 8
 
-// secExported and secUnexported are a caller's own structs, with the value in an exported and
+// exportedField and unexportedField are a caller's own structs, with the value in an exported and
 // in an unexported field.
-type secExported[T any] struct{ F T }
-type secUnexported[T any] struct{ f T }
+type exportedField[T any] struct{ F T }
+type unexportedField[T any] struct{ f T }
 
-// secShape is one way a caller holds a value.
-type secShape struct {
+// shape is one way a caller holds a value.
+type shape struct {
 	name string
 	v    any
 }
 
-// secShapes returns v as a caller may hold it: as is, as an exported and as an unexported
+// shapesOf returns v as a caller may hold it: as is, as an exported and as an unexported
 // field (also nested, behind a pointer, behind an interface), in a slice and in a map.
-func secShapes[T any](v T) []secShape {
-	return []secShape{
+func shapesOf[T any](v T) []shape {
+	return []shape{
 		{"plain", v},
-		{"exported field", secExported[T]{v}},
-		{"pointer to exported field", &secExported[T]{v}},
-		{"unexported field", secUnexported[T]{v}},
-		{"pointer to unexported field", &secUnexported[T]{v}},
-		{"unexported in exported field", secExported[secUnexported[T]]{secUnexported[T]{v}}},
-		{"exported in unexported field", secUnexported[secExported[T]]{secExported[T]{v}}},
-		{"interface in unexported field", secUnexported[any]{v}},
+		{"exported field", exportedField[T]{v}},
+		{"pointer to exported field", &exportedField[T]{v}},
+		{"unexported field", unexportedField[T]{v}},
+		{"pointer to unexported field", &unexportedField[T]{v}},
+		{"unexported in exported field", exportedField[unexportedField[T]]{unexportedField[T]{v}}},
+		{"exported in unexported field", unexportedField[exportedField[T]]{exportedField[T]{v}}},
+		{"interface in unexported field", unexportedField[any]{v}},
 		{"slice", []T{v}},
-		{"slice in unexported field", secUnexported[[]T]{[]T{v}}},
+		{"slice in unexported field", unexportedField[[]T]{[]T{v}}},
 		{"map", map[string]T{"k": v}},
-		{"map in unexported field", secUnexported[map[string]T]{map[string]T{"k": v}}},
+		{"map in unexported field", unexportedField[map[string]T]{map[string]T{"k": v}}},
 	}
 }
 
-// secHeld is one exported type held by value or by pointer.
-type secHeld struct {
+// heldValue is one exported type held by value or by pointer.
+type heldValue struct {
 	name   string // type and how it is held
-	shapes []secShape
+	shapes []shape
 }
 
-// secBoth holds *p by value and p by pointer.
-func secBoth[T any](name string, p *T) []secHeld {
-	return []secHeld{{name + " by value", secShapes(*p)}, {name + " by pointer", secShapes(p)}}
+// byValueAndPointer holds *p by value and p by pointer.
+func byValueAndPointer[T any](name string, p *T) []heldValue {
+	return []heldValue{{name + " by value", shapesOf(*p)}, {name + " by pointer", shapesOf(p)}}
 }
 
-// secRenders prints v every way the test checks: each fmt verb, Print and Println, and slog's
+// renders prints v every way the test checks: each fmt verb, Print and Println, and slog's
 // text and JSON handlers.
-func secRenders(v any) map[string]string {
+func renders(v any) map[string]string {
 	out := map[string]string{}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
 		out[verb] = fmt.Sprintf(verb, v)
@@ -90,17 +90,17 @@ func secRenders(v any) map[string]string {
 	return out
 }
 
-// secFragments indexes every secFragmentLen-long run of each secret, raw and as lower-case
+// fragments indexes every fragmentLen-long run of each secret, raw and as lower-case
 // hex, by the secret's name.
-type secFragments struct {
+type fragments struct {
 	raw, hex map[string]string
 }
 
-func newSecFragments(secrets map[string]string) *secFragments {
-	f := &secFragments{raw: map[string]string{}, hex: map[string]string{}}
+func newFragments(secrets map[string]string) *fragments {
+	f := &fragments{raw: map[string]string{}, hex: map[string]string{}}
 	for name, s := range secrets {
-		for i := 0; i+secFragmentLen <= len(s); i++ {
-			w := s[i : i+secFragmentLen]
+		for i := 0; i+fragmentLen <= len(s); i++ {
+			w := s[i : i+fragmentLen]
 			f.raw[w] = name
 			f.hex[hex.EncodeToString([]byte(w))] = name
 		}
@@ -109,41 +109,37 @@ func newSecFragments(secrets map[string]string) *secFragments {
 }
 
 // find returns the name of a secret that out shows a fragment of, and the fragment.
-func (f *secFragments) find(out string) (name, frag string) {
-	for i := 0; i+secFragmentLen <= len(out); i++ {
-		if n, ok := f.raw[out[i:i+secFragmentLen]]; ok {
-			return n, out[i : i+secFragmentLen]
+func (f *fragments) find(out string) (name, frag string) {
+	for i := 0; i+fragmentLen <= len(out); i++ {
+		if n, ok := f.raw[out[i:i+fragmentLen]]; ok {
+			return n, out[i : i+fragmentLen]
 		}
 	}
 	lower := strings.ToLower(out) // %X prints upper-case hex
-	for i := 0; i+2*secFragmentLen <= len(lower); i++ {
-		if n, ok := f.hex[lower[i:i+2*secFragmentLen]]; ok {
-			return n, lower[i : i+2*secFragmentLen]
+	for i := 0; i+2*fragmentLen <= len(lower); i++ {
+		if n, ok := f.hex[lower[i:i+2*fragmentLen]]; ok {
+			return n, lower[i : i+2*fragmentLen]
 		}
 	}
 	return "", ""
 }
 
 // TestSecretsUnprintableInCallerStructs enumerates every exported secret-holding type × held
-// by value or by pointer × each shape of secShapes (exported or unexported field, nested, in a
+// by value or by pointer × each shape of shapesOf (exported or unexported field, nested, in a
 // slice, in a map) × every fmt verb, Print, Println and slog's text and JSON handlers, and
 // checks that no output shows the API key, a token or a webhook secret, or any 8-character
 // run of one.
 func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	srv := mockserver.NewTest(t, mockserver.WithSeed(99), mockserver.WithWebhookTransport(relSink{}),
-		mockserver.WithPartner(mockserver.PartnerSpec{APIKey: secPrintKey, CompanyName: "Print Partner ApS"}))
-	c, err := debitura.New(secPrintKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(srv.Client()),
-		debitura.WithMaxRetries(0))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	srv := mockserver.NewTest(t, mockserver.WithSeed(99), mockserver.WithWebhookTransport(sinkTransport{}),
+		mockserver.WithPartner(mockserver.PartnerSpec{APIKey: printKey, CompanyName: "Print Partner ApS"}))
+	c := newContractClient(t, printKey, srv.URL, srv.Client(), debitura.WithMaxRetries(0))
 	const ext = "print-a"
-	if _, err := c.Clients.Create(ctx, relCreateReq(ext)); err != nil {
+	if _, err := c.Clients.Create(ctx, createReq(ext, "")); err != nil {
 		t.Fatalf("Clients.Create: %v", err)
 	}
-	if err := srv.CompleteOnboarding(secPrintKey, ext); err != nil {
+	if err := srv.CompleteOnboarding(printKey, ext); err != nil {
 		t.Fatalf("CompleteOnboarding: %v", err)
 	}
 	src := c.Tokens.Source(ext)
@@ -155,25 +151,25 @@ func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Tokens.Rotate: %v", err)
 	}
-	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL, Events: []webhook.EventType{webhook.ClientLinked}})
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: hookURL, Events: []webhook.EventType{webhook.ClientLinked}})
 	if err != nil {
 		t.Fatalf("Webhooks.Create: %v", err)
 	}
 	secrets := map[string]string{
-		"API key":        secPrintKey,
+		"API key":        printKey,
 		"token":          tok.AccessToken.Reveal(),
 		"rotated token":  rot.Token.AccessToken.Reveal(),
 		"webhook secret": hook.Secret.Reveal(),
 	}
 	for name, s := range secrets {
-		if len(s) < 2*secFragmentLen {
+		if len(s) < 2*fragmentLen {
 			t.Fatalf("%s is %d characters long; the test needs a longer one", name, len(s))
 		}
 	}
 
 	// Errors whose bodies echo the key and a live token, as a careless server might.
 	echo := fmt.Sprintf(`{"message":"rejected XApiKey %s with Bearer %s","businessErrors":[{"type":"Echo","message":"key %s"}]}`,
-		secPrintKey, tok.AccessToken.Reveal(), secPrintKey)
+		printKey, tok.AccessToken.Reveal(), printKey)
 	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpGetClient, Status: http.StatusUnauthorized, Body: echo, Times: 1})
 	_, err = c.Clients.Get(ctx, ext)
 	var apiErr *debitura.APIError
@@ -181,9 +177,9 @@ func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 		t.Fatalf("Clients.Get with an injected 401 = %v, want an *APIError", err)
 	}
 	conflictBody := fmt.Sprintf(`{"type":"ClientExistsNeedsLinking","message":"key %s","data":{"externalTenantId":"print-b",`+
-		`"onboardingLinks":{"url":"https://app.example/approve?token=approval-token"},"echo":"%s"}}`, secPrintKey, secPrintKey)
+		`"onboardingLinks":{"url":"https://app.example/approve?token=approval-token"},"echo":"%s"}}`, printKey, printKey)
 	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpPostClients, Status: http.StatusConflict, Body: conflictBody, Times: 1})
-	_, err = c.Clients.Create(ctx, relCreateReq("print-b"))
+	_, err = c.Clients.Create(ctx, createReq("print-b", ""))
 	var needs *debitura.ClientExistsNeedsLinkingError
 	if !errors.As(err, &needs) {
 		t.Fatalf("Clients.Create with an injected 409 = %v, want a *ClientExistsNeedsLinkingError", err)
@@ -195,35 +191,35 @@ func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 	handler := webhook.Handler(hook.Secret.Reveal(), func(context.Context, *webhook.Event) error { return nil })
 	oauth := src.OAuth2(ctx)
 
-	var held []secHeld
-	held = append(held, secBoth("Client", c)...)
-	held = append(held, secBoth("ClientsService", c.Clients)...)
-	held = append(held, secBoth("TokensService", c.Tokens)...)
-	held = append(held, secBoth("PartnerService", c.Partner)...)
-	held = append(held, secBoth("WebhooksService", c.Webhooks)...)
-	held = append(held, secBoth("Token", tok)...)
-	held = append(held, secBoth("RotatedToken", rot)...)
-	held = append(held, secBoth("Webhook", hook)...)
-	held = append(held, secBoth("webhook.Verifier", verifier)...)
-	held = append(held, secBoth("Secret", &secret)...)
-	held = append(held, secBoth("Transport", transport)...)
-	held = append(held, secBoth("APIError", apiErr)...)
-	held = append(held, secBoth("ClientExistsNeedsLinkingError", needs)...)
-	held = append(held, secBoth("ConflictError", needs.Err)...)
+	var held []heldValue
+	held = append(held, byValueAndPointer("Client", c)...)
+	held = append(held, byValueAndPointer("ClientsService", c.Clients)...)
+	held = append(held, byValueAndPointer("TokensService", c.Tokens)...)
+	held = append(held, byValueAndPointer("PartnerService", c.Partner)...)
+	held = append(held, byValueAndPointer("WebhooksService", c.Webhooks)...)
+	held = append(held, byValueAndPointer("Token", tok)...)
+	held = append(held, byValueAndPointer("RotatedToken", rot)...)
+	held = append(held, byValueAndPointer("Webhook", hook)...)
+	held = append(held, byValueAndPointer("webhook.Verifier", verifier)...)
+	held = append(held, byValueAndPointer("Secret", &secret)...)
+	held = append(held, byValueAndPointer("Transport", transport)...)
+	held = append(held, byValueAndPointer("APIError", apiErr)...)
+	held = append(held, byValueAndPointer("ClientExistsNeedsLinkingError", needs)...)
+	held = append(held, byValueAndPointer("ConflictError", needs.Err)...)
 	held = append(held,
 		// A CachedTokenSource holds a mutex: copying one is a vet error, so it is held by
 		// pointer only.
-		secHeld{"CachedTokenSource by pointer", secShapes(src)},
-		secHeld{"WebhookHandler as http.Handler", secShapes(handler)},
-		secHeld{"OAuth2 adapter as oauth2.TokenSource", secShapes(oauth)},
-		secHeld{"error", secShapes(err)},
+		heldValue{"CachedTokenSource by pointer", shapesOf(src)},
+		heldValue{"WebhookHandler as http.Handler", shapesOf(handler)},
+		heldValue{"OAuth2 adapter as oauth2.TokenSource", shapesOf(oauth)},
+		heldValue{"error", shapesOf(err)},
 	)
 
-	frags := newSecFragments(secrets)
+	frags := newFragments(secrets)
 	checked := 0
 	for _, h := range held {
 		for _, sh := range h.shapes {
-			for how, out := range secRenders(sh.v) {
+			for how, out := range renders(sh.v) {
 				checked++
 				if name, frag := frags.find(out); name != "" {
 					t.Errorf("%s, %s, %s: shows %q of the %s:\n%s", h.name, sh.name, how, frag, name, out)

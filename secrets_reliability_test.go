@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,75 +20,32 @@ import (
 	"github.com/debitura-go/debitura/webhook"
 )
 
-// secAPIKey is a distinctive partner key: any occurrence of it (or of its distinctive middle)
+// leakKey is a distinctive partner key: any occurrence of it (or of its distinctive middle)
 // in a log line, an error or a printed value is a leak.
-const secAPIKey = "mock_rel_SECRETKEY_7f3a9c1e5b2d4608"
+const leakKey = "mock_rel_SECRETKEY_7f3a9c1e5b2d4608"
 
-// secBuf is a goroutine-safe log sink.
-type secBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *secBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *secBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// secSecrets collects the secrets of one subtest: the API key, every token the mock handed out
-// and the link-approval token of a 409.
-type secSecrets struct {
-	mu   sync.Mutex
-	list []string
-}
-
-func (s *secSecrets) add(v string) {
-	if v == "" {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.list = append(s.list, v)
-}
-
-func (s *secSecrets) all() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.list...)
-}
-
-// secTexts renders v every way a caller might print or log it.
-func secTexts(v any) []string {
+// printed renders v every way a caller might print or log it (renders: every fmt verb that
+// fits, Print, Println, slog's text and JSON handlers).
+func printed(v any) []string {
 	var out []string
-	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-		out = append(out, fmt.Sprintf(f, v))
+	for _, txt := range renders(v) {
+		out = append(out, txt)
 	}
-	var js bytes.Buffer
-	slog.New(slog.NewJSONHandler(&js, nil)).Info("value", "v", v)
-	var tx bytes.Buffer
-	slog.New(slog.NewTextHandler(&tx, nil)).Info("value", "v", v)
-	return append(out, js.String(), tx.String())
+	return out
 }
 
-// secErrTexts renders an error and every error in its tree.
-func secErrTexts(err error) []string {
+// printedErr renders an error and every error in its tree.
+func printedErr(err error) []string {
 	if err == nil {
 		return nil
 	}
-	out := append(secTexts(err), err.Error())
+	out := append(printed(err), err.Error())
 	switch u := err.(type) {
 	case interface{ Unwrap() error }:
-		out = append(out, secErrTexts(u.Unwrap())...)
+		out = append(out, printedErr(u.Unwrap())...)
 	case interface{ Unwrap() []error }:
 		for _, e := range u.Unwrap() {
-			out = append(out, secErrTexts(e)...)
+			out = append(out, printedErr(e)...)
 		}
 	}
 	var apiErr *debitura.APIError
@@ -99,12 +55,12 @@ func secErrTexts(err error) []string {
 	return out
 }
 
-// secEchoBody is an error body that echoes the API key and a token back, as a careless server
+// echoBody is an error body that echoes the API key and a token back, as a careless server
 // or proxy might: the SDK must strip both from everything it prints.
-func secEchoBody(token string) string {
+func echoBody(token string) string {
 	return fmt.Sprintf(`{"error":"Authorization: Bearer %s","message":"rejected XApiKey %s for token %s",`+
 		`"businessErrors":[{"type":"Echo","message":"key=%s accessToken=%s"}],"extra":{"XApiKey":"%s"}}`,
-		token, secAPIKey, token, secAPIKey, token, secAPIKey)
+		token, leakKey, token, leakKey, token, leakKey)
 }
 
 // TestSecretsEveryOperation runs every operation to success and to failure (404, 409, 429,
@@ -112,51 +68,51 @@ func secEchoBody(token string) string {
 // logger, and checks that neither the API key nor any token the mock issued appears in a log
 // line, an error (Error(), %v, %+v, %#v, slog) or a printed result.
 //
-// The operations are the fault matrix's (relCases: the Clients, Tokens, Partner and Webhooks
+// The operations are the fault matrix's (opCases: the Clients, Tokens, Partner and Webhooks
 // services; a webhook's signing secret is a secret too, shown only in the Webhook.Secret field)
-// and the helpers built on them (secHelperCases: EnsureLinked, LinkMany, Tokens.Source, the
+// and the helpers built on them (helperCases: EnsureLinked, LinkMany, Tokens.Source, the
 // Customer API Transport with its 401 path, the OAuth2 adapter).
 func TestSecretsEveryOperation(t *testing.T) {
 	t.Parallel()
-	for _, rc := range append(relCases(), secHelperCases()...) {
+	for _, rc := range append(opCases(), helperCases()...) {
 		t.Run(rc.name, func(t *testing.T) {
 			t.Parallel()
-			secRunOperation(t, rc)
+			runLeakCheck(t, rc)
 		})
 	}
 }
 
-// secInjected404 are the operations whose 404 is injected: they have no natural one (a list, a
+// injected404 are the operations whose 404 is injected: they have no natural one (a list, a
 // create, the partner) or they would succeed on an unknown id (EnsureLinked and LinkMany create
 // the client).
-var secInjected404 = map[string]bool{"Create": true, "List": true, "All": true, "Me": true,
+var injected404 = map[string]bool{"Create": true, "List": true, "All": true, "Me": true,
 	"WebhookCreate": true, "WebhookList": true, "EnsureLinked": true, "LinkMany": true}
 
-// secMissingHook is a subscription id the mock does not know (the natural 404 of the webhook rows).
-const secMissingHook = "00000000-0000-4000-8000-000000000404"
+// missingHookID is a subscription id the mock does not know (the natural 404 of the webhook rows).
+const missingHookID = "00000000-0000-4000-8000-000000000404"
 
-// secSeq numbers the tenants of the EnsureLinked row.
-var secSeq atomic.Int64
+// tenantSeq numbers the tenants of the EnsureLinked row.
+var tenantSeq atomic.Int64
 
-// secWhoami is the answer of the mock's Customer API check, read through Tokens.Transport.
-type secWhoami struct {
+// whoamiResult is the answer of the mock's Customer API check, read through Tokens.Transport.
+type whoamiResult struct {
 	Status int
 	Body   string
 }
 
-// secHelperCases are the helpers on top of the services, as relCase rows for the secrets test
+// helperCases are the helpers on top of the services, as opCase rows for the secrets test
 // only (op is where its failures are injected).
-func secHelperCases() []relCase {
-	return []relCase{
+func helperCases() []opCase {
+	return []opCase{
 		// EnsureLinked on a new tenant each call: its GET answers 404, so the POST it sends next
 		// is where the failures are injected (an injected 404 on the GET would only make it create).
 		{name: "EnsureLinked", op: mockserver.OpPostClients,
-			run: func(ctx context.Context, e *relEnv) (any, error) {
-				return e.c.Clients.EnsureLinked(ctx, relCreateReq(fmt.Sprintf("%s-el%d", e.ext, secSeq.Add(1))))
+			run: func(ctx context.Context, e *opEnv) (any, error) {
+				return e.c.Clients.EnsureLinked(ctx, createReq(fmt.Sprintf("%s-el%d", e.ext, tenantSeq.Add(1)), ""))
 			}},
 		{name: "LinkMany", op: mockserver.OpPostClients,
-			run: func(ctx context.Context, e *relEnv) (any, error) {
-				res, err := e.c.Clients.LinkMany(ctx, []*debitura.ClientCreateRequest{relCreateReq(e.ext + "-m1"), relCreateReq(e.ext + "-m2")}, nil)
+			run: func(ctx context.Context, e *opEnv) (any, error) {
+				res, err := e.c.Clients.LinkMany(ctx, []*debitura.ClientCreateRequest{createReq(e.ext+"-m1", ""), createReq(e.ext+"-m2", "")}, nil)
 				if err != nil {
 					return res, err
 				}
@@ -168,13 +124,13 @@ func secHelperCases() []relCase {
 				return res, nil
 			}},
 		{name: "SourceToken", op: mockserver.OpToken, onboard: true,
-			run: func(ctx context.Context, e *relEnv) (any, error) { return e.c.Tokens.Source(e.ext).Token(ctx) }},
+			run: func(ctx context.Context, e *opEnv) (any, error) { return e.c.Tokens.Source(e.ext).Token(ctx) }},
 		{name: "Transport", op: mockserver.OpToken, onboard: true,
-			run: func(ctx context.Context, e *relEnv) (any, error) {
+			run: func(ctx context.Context, e *opEnv) (any, error) {
 				// The first answer of the Customer API is a 401 whose body echoes the partner key
 				// and a live token: the Transport drops its token, mints a new one and retries once.
 				e.srv.InjectFault(mockserver.Fault{Operation: mockserver.OpCustomerAPIWhoami, Status: http.StatusUnauthorized,
-					Body: secEchoBody(e.hookSecret), Times: 1})
+					Body: echoBody(e.hookSecret), Times: 1})
 				hc := &http.Client{Transport: e.c.Tokens.Transport(e.ext, e.srv.Client().Transport)}
 				req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+mockserver.CustomerAPIWhoamiPath, nil)
 				if err != nil {
@@ -190,12 +146,12 @@ func secHelperCases() []relCase {
 					return nil, err
 				}
 				if resp.StatusCode != http.StatusOK {
-					return &secWhoami{resp.StatusCode, string(body)}, fmt.Errorf("whoami answered %d", resp.StatusCode)
+					return &whoamiResult{resp.StatusCode, string(body)}, fmt.Errorf("whoami answered %d", resp.StatusCode)
 				}
-				return &secWhoami{resp.StatusCode, string(body)}, nil
+				return &whoamiResult{resp.StatusCode, string(body)}, nil
 			}},
 		{name: "OAuth2", op: mockserver.OpToken, onboard: true,
-			run: func(ctx context.Context, e *relEnv) (any, error) {
+			run: func(ctx context.Context, e *opEnv) (any, error) {
 				tok, err := e.c.Tokens.Source(e.ext).OAuth2(ctx).Token()
 				if err != nil {
 					return nil, err
@@ -208,67 +164,55 @@ func secHelperCases() []relCase {
 	}
 }
 
-func secRunOperation(t *testing.T, rc relCase) {
-	srv := mockserver.NewTest(t, mockserver.WithSeed(4242), mockserver.WithWebhookTransport(relSink{}),
-		mockserver.WithPartner(mockserver.PartnerSpec{APIKey: secAPIKey, CompanyName: "Secret Partner ApS"}))
-	var logs secBuf
+func runLeakCheck(t *testing.T, rc opCase) {
+	srv := mockserver.NewTest(t, mockserver.WithSeed(4242), mockserver.WithWebhookTransport(sinkTransport{}),
+		mockserver.WithPartner(mockserver.PartnerSpec{APIKey: leakKey, CompanyName: "Secret Partner ApS"}))
+	// slog's handler serialises its writes (one Write per record), so a plain buffer takes
+	// the SDK's concurrent records; the test reads it once the calls have returned.
+	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	newClient := func() *debitura.Client {
-		c, err := debitura.New(secAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(contractHTTPClient(t, srv.Client())),
+		return newContractClient(t, leakKey, srv.URL, srv.Client(),
 			debitura.WithLogger(logger), debitura.WithMaxRetries(1), debitura.WithMaxRetryWait(100*time.Millisecond))
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		return c
 	}
-	secrets := &secSecrets{}
-	secrets.add(secAPIKey)
+	// secrets are this subtest's: the API key, every token the mock handed out and every
+	// webhook secret.
+	secrets := []string{leakKey}
+	addSecret := func(v string) {
+		if v != "" {
+			secrets = append(secrets, v)
+		}
+	}
 	var texts []string
 	ctx := t.Context()
 
-	// Setup: three clients, ext onboarded (Mint and Rotate need it; Withdraw then answers its
-	// natural 409), a live token to echo back in error bodies.
+	// Setup: seedOp's three clients and, for a live token to echo back in error bodies, ext-b
+	// onboarded and minted for (ext itself is onboarded only when the row needs it: Withdraw
+	// then answers its natural 409).
 	c := newClient()
-	e := &relEnv{srv: srv, c: c, ext: "rel-a"}
-	for _, ext := range []string{e.ext, e.ext + "-b", e.ext + "-c"} {
-		if _, err := c.Clients.Create(ctx, relCreateReq(ext)); err != nil {
-			t.Fatalf("setup Create(%s): %v", ext, err)
-		}
-	}
-	if rc.onboard {
-		if err := srv.CompleteOnboarding(secAPIKey, e.ext); err != nil {
-			t.Fatalf("CompleteOnboarding: %v", err)
-		}
-	}
-	if err := srv.CompleteOnboarding(secAPIKey, e.ext+"-b"); err != nil {
+	e := &opEnv{srv: srv, c: c, ext: "rel-a"}
+	seedOp(t, e, rc, leakKey)
+	if err := srv.CompleteOnboarding(leakKey, e.ext+"-b"); err != nil {
 		t.Fatalf("CompleteOnboarding: %v", err)
 	}
 	live, err := c.Tokens.Mint(ctx, e.ext+"-b")
 	if err != nil {
 		t.Fatalf("setup Mint: %v", err)
 	}
-	secrets.add(live.AccessToken.Reveal())
-	texts = append(texts, secTexts(live)...)
-	if rc.name == "Reactivate" {
-		if _, err := c.Clients.Suspend(ctx, e.ext); err != nil {
-			t.Fatalf("setup Suspend: %v", err)
-		}
-	}
-	if rc.hook {
-		relAddHook(t, e)
-	}
+	addSecret(live.AccessToken.Reveal())
+	texts = append(texts, printed(live)...)
 	// Every row has a webhook secret to leak: the hook's, or one made for this purpose (the
 	// Transport row echoes it in a 401 body).
 	if e.hookSecret == "" {
-		w, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: relHookURL + "/other", Events: []webhook.EventType{webhook.CaseClosed}})
+		w, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: hookURL + "/other", Events: []webhook.EventType{webhook.CaseClosed}})
 		if err != nil {
 			t.Fatalf("setup Webhooks.Create: %v", err)
 		}
 		e.hookSecret = w.Secret.Reveal()
-		texts = append(texts, secTexts(w)...)
-		texts = append(texts, secTexts(*w)...)
+		texts = append(texts, printed(w)...)
+		texts = append(texts, printed(*w)...)
 	}
-	secrets.add(e.hookSecret)
+	addSecret(e.hookSecret)
 
 	// Success.
 	res, err := rc.run(ctx, e)
@@ -277,39 +221,39 @@ func secRunOperation(t *testing.T, rc relCase) {
 	}
 	switch r := res.(type) {
 	case *debitura.Token:
-		secrets.add(r.AccessToken.Reveal())
+		addSecret(r.AccessToken.Reveal())
 	case *debitura.RotatedToken:
-		secrets.add(r.Token.AccessToken.Reveal())
-		texts = append(texts, secTexts(*r)...)
-		texts = append(texts, secTexts(r.Token)...)
+		addSecret(r.Token.AccessToken.Reveal())
+		texts = append(texts, printed(*r)...)
+		texts = append(texts, printed(r.Token)...)
 	case *debitura.Webhook:
 		// The secret is in the Secret field (the caller stores it from there) and nowhere else.
 		if (rc.name == "WebhookCreate" || rc.name == "WebhookRegenerateSecret") && r.Secret.IsZero() {
 			t.Errorf("%s returned no secret", rc.name)
 		}
-		secrets.add(r.Secret.Reveal())
-		texts = append(texts, secTexts(*r)...)
-		texts = append(texts, secTexts([]*debitura.Webhook{r})...)
-		texts = append(texts, secTexts(struct{ W *debitura.Webhook }{r})...)
+		addSecret(r.Secret.Reveal())
+		texts = append(texts, printed(*r)...)
+		texts = append(texts, printed([]*debitura.Webhook{r})...)
+		texts = append(texts, printed(struct{ W *debitura.Webhook }{r})...)
 		if js, err := json.Marshal(r); err != nil {
 			t.Errorf("json.Marshal(Webhook): %v", err)
 		} else {
 			texts = append(texts, string(js))
 		}
 	}
-	texts = append(texts, secTexts(res)...)
+	texts = append(texts, printed(res)...)
 	logger.Info("result", "op", rc.name, "result", res) // a caller logging the result
 	// The 401 path was taken: refused, then a fresh token accepted.
 	if rc.name == "Transport" {
 		reqs := srv.Requests(mockserver.OpCustomerAPIWhoami)
 		if len(reqs) != 2 || reqs[0].Status != http.StatusUnauthorized || reqs[1].Status != http.StatusOK {
-			t.Errorf("whoami through the Transport: %s, want 401 then 200", relJournal(reqs))
+			t.Errorf("whoami through the Transport: %s, want 401 then 200", journalText(reqs))
 		}
 	}
 
 	// Failures. Each kind gets a fresh Client, so that one kind's 429 gate does not hold the
 	// next. Every operation is retryable, so the persistent faults are seen on both attempts.
-	echo := secEchoBody(live.AccessToken.Reveal())
+	echo := echoBody(live.AccessToken.Reveal())
 	failures := []struct {
 		name  string
 		fault *mockserver.Fault
@@ -329,10 +273,10 @@ func secRunOperation(t *testing.T, rc relCase) {
 		srv.ClearFaults()
 		f := *fl.fault
 		f.Operation = rc.op
-		fe := &relEnv{srv: srv, c: newClient(), ext: e.ext, hook: e.hook, hookSecret: e.hookSecret}
-		if fl.name == "404" && !secInjected404[rc.name] {
+		fe := &opEnv{srv: srv, c: newClient(), ext: e.ext, hook: e.hook, hookSecret: e.hookSecret}
+		if fl.name == "404" && !injected404[rc.name] {
 			f = mockserver.Fault{} // the natural 404 of an unknown externalTenantId or subscription
-			fe.ext, fe.hook = fl.ext, secMissingHook
+			fe.ext, fe.hook = fl.ext, missingHookID
 		}
 		if f.Operation != "" {
 			srv.InjectFault(f)
@@ -344,21 +288,21 @@ func secRunOperation(t *testing.T, rc relCase) {
 		switch r := res.(type) {
 		case *debitura.Token:
 			if r != nil {
-				secrets.add(r.AccessToken.Reveal())
+				addSecret(r.AccessToken.Reveal())
 			}
 		case *debitura.RotatedToken:
 			if r != nil {
-				secrets.add(r.Token.AccessToken.Reveal())
+				addSecret(r.Token.AccessToken.Reveal())
 			}
 		case *debitura.Webhook:
 			if r != nil {
-				secrets.add(r.Secret.Reveal())
+				addSecret(r.Secret.Reveal())
 			}
 		}
 		if res != nil {
-			texts = append(texts, secTexts(res)...)
+			texts = append(texts, printed(res)...)
 		}
-		texts = append(texts, secErrTexts(err)...)
+		texts = append(texts, printedErr(err)...)
 		logger.Info("call failed", "op", rc.name, "failure", fl.name, "err", err) // a caller logging the error
 	}
 	srv.ClearFaults()
@@ -368,7 +312,7 @@ func secRunOperation(t *testing.T, rc relCase) {
 		if _, err := srv.AddCreditor(mockserver.CreditorSpec{CompanyName: "Existing ApS", Country: "DK", Emails: []string{"cfo@existing.example"}, OnboardingDone: true}); err != nil {
 			t.Fatalf("AddCreditor: %v", err)
 		}
-		req := relCreateReq("rel-existing")
+		req := createReq("rel-existing", "")
 		req.Users[0].Email = "cfo@existing.example"
 		_, err := newClient().Clients.Create(ctx, req)
 		var need *debitura.ClientExistsNeedsLinkingError
@@ -398,15 +342,15 @@ func secRunOperation(t *testing.T, rc relCase) {
 	// they cannot leak through it; every token the SDK received is in secrets. Every webhook
 	// secret the mock ever holds is checked all the same (a regeneration whose answer was lost
 	// included).
-	for _, h := range srv.Webhooks(secAPIKey) {
-		secrets.add(h.Secret)
+	for _, h := range srv.Webhooks(leakKey) {
+		addSecret(h.Secret)
 	}
 	logText := logs.String()
 	if !strings.Contains(logText, `"route"`) {
 		t.Errorf("the logger recorded no attempt: %q", logText)
 	}
 	texts = append(texts, logText)
-	for _, s := range secrets.all() {
+	for _, s := range secrets {
 		for i, txt := range texts {
 			if strings.Contains(txt, s) {
 				t.Errorf("text %d leaks secret %.12s...: %s", i, s, txt)

@@ -65,19 +65,15 @@ func TestSoak(t *testing.T) {
 	}()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = soakWorkers * 2 // keep-alive for every worker: no port churn
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL),
-		debitura.WithHTTPClient(contractHTTPClient(t, &http.Client{Transport: tr, Timeout: 10 * time.Second})),
+	c := newContractClient(t, mockserver.DefaultAPIKey, srv.URL, &http.Client{Transport: tr, Timeout: 10 * time.Second},
 		debitura.WithMaxRetries(2), debitura.WithMaxRetryWait(200*time.Millisecond))
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), soakBudget)
 	defer cancel()
 
 	exts := make([]string, soakClients)
 	for i := range exts {
 		exts[i] = fmt.Sprintf("soak-%03d", i)
-		if _, err := c.Clients.Create(ctx, relCreateReq(exts[i])); err != nil {
+		if _, err := c.Clients.Create(ctx, createReq(exts[i], "")); err != nil {
 			t.Fatalf("setup Create: %v", err)
 		}
 		if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, exts[i]); err != nil {
@@ -101,7 +97,7 @@ func TestSoak(t *testing.T) {
 			return err
 		}},
 		{"Create-repeat", func(ctx context.Context, ext string) error {
-			_, err := c.Clients.Create(ctx, relCreateReq(ext))
+			_, err := c.Clients.Create(ctx, createReq(ext, ""))
 			return err
 		}},
 		{"Mint", func(ctx context.Context, ext string) error { _, err := c.Tokens.Mint(ctx, ext); return err }},

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
@@ -86,11 +85,7 @@ func (p *partnerService) lastDelivery(event webhook.EventType) (delivery, bool) 
 // the signed events, and EnsureLinked then reports the client linked.
 func TestWebhooksEndToEnd(t *testing.T) {
 	ctx := t.Context()
-	srv := mockserver.NewTest(t, mockserver.WithSeed(6))
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(contractHTTPClient(t, srv.Client())))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, c := setupMock(t, mockserver.WithSeed(6))
 	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
 		CompanyName:    "Nordisk Byg A/S",
 		Country:        "DK",
@@ -207,15 +202,5 @@ func TestWebhooksEndToEnd(t *testing.T) {
 	}
 	if _, err := c.Tokens.Mint(ctx, req.ExternalTenantID); err != nil {
 		t.Errorf("Tokens.Mint after approval: %v", err)
-	}
-}
-
-// flush makes the mock deliver every due webhook and wait for the attempts, bounded in time.
-func flush(t *testing.T, srv *mockserver.Server) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if err := srv.FlushWebhooks(ctx); err != nil {
-		t.Fatalf("FlushWebhooks: %v", err)
 	}
 }

@@ -21,11 +21,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	clock := mockserver.NewFakeClock(mockserver.NewOffsetClock().Now())
-	srv := mockserver.NewTest(t, mockserver.WithClock(clock))
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(contractHTTPClient(t, srv.Client())))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, c := setupMock(t, mockserver.WithClock(clock))
 
 	var (
 		mu      sync.Mutex
@@ -56,12 +52,6 @@ func TestWebhooksAgainstMock(t *testing.T) {
 			webhook.WithSecrets(old...))
 		handler.Store(&h)
 	}
-	flush := func() {
-		t.Helper()
-		if err := srv.FlushWebhooks(ctx); err != nil {
-			t.Fatalf("FlushWebhooks() = %v", err)
-		}
-	}
 	take := func() []*webhook.Event {
 		mu.Lock()
 		defer mu.Unlock()
@@ -90,7 +80,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, "tenant-wh"); err != nil {
 		t.Fatal(err)
 	}
-	flush()
+	flush(t, srv)
 	got := take()
 	if len(got) != 1 || got[0].Event != webhook.ClientContractSigned || got[0].Test {
 		t.Fatalf("after onboarding got %v, want one client.onboarding.contract_signed", got)
@@ -117,13 +107,13 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	if err != nil || res.EnqueuedCount != 1 {
 		t.Fatalf("Webhooks.Test() = %+v, %v; want 1 enqueued", res, err)
 	}
-	flush()
+	flush(t, srv)
 	if got := take(); len(got) != 0 {
 		t.Fatalf("failing fn recorded %v", got)
 	}
 	failing.Store(false)
 	clock.Advance(mockserver.WebhookBackoff(1))
-	flush()
+	flush(t, srv)
 	got = take()
 	if len(got) != 1 || got[0].Event != webhook.ClientLinked || !got[0].Test {
 		t.Fatalf("after the retry got %v, want one test client.linked", got)
@@ -134,7 +124,7 @@ func TestWebhooksAgainstMock(t *testing.T) {
 	if _, err := c.Webhooks.Test(ctx, &debitura.WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "tenant-wh"}); err != nil {
 		t.Fatal(err)
 	}
-	flush()
+	flush(t, srv)
 	if got := take(); len(got) != 0 {
 		t.Errorf("delivery signed with the new secret accepted with the old one: %v", got)
 	}

@@ -87,6 +87,15 @@ func checkStoreConsistent(t *testing.T, b *Backend) {
 	}
 }
 
+// hasRaceClient checks that the client t-race, created after the swap, is in the store.
+func hasRaceClient(swap string) func(t *testing.T, b *Backend) {
+	return func(t *testing.T, b *Backend) {
+		if _, err := b.LinkedClient(DefaultAPIKey, "t-race"); err != nil {
+			t.Errorf("the client created after the %s is not in the state: %v", swap, err)
+		}
+	}
+}
+
 // A Reset or Restore that lands between wrap's partner lookup and the handler's effect: the
 // effect must happen in the store that is current when it happens, for the partner that store
 // has under the key (or 401 when it has none).
@@ -106,11 +115,7 @@ func TestResetBetweenAuthAndEffect(t *testing.T) {
 			name:   "POST /clients across Reset",
 			setup:  func(t *testing.T, b *Backend) func() { return b.Reset },
 			method: "POST", path: "/clients", key: DefaultAPIKey, body: clientJSON("t-race"), want: http.StatusAccepted,
-			check: func(t *testing.T, b *Backend) {
-				if _, err := b.LinkedClient(DefaultAPIKey, "t-race"); err != nil {
-					t.Errorf("the client created after the Reset is not in the state: %v", err)
-				}
-			},
+			check: hasRaceClient("Reset"),
 		},
 		{
 			name: "POST /clients across Restore",
@@ -126,11 +131,7 @@ func TestResetBetweenAuthAndEffect(t *testing.T) {
 				}
 			},
 			method: "POST", path: "/clients", key: DefaultAPIKey, body: clientJSON("t-race"), want: http.StatusAccepted,
-			check: func(t *testing.T, b *Backend) {
-				if _, err := b.LinkedClient(DefaultAPIKey, "t-race"); err != nil {
-					t.Errorf("the client created after the Restore is not in the state: %v", err)
-				}
-			},
+			check: hasRaceClient("Restore"),
 		},
 		{
 			name: "PATCH of a client the Reset removed",

@@ -1,9 +1,6 @@
 package mockserver
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 // isoCountries is the ISO 3166-1 table (alpha-2 code and English short name) that POST /clients
 // resolves client.country against: either the code or the name, case-insensitively.
@@ -111,14 +108,4 @@ func defaultCoverage() map[string]bool {
 		}
 	}
 	return m
-}
-
-// CountryCodes returns every ISO 3166-1 alpha-2 code the mock knows, sorted.
-func CountryCodes() []string {
-	out := make([]string, 0, len(countryByCode))
-	for c := range countryByCode {
-		out = append(out, c)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -64,12 +64,6 @@ func (rc *receiver) deliveries() []delivery {
 	return append([]delivery(nil), rc.got...)
 }
 
-func (rc *receiver) setAnswers(a ...int) {
-	rc.mu.Lock()
-	rc.answers = a
-	rc.mu.Unlock()
-}
-
 func flush(t *testing.T, s *Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
