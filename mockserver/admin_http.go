@@ -213,6 +213,9 @@ func (b *Backend) adminRoutes() {
 		writeJSON(w, http.StatusOK, hs)
 	})
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if writeMethodNotAllowed(w, m, r) {
+			return
+		}
 		writeNotFound(w, "No mock control route matches "+r.Method+" "+r.URL.Path)
 	})
 	b.admin = m

@@ -92,6 +92,7 @@
 //	POST   /__mock/webhooks/flush                          FlushWebhooks -> {"pending": n}
 //	GET    /__mock/webhooks                                Webhooks (partner from XApiKey, default partner without it; no secrets)
 //	GET    /__mock/webhooks/deliveries                     Deliveries -> []DeliveryInfo (with each payload)
+//	GET    /__mock/health                                  200 {"status":"ok","version"}: no key, any Host, also in Production
 //
 // # Faults, rate limits, journal, persistence
 //
@@ -186,7 +187,8 @@
 //   - PATCH: supportEmail null leaves it unchanged (a client always has one); supportPhone null
 //     clears it; a new supportEmail is matched from then on.
 //   - /me: every partner is returned as configured; isActive=false changes nothing else.
-//   - Unknown routes answer 404 ApiErrorResponseDto (also for a known path with another method).
+//   - Unknown routes answer 404 ApiErrorResponseDto; a known path under another method answers
+//     405 with Allow and an empty body, as ASP.NET Core does (after the key check, as every route).
 //   - No e-mails, no /cases, /coverage or reporting routes.
 //
 // # Webhooks
