@@ -71,7 +71,13 @@
 // "windows[0].segments: ...", "status: must be 0 (the shape's default) or 200-599"): a fault
 // status outside 200-599, a probability outside 0-1, negative times or latency, an unknown shape
 // or an invalid header; a clock advance that is negative or over 100 years; a rate window with
-// more than 3600 segments or segments shorter than 1ms.
+// more than 3600 segments or segments shorter than 1ms. The control API is strict
+// (admin_strict.go): unknown JSON members, an unknown fault operation id or shape, a fault for an
+// unknown partner id or one that changes nothing, a clock advance without exactly one of
+// "seconds" and "duration", PUT /__mock/rate-limit without windows (unless disabled), and an
+// unknown journal filter are 400s whose message lists the valid members or values. The typed
+// methods return the same errors wrapping [ErrInvalid] ([Backend.AddFault],
+// [Backend.SetRateLimit], [Backend.AdvanceClock]; [Backend.InjectFault] panics instead).
 //
 //	POST   /__mock/reset                                   Reset(): state, journal, faults, rate counters
 //	POST   /__mock/partners                                AddPartner(PartnerSpec) -> 201 PartnerSpec
@@ -86,7 +92,7 @@
 //	GET    /__mock/rate-limit, PUT /__mock/rate-limit      {"disabled":false,"windows":[{"limit":100,"period":"1s","segments":0,"anchorFirstRequest":false}]}
 //	POST   /__mock/faults                                  Fault as JSON ("latency": "250ms") -> 201 {"id"}
 //	GET    /__mock/faults, DELETE /__mock/faults, DELETE /__mock/faults/{id}
-//	GET    /__mock/journal[?operation=postClients], DELETE /__mock/journal
+//	GET    /__mock/journal[?operation=postClients&status=4xx&partnerId=...], DELETE /__mock/journal
 //	GET    /__mock/state                                   state without secrets (no keys, approval tokens, signing secret, stored idempotent bodies)
 //	POST   /__mock/token/check                             {"token"} -> TokenStatus
 //	POST   /__mock/webhooks/flush                          FlushWebhooks -> {"pending": n}

@@ -95,8 +95,19 @@ type faultSet struct {
 	rules []*faultRule
 }
 
-// InjectFault adds a fault rule and returns its id (for RemoveFault).
+// InjectFault adds a fault rule and returns its id (for RemoveFault). It panics when the rule is
+// invalid (see [Backend.AddFault], which returns the error instead), so a typo in a test's
+// operation id fails the test instead of arming a rule that never fires.
 func (b *Backend) InjectFault(f Fault) string {
+	id, err := b.AddFault(f)
+	if err != nil {
+		panic("mockserver: InjectFault: " + err.Error())
+	}
+	return id
+}
+
+// addFaultRule adds a checked rule.
+func (b *Backend) addFaultRule(f Fault) string {
 	fs := b.faults
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
