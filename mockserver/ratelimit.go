@@ -2,8 +2,8 @@ package mockserver
 
 import (
 	"math"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
