@@ -143,7 +143,8 @@ func (b *Backend) adminRoutes() {
 		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 	})
 	m.HandleFunc("GET /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, b.Faults())
+		rules, _ := b.ListFaults()
+		writeJSON(w, http.StatusOK, rules) // each Fault with its "id"
 	})
 	m.HandleFunc("DELETE /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
 		b.ClearFaults()
@@ -211,6 +212,8 @@ func (b *Backend) adminRoutes() {
 		}
 		writeJSON(w, http.StatusOK, hs)
 	})
+	b.controllerRoutes(m) // controller_http.go
+	b.dashboardRoutes(m)  // dashboard.go
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if writeMethodNotAllowed(w, m, r) {
 			return

@@ -53,12 +53,7 @@ func parseJournalFilter(q url.Values) (JournalFilter, error) {
 			return f, invalidf("unknown query parameter %q; valid: %s", k, quoteList(journalQueryParams))
 		}
 	}
-	if op := q.Get("operation"); op != "" {
-		if !slices.Contains(JournalOperations(), op) {
-			return f, invalidf("operation: unknown operation id %q; valid: %s", op, quoteList(JournalOperations()))
-		}
-		f.Operation = op
-	}
+	f.Operation = q.Get("operation")
 	if st := strings.ToLower(q.Get("status")); st != "" {
 		switch st {
 		case "2xx", "3xx", "4xx", "5xx":
@@ -72,5 +67,18 @@ func parseJournalFilter(q url.Values) (JournalFilter, error) {
 		}
 	}
 	f.PartnerID = q.Get("partnerId")
-	return f, nil
+	return f, f.check()
+}
+
+// check refuses an unknown operation id and an out-of-range status or class.
+func (f JournalFilter) check() error {
+	switch {
+	case f.Operation != "" && !slices.Contains(JournalOperations(), f.Operation):
+		return invalidf("operation: unknown operation id %q; valid: %s", f.Operation, quoteList(JournalOperations()))
+	case f.Status != 0 && (f.Status < 100 || f.Status > 599):
+		return invalidf("status: %d is not a status; valid: 100-599", f.Status)
+	case f.StatusClass != 0 && (f.StatusClass < 1 || f.StatusClass > 5):
+		return invalidf("statusClass: must be 1-5 (1xx-5xx)")
+	}
+	return nil
 }

@@ -1,0 +1,5 @@
+package mockserver
+
+import "net/http"
+
+func (b *Backend) dashboardRoutes(m *http.ServeMux) {}
