@@ -40,7 +40,7 @@ func FaultOperations() []string {
 func FaultShapes() []FaultShape { return slices.Clone(faultShapes) }
 
 // controlOperations are the journal operations of control actions (recordControl).
-var controlOperations = []string{"approveLink", "declineLink", "releaseAgreement", "signAgreement", "submitCompanyDetails"}
+var controlOperations = []string{"approveLink", "declineLink", "expireLink", "releaseAgreement", "signAgreement", "submitCompanyDetails"}
 
 // JournalOperations lists every operation a [JournalEntry] can name: the API's operation ids,
 // the outgoing webhook deliveries, requests that matched no route, and control actions.

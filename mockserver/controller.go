@@ -29,6 +29,9 @@ type Controller interface {
 	ApprovePendingLink(apiKey, externalTenantID string) error
 	// DeclinePendingLink declines the pending link request of the partner's externalTenantID.
 	DeclinePendingLink(apiKey, externalTenantID string) error
+	// ExpirePendingLink lets the pending link request of the partner's externalTenantID expire
+	// now (client.link_expired fires), as if its TTL had passed.
+	ExpirePendingLink(apiKey, externalTenantID string) error
 	// ExpireLinkRequests marks the link requests past their TTL expired; it returns how many.
 	ExpireLinkRequests() (int, error)
 	// AdvanceClock moves the mock clock forward and returns the new time.
@@ -105,6 +108,31 @@ func (b *Backend) DeclinePendingLink(apiKey, externalTenantID string) error {
 		return err
 	}
 	return b.DeclineLink(tok)
+}
+
+// ExpirePendingLink lets the pending link request of the partner (API key or id) for
+// externalTenantID expire now, as if its TTL had passed: its status becomes expired and
+// client.link_expired fires. [ErrNotFound] when there is none, [ErrConflict] when it was decided.
+func (b *Backend) ExpirePendingLink(apiKey, externalTenantID string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p, err := b.partnerLocked(apiKey)
+	if err != nil {
+		return err
+	}
+	lr := p.pending[externalTenantID]
+	if lr == nil {
+		return fmt.Errorf("%w: no link request for %q", ErrNotFound, externalTenantID)
+	}
+	now := b.now()
+	b.expireIfDue(lr, now, nil)
+	if lr.Status != "pending" {
+		return fmt.Errorf("%w: link request already %s", ErrConflict, lr.Status)
+	}
+	lr.ExpiresAt = now
+	b.expireIfDue(lr, now, nil)
+	b.recordControl("expireLink", p.ID, []string{EffectLinkExpired})
+	return nil
 }
 
 // ExpireLinkRequests is [Backend.ExpireLinks] with the Controller's signature.

@@ -38,6 +38,12 @@ func (b *Backend) controllerRoutes(m *http.ServeMux) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	m.HandleFunc("POST /__mock/clients/{externalTenantId}/link-request/expire", func(w http.ResponseWriter, r *http.Request) {
+		if adminErr(w, b.ExpirePendingLink(b.adminPartner(r), r.PathValue("externalTenantId"))) {
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
 	m.HandleFunc("POST /__mock/webhooks/redeliver", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			EventID        string `json:"eventId"`

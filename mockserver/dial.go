@@ -155,6 +155,10 @@ func (c *remote) DeclinePendingLink(apiKey, ext string) error {
 	return c.do(http.MethodPost, clientPath(ext, "/link-request/decline"), apiKey, nil, nil)
 }
 
+func (c *remote) ExpirePendingLink(apiKey, ext string) error {
+	return c.do(http.MethodPost, clientPath(ext, "/link-request/expire"), apiKey, nil, nil)
+}
+
 func (c *remote) ExpireLinkRequests() (int, error) {
 	var out struct {
 		Expired int `json:"expired"`

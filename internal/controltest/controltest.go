@@ -152,6 +152,21 @@ func Run(t *testing.T, tg Target) {
 		if err := ctl.ApprovePendingLink(tg.Key, "suite-late"); !errors.Is(err, mockserver.ErrExpired) {
 			t.Errorf("approving an expired request = %v, want ErrExpired", err)
 		}
+		if _, err := ctl.AddCreditor(mockserver.CreditorSpec{CompanyName: "Now ApS", Emails: []string{"now@existing.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		if st := create(t, tg.Key, "suite-now", "now@existing.example"); st != 409 {
+			t.Fatalf("POST /clients = %d, want 409", st)
+		}
+		if err := ctl.ExpirePendingLink(tg.Key, "suite-now"); err != nil {
+			t.Fatal(err)
+		}
+		if err := ctl.ApprovePendingLink(tg.Key, "suite-now"); !errors.Is(err, mockserver.ErrExpired) {
+			t.Errorf("approving after ExpirePendingLink = %v, want ErrExpired", err)
+		}
+		if err := ctl.ExpirePendingLink(tg.Key, "suite-now"); !errors.Is(err, mockserver.ErrConflict) {
+			t.Errorf("ExpirePendingLink twice = %v, want ErrConflict", err)
+		}
 		if _, err := ctl.AdvanceClock(-time.Second); !errors.Is(err, mockserver.ErrInvalid) {
 			t.Errorf("AdvanceClock(-1s) = %v, want ErrInvalid", err)
 		}
