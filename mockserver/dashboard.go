@@ -78,9 +78,9 @@ func (b *Backend) dashboardRoutes(m *http.ServeMux) {
 type (
 	dashPartner struct {
 		ID, CompanyName, ShortName, ContactEmail, InvoicingTriggerMode string
-		ReferralFeePercentage                                         float64
-		ApprovalTTLDays, Clients                                      int
-		Inactive, IsPublicDemo                                        bool
+		ReferralFeePercentage                                          float64
+		ApprovalTTLDays, Clients                                       int
+		Inactive, IsPublicDemo                                         bool
 	}
 	dashClient struct {
 		Partner, PartnerID, ExternalTenantID, CompanyName, CreditorID, LinkID string
@@ -92,8 +92,8 @@ type (
 	}
 	dashLinkRequest struct {
 		ID, Partner, PartnerID, ExternalTenantID, CompanyName, Status string
-		Created, ExpiresAt                                           time.Time
-		Cases                                                        int
+		Created, ExpiresAt                                            time.Time
+		Cases                                                         int
 	}
 	dashWebhook struct {
 		ID, Partner, URL, DisabledReason string
@@ -284,7 +284,9 @@ func (b *Backend) dashboardData(q url.Values) (dashboardView, error) {
 			ApprovalTTLDays: p.ApprovalTTLDays, Clients: clients[p.ID], Inactive: p.Inactive, IsPublicDemo: p.IsPublicDemo,
 		})
 	}
-	sort.Slice(v.Partners, func(i, j int) bool { return v.Partners[i].CompanyName+v.Partners[i].ID < v.Partners[j].CompanyName+v.Partners[j].ID })
+	sort.Slice(v.Partners, func(i, j int) bool {
+		return v.Partners[i].CompanyName+v.Partners[i].ID < v.Partners[j].CompanyName+v.Partners[j].ID
+	})
 	seqs := map[string]int64{}
 	for _, lr := range st.LinkRequests {
 		seqs[lr.ID] = lr.Seq

@@ -70,7 +70,7 @@ func TestDashboardBrowser(t *testing.T) {
 		if got := eval(t, `String(window.__xss)`); got != "undefined" {
 			t.Errorf("window.__xss = %s: the injected handler ran", got)
 		}
-		got := eval(t, `document.querySelector('tr.partner[data-partner-id="` + evil.ID + `"] .partner-name').textContent`)
+		got := eval(t, `document.querySelector('tr.partner[data-partner-id="`+evil.ID+`"] .partner-name').textContent`)
 		if got != evilName {
 			t.Errorf("partner name renders as %q, want the literal %q", got, evilName)
 		}
