@@ -91,7 +91,7 @@
 //	POST   /__mock/clock/advance                           {"seconds": 90} or {"duration": "1h"} -> {"now"}; 409 if the clock cannot advance
 //	GET    /__mock/rate-limit, PUT /__mock/rate-limit      {"disabled":false,"windows":[{"limit":100,"period":"1s","segments":0,"anchorFirstRequest":false}]}
 //	POST   /__mock/faults                                  Fault as JSON ("latency": "250ms") -> 201 {"id"}
-//	GET    /__mock/faults, DELETE /__mock/faults, DELETE /__mock/faults/{id}
+//	GET    /__mock/faults (each rule with its "id"), DELETE /__mock/faults, DELETE /__mock/faults/{id}
 //	GET    /__mock/journal[?operation=postClients&status=4xx&partnerId=...], DELETE /__mock/journal
 //	GET    /__mock/state                                   state without secrets (no keys, approval tokens, signing secret, stored idempotent bodies)
 //	POST   /__mock/token/check                             {"token"} -> TokenStatus
@@ -99,6 +99,15 @@
 //	GET    /__mock/webhooks                                Webhooks (partner from XApiKey, default partner without it; no secrets)
 //	GET    /__mock/webhooks/deliveries                     Deliveries -> []DeliveryInfo (with each payload)
 //	GET    /__mock/health                                  200 {"status":"ok","version"}: no key, any Host, also in Production
+//	GET    /__mock/                                        the dashboard (HTML; dashboard.go), GET /__mock/dashboard.js its script
+//	GET    /__mock/clients/{externalTenantId}/link-request PendingLinkRequest (partner from ?partnerId=, else XApiKey, else the default)
+//	POST   /__mock/clients/{externalTenantId}/link-request/approve | /decline | /expire
+//	                                                       ApprovePendingLink / DeclinePendingLink / ExpirePendingLink -> 204
+//	POST   /__mock/webhooks/redeliver                      {"eventId","subscriptionId"} RedeliverWebhook -> 202
+//
+// A known /__mock/ path under another method answers 405 with Allow. [Dial] returns a
+// [Controller] that drives these routes on a running debitura-mock, the interface *Backend
+// implements in process.
 //
 // # Faults, rate limits, journal, persistence
 //
