@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -81,27 +80,24 @@ func (b *Backend) adminRoutes() {
 		writeJSON(w, http.StatusOK, map[string]int{"expired": b.ExpireLinks()})
 	})
 	m.HandleFunc("POST /__mock/clock/advance", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Seconds  float64 `json:"seconds"`
-			Duration string  `json:"duration"`
-		}
+		var in clockAdvanceIn
 		if !adminDecode(w, r, &in) {
 			return
 		}
-		d, err := clockAdvance(in.Seconds, in.Duration)
+		d, err := in.duration()
 		if err != nil {
 			writeAPIError(w, http.StatusBadRequest, "ValidationError", err.Error())
 			return
 		}
-		ac, ok := b.clock.(AdvanceableClock)
-		if !ok {
+		now, err := b.AdvanceClock(d)
+		if errors.Is(err, ErrConflict) {
 			writeAPIError(w, http.StatusConflict, "ClockNotAdvanceable", "The mock's clock cannot be advanced (WithClock was given a clock without Advance).")
 			return
 		}
-		ac.Advance(d)
-		b.ExpireLinks() // the clock moved: fire client.link_expired for requests past their TTL
-		b.armWebhookTimer()
-		writeJSON(w, http.StatusOK, map[string]string{"now": ts(b.now())})
+		if adminErr(w, err) {
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"now": ts(now)})
 	})
 	m.HandleFunc("GET /__mock/rate-limit", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, rateLimitJSON(b.RateLimit()))
@@ -111,13 +107,19 @@ func (b *Backend) adminRoutes() {
 		if !adminDecode(w, r, &in) {
 			return
 		}
+		if !in.Disabled && in.Windows == nil {
+			writeAPIError(w, http.StatusBadRequest, "ValidationError", `windows: required unless "disabled" is true ([] means no limit); valid members: disabled, windows`)
+			return
+		}
 		windows, err := rateWindows(in.Windows)
 		if err != nil {
 			writeAPIError(w, http.StatusBadRequest, "ValidationError", err.Error())
 			return
 		}
 		cfg := RateLimitConfig{Disabled: in.Disabled, Windows: windows}
-		b.SetRateLimit(cfg)
+		if adminErr(w, b.SetRateLimit(cfg)) {
+			return
+		}
 		writeJSON(w, http.StatusOK, rateLimitJSON(cfg))
 	})
 	m.HandleFunc("POST /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
@@ -134,14 +136,15 @@ func (b *Backend) adminRoutes() {
 			}
 			f.Latency = d
 		}
-		if err := checkFault(f); err != nil {
-			writeAPIError(w, http.StatusBadRequest, "ValidationError", err.Error())
+		id, err := b.AddFault(f)
+		if adminErr(w, err) {
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]string{"id": b.InjectFault(f)})
+		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 	})
 	m.HandleFunc("GET /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, b.Faults())
+		rules, _ := b.ListFaults()
+		writeJSON(w, http.StatusOK, rules) // each Fault with its "id"
 	})
 	m.HandleFunc("DELETE /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
 		b.ClearFaults()
@@ -155,14 +158,11 @@ func (b *Backend) adminRoutes() {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	m.HandleFunc("GET /__mock/journal", func(w http.ResponseWriter, r *http.Request) {
-		j := b.Journal()
-		if op := r.URL.Query().Get("operation"); op != "" {
-			j = b.Requests(op)
+		f, err := parseJournalFilter(r.URL.Query())
+		if adminErr(w, err) {
+			return
 		}
-		if j == nil {
-			j = []JournalEntry{}
-		}
-		writeJSON(w, http.StatusOK, j)
+		writeJSON(w, http.StatusOK, f.apply(b.Journal()))
 	})
 	m.HandleFunc("DELETE /__mock/journal", func(w http.ResponseWriter, r *http.Request) {
 		b.ResetJournal()
@@ -212,7 +212,12 @@ func (b *Backend) adminRoutes() {
 		}
 		writeJSON(w, http.StatusOK, hs)
 	})
+	b.controllerRoutes(m) // controller_http.go
+	b.dashboardRoutes(m)  // dashboard.go
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if writeMethodNotAllowed(w, m, r) {
+			return
+		}
 		writeNotFound(w, "No mock control route matches "+r.Method+" "+r.URL.Path)
 	})
 	b.admin = m
@@ -250,10 +255,12 @@ func adminDecode(w http.ResponseWriter, r *http.Request, v any) bool {
 		return true
 	}
 	if err == nil {
-		err = json.Unmarshal(body, v)
+		err = decodeStrict(body, v)
+	} else {
+		err = fmt.Errorf("invalid JSON: %v", err)
 	}
 	if err != nil {
-		writeAPIError(w, http.StatusBadRequest, "ValidationError", "invalid JSON: "+err.Error())
+		writeAPIError(w, http.StatusBadRequest, "ValidationError", err.Error())
 		return false
 	}
 	return true

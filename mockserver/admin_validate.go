@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -71,11 +72,8 @@ func checkFault(f Fault) error {
 	case f.Latency < 0:
 		return fmt.Errorf("latency: must not be negative")
 	}
-	switch f.Shape {
-	case "", ShapeAPIError, ShapeProblemDetails, ShapeHTML, ShapeRateLimit, ShapeRateLimitLegacy, ShapeRateLimitHeaderOnly,
-		ShapeEmpty, ShapeConflict, ShapeBusinessError, ShapeValidationProblem, ShapeFieldMap:
-	default:
-		return fmt.Errorf("shape: unknown shape %q", f.Shape)
+	if f.Shape != "" && !slices.Contains(faultShapes, f.Shape) {
+		return fmt.Errorf("shape: unknown shape %q; valid: \"\" (the status's default), %s", f.Shape, quoteList(faultShapes))
 	}
 	for k, vs := range f.Header {
 		if !validHeaderName(k) {

@@ -211,7 +211,6 @@ func defaultPartnerSpec() PartnerSpec {
 		ShortName:             "mockpartner",
 		ContactEmail:          "partners@mock-referral.example",
 		ReferralFeePercentage: 20,
-		LogoURL:               "https://mock-referral.example/logo.png",
 		BackgroundColorCode:   "#FFFFFF",
 		FontColor:             "#1A1A1A",
 		FontFamily:            "Arial, sans-serif",
@@ -261,6 +260,8 @@ func (b *Backend) baseURL(r *http.Request) string {
 func (b *Backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
+	case p == HealthPath:
+		serveHealth(w, r) // no key, no Host check, also in Production (health.go)
 	case strings.HasPrefix(p, "/__mock/") || p == "/__mock":
 		if b.env == Production {
 			writeAPIError(w, http.StatusForbidden, "Forbidden", "The mock control API is not available in the production environment.")

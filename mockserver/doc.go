@@ -71,7 +71,13 @@
 // "windows[0].segments: ...", "status: must be 0 (the shape's default) or 200-599"): a fault
 // status outside 200-599, a probability outside 0-1, negative times or latency, an unknown shape
 // or an invalid header; a clock advance that is negative or over 100 years; a rate window with
-// more than 3600 segments or segments shorter than 1ms.
+// more than 3600 segments or segments shorter than 1ms. The control API is strict
+// (admin_strict.go): unknown JSON members, an unknown fault operation id or shape, a fault for an
+// unknown partner id or one that changes nothing, a clock advance without exactly one of
+// "seconds" and "duration", PUT /__mock/rate-limit without windows (unless disabled), and an
+// unknown journal filter are 400s whose message lists the valid members or values. The typed
+// methods return the same errors wrapping [ErrInvalid] ([Backend.AddFault],
+// [Backend.SetRateLimit], [Backend.AdvanceClock]; [Backend.InjectFault] panics instead).
 //
 //	POST   /__mock/reset                                   Reset(): state, journal, faults, rate counters
 //	POST   /__mock/partners                                AddPartner(PartnerSpec) -> 201 PartnerSpec
@@ -85,13 +91,23 @@
 //	POST   /__mock/clock/advance                           {"seconds": 90} or {"duration": "1h"} -> {"now"}; 409 if the clock cannot advance
 //	GET    /__mock/rate-limit, PUT /__mock/rate-limit      {"disabled":false,"windows":[{"limit":100,"period":"1s","segments":0,"anchorFirstRequest":false}]}
 //	POST   /__mock/faults                                  Fault as JSON ("latency": "250ms") -> 201 {"id"}
-//	GET    /__mock/faults, DELETE /__mock/faults, DELETE /__mock/faults/{id}
-//	GET    /__mock/journal[?operation=postClients], DELETE /__mock/journal
+//	GET    /__mock/faults (each rule with its "id"), DELETE /__mock/faults, DELETE /__mock/faults/{id}
+//	GET    /__mock/journal[?operation=postClients&status=4xx&partnerId=...], DELETE /__mock/journal
 //	GET    /__mock/state                                   state without secrets (no keys, approval tokens, signing secret, stored idempotent bodies)
 //	POST   /__mock/token/check                             {"token"} -> TokenStatus
 //	POST   /__mock/webhooks/flush                          FlushWebhooks -> {"pending": n}
 //	GET    /__mock/webhooks                                Webhooks (partner from XApiKey, default partner without it; no secrets)
 //	GET    /__mock/webhooks/deliveries                     Deliveries -> []DeliveryInfo (with each payload)
+//	GET    /__mock/health                                  200 {"status":"ok","version"}: no key, any Host, also in Production
+//	GET    /__mock/                                        the dashboard (HTML; dashboard.go), GET /__mock/dashboard.js its script
+//	GET    /__mock/clients/{externalTenantId}/link-request PendingLinkRequest (partner from ?partnerId=, else XApiKey, else the default)
+//	POST   /__mock/clients/{externalTenantId}/link-request/approve | /decline | /expire
+//	                                                       ApprovePendingLink / DeclinePendingLink / ExpirePendingLink -> 204
+//	POST   /__mock/webhooks/redeliver                      {"eventId","subscriptionId"} RedeliverWebhook -> 202
+//
+// A known /__mock/ path under another method answers 405 with Allow. [Dial] returns a
+// [Controller] that drives these routes on a running debitura-mock, the interface *Backend
+// implements in process.
 //
 // # Faults, rate limits, journal, persistence
 //
@@ -186,7 +202,8 @@
 //   - PATCH: supportEmail null leaves it unchanged (a client always has one); supportPhone null
 //     clears it; a new supportEmail is matched from then on.
 //   - /me: every partner is returned as configured; isActive=false changes nothing else.
-//   - Unknown routes answer 404 ApiErrorResponseDto (also for a known path with another method).
+//   - Unknown routes answer 404 ApiErrorResponseDto; a known path under another method answers
+//     405 with Allow and an empty body, as ASP.NET Core does (after the key check, as every route).
 //   - No e-mails, no /cases, /coverage or reporting routes.
 //
 // # Webhooks

@@ -17,7 +17,8 @@ type FaultShape string
 // The bodies a fault can send. Each is a shape Debitura (or a proxy in front of it) is known to
 // send; the SDK has to decode all of them.
 const (
-	// ShapeAPIError is ApiErrorResponseDto (the default for a fault with a Status and no Body).
+	// ShapeAPIError is ApiErrorResponseDto (the default for a fault with a Status and no Body,
+	// except 429, whose default is ShapeRateLimit).
 	ShapeAPIError FaultShape = "ApiErrorResponseDto"
 	// ShapeProblemDetails is an RFC 7807 ProblemDetails body (application/problem+json).
 	ShapeProblemDetails FaultShape = "ProblemDetails"
@@ -94,8 +95,19 @@ type faultSet struct {
 	rules []*faultRule
 }
 
-// InjectFault adds a fault rule and returns its id (for RemoveFault).
+// InjectFault adds a fault rule and returns its id (for RemoveFault). It panics when the rule is
+// invalid (see [Backend.AddFault], which returns the error instead), so a typo in a test's
+// operation id fails the test instead of arming a rule that never fires.
 func (b *Backend) InjectFault(f Fault) string {
+	id, err := b.AddFault(f)
+	if err != nil {
+		panic("mockserver: InjectFault: " + err.Error())
+	}
+	return id
+}
+
+// addFaultRule adds a checked rule.
+func (b *Backend) addFaultRule(f Fault) string {
 	fs := b.faults
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -208,6 +220,11 @@ func (f *Fault) response() (int, string, []byte, http.Header) {
 	}
 	if f.Body != "" {
 		return status, "application/json; charset=utf-8", []byte(f.Body), h
+	}
+	if shape == "" && status == http.StatusTooManyRequests {
+		// A bare 429 is a rate limit: answer the documented body (with retryAfter), which the
+		// SDK reads, rather than a generic error the real API never sends with 429.
+		shape = ShapeRateLimit
 	}
 	if shape == "" {
 		shape = ShapeAPIError

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -186,8 +187,17 @@ func (b *Backend) writeRateLimited(w http.ResponseWriter, wait time.Duration) {
 	writeJSON(w, http.StatusTooManyRequests, wireRateLimit{Error: "rate_limit_exceeded", Message: rateLimitMessage, RetryAfter: secs})
 }
 
-// SetRateLimit replaces the rate-limit windows and forgets every partition's counters.
-func (b *Backend) SetRateLimit(c RateLimitConfig) { b.limiter.set(c) }
+// SetRateLimit replaces the rate-limit windows and forgets every partition's counters. A window
+// with a non-positive limit or period, more than 3600 segments or segments shorter than 1ms is
+// an error wrapping [ErrInvalid], and nothing changes.
+func (b *Backend) SetRateLimit(c RateLimitConfig) error {
+	if err := checkRateLimit(c); err != nil {
+		return err
+	}
+	c.Windows = slices.Clone(c.Windows)
+	b.limiter.set(c)
+	return nil
+}
 
 // RateLimit returns the current rate-limit configuration.
 func (b *Backend) RateLimit() RateLimitConfig { return b.limiter.config() }

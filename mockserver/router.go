@@ -71,6 +71,9 @@ func (b *Backend) routes() {
 	}
 	b.api.Handle("/", b.wrap(route{path: "", op: opUnknownRoute, auth: true, h: func(b *Backend) apiHandler {
 		return func(w http.ResponseWriter, r *http.Request, c *call) {
+			if writeMethodNotAllowed(w, b.api, r) {
+				return
+			}
 			writeNotFound(w, "No route matches "+r.Method+" "+r.URL.Path)
 		}
 	}}))

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/debitura-go/debitura/internal/controltest"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -282,4 +283,15 @@ func TestBinaryUsageErrors(t *testing.T) {
 // nullState is a state file with one partner and the given store members.
 func nullState(members string) string {
 	return `{"format":"debitura-mock-state/1","snapshot":{"format":1,"store":{"tokenSecret":"c2VjcmV0","partners":{"p":{"id":"p","apiKey":"mock_p"}},` + members + `}}}`
+}
+
+// TestBinaryController runs the shared control suite (internal/controltest, also run against the
+// in-memory Backend) against the real binary through mockserver.Dial, over /__mock/.
+func TestBinaryController(t *testing.T) {
+	p := startMock(t, "-seed", "7")
+	ctl, err := mockserver.Dial(t.Context(), p.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	controltest.Run(t, controltest.Target{Ctl: ctl, BaseURL: p.url, Key: mockserver.DefaultAPIKey})
 }

@@ -132,7 +132,7 @@ func defaultPartner(key string) mockserver.PartnerSpec {
 	return mockserver.PartnerSpec{
 		APIKey: key, CompanyName: "Mock Referral Partner ApS", ShortName: "mockpartner",
 		ContactEmail: "partners@mock-referral.example", ReferralFeePercentage: 20,
-		LogoURL: "https://mock-referral.example/logo.png", BackgroundColorCode: "#FFFFFF", FontColor: "#1A1A1A",
+		BackgroundColorCode: "#FFFFFF", FontColor: "#1A1A1A",
 		FontFamily: "Arial, sans-serif", InvoicingTriggerMode: "PayWhenPaid", ApprovalTTLDays: 7,
 	}
 }
@@ -233,7 +233,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	var h http.Handler = backend
 	if cfg.logRequests {
-		h = logRequests(h, stderr)
+		h = logRequests(h, backend.Route, stderr)
 	}
 	srv := newHTTPServer(cfg, h)
 	serveErr := make(chan error, 1)

@@ -1,0 +1,362 @@
+package mockserver
+
+// # The dashboard
+//
+// GET /__mock/ is a server-rendered HTML view of the mock (html/template, embedded, no build
+// step) behind the same admin guard as every control route. Its buttons and forms call the
+// control API with fetch() and JSON from one same-origin script (GET /__mock/dashboard.js), which
+// the page's Content-Security-Policy allows as 'self'; the guard's Origin check accepts the
+// mock's own origin, and Content-Type: application/json is what the guard asks for. Names and
+// every other value from the state are escaped by html/template, so markup in a company name
+// renders as text. The journal's filters are a plain GET form (?operation=&status=&partnerId=).
+// Sections (ids): #partners, #clients, #link-requests, #webhooks, #deliveries, #journal,
+// #faults, #clock, #rate-limit.
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed templates/dashboard.js
+var dashboardJS []byte
+
+//go:embed templates/dashboard.html
+var dashboardHTML string
+
+var dashboardTemplate = template.Must(template.New("dashboard").Funcs(template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"whenp": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"join": strings.Join,
+	"jsonBody": func(v any) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	},
+	"esc": url.PathEscape,
+	"dict2": func(eventID, subscriptionID string) map[string]string {
+		return map[string]string{"eventId": eventID, "subscriptionId": subscriptionID}
+	},
+}).Parse(dashboardHTML))
+
+// dashboardCSP allows the one script file and fetch() to the mock itself, nothing else.
+const dashboardCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// maxDashboardJournal is how many journal entries (newest first) the dashboard shows.
+const maxDashboardJournal = 500
+
+func (b *Backend) dashboardRoutes(m *http.ServeMux) {
+	m.HandleFunc("GET /__mock/{$}", b.serveDashboard)
+	m.HandleFunc("GET /__mock", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/__mock/", http.StatusMovedPermanently)
+	})
+	m.HandleFunc("GET /__mock/dashboard.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		writeRaw(w, http.StatusOK, "text/javascript; charset=utf-8", dashboardJS)
+	})
+}
+
+// Views of the dashboard (what the template gets).
+type (
+	dashPartner struct {
+		ID, CompanyName, ShortName, ContactEmail, InvoicingTriggerMode string
+		ReferralFeePercentage                                          float64
+		ApprovalTTLDays, Clients                                       int
+		Inactive, IsPublicDemo                                         bool
+	}
+	dashClient struct {
+		Partner, PartnerID, ExternalTenantID, CompanyName, CreditorID, LinkID string
+		Onboarding, KYC                                                       string
+		Attributed, Suspended                                                 bool
+		Fee                                                                   float64
+		Cases                                                                 int
+		Created                                                               time.Time
+	}
+	dashLinkRequest struct {
+		ID, Partner, PartnerID, ExternalTenantID, CompanyName, Status string
+		Created, ExpiresAt                                            time.Time
+		Cases                                                         int
+	}
+	dashWebhook struct {
+		ID, Partner, URL, DisabledReason string
+		Events                           []string
+		IsActive, IsTestMode             bool
+	}
+	dashAttempt struct {
+		Attempt   int
+		Time      time.Time
+		Status    int
+		Error     string
+		Signature string
+		Timestamp int64
+	}
+	dashDelivery struct {
+		DeliveryInfo
+		Partner  string
+		Payload  string
+		Attempts []dashAttempt
+	}
+	dashUsage struct {
+		Partner string
+		RateLimitUsage
+	}
+	dashboardView struct {
+		Now              time.Time
+		Environment      string
+		AgreementVersion int
+		Partners         []dashPartner
+		Clients          []dashClient
+		LinkRequests     []dashLinkRequest
+		Webhooks         []dashWebhook
+		Deliveries       []dashDelivery
+		Journal          []JournalEntry
+		JournalTotal     int
+		Filter           JournalFilter
+		FilterStatus     string
+		FilterError      string
+		Operations       []string
+		JournalOps       []string
+		Shapes           []FaultShape
+		Faults           []FaultRule
+		RateLimit        RateLimitConfig
+		Usage            []dashUsage
+	}
+)
+
+// dashState is the part of State() the dashboard reads (State has no secrets).
+type dashState struct {
+	AgreementVersion int `json:"agreementVersion"`
+	Partners         map[string]struct {
+		ID                    string  `json:"id"`
+		CompanyName           string  `json:"companyName"`
+		ShortName             string  `json:"shortName"`
+		ContactEmail          string  `json:"contactEmail"`
+		ReferralFeePercentage float64 `json:"referralFeePercentage"`
+		Inactive              bool    `json:"inactive"`
+		IsPublicDemo          bool    `json:"isPublicDemo"`
+		InvoicingTriggerMode  string  `json:"invoicingTriggerMode"`
+		ApprovalTTLDays       int     `json:"approvalTtlDays"`
+	} `json:"partners"`
+	Creditors map[string]struct {
+		CompanyName            string   `json:"companyName"`
+		SignedAgreementVersion int      `json:"signedAgreementVersion"`
+		DetailsSubmitted       bool     `json:"detailsSubmitted"`
+		CaseIDs                []string `json:"caseIds"`
+		KYC                    *struct {
+			VerificationStatus string `json:"verificationStatus"`
+		} `json:"kyc"`
+	} `json:"creditors"`
+	Links map[string]struct {
+		Seq                   int64     `json:"seq"`
+		PartnerID             string    `json:"partnerId"`
+		ExternalTenantID      string    `json:"externalTenantId"`
+		CreditorID            string    `json:"creditorId"`
+		Attributed            bool      `json:"attributed"`
+		Created               time.Time `json:"created"`
+		ReferralFeePercentage float64   `json:"referralFeePercentage"`
+		Archived              bool      `json:"archived"`
+		Suspended             bool      `json:"suspended"`
+	} `json:"links"`
+	LinkRequests map[string]struct {
+		ID               string    `json:"id"`
+		Seq              int64     `json:"seq"`
+		PartnerID        string    `json:"partnerId"`
+		ExternalTenantID string    `json:"externalTenantId"`
+		CreditorID       string    `json:"creditorId"`
+		Created          time.Time `json:"created"`
+		ExpiresAt        time.Time `json:"expiresAt"`
+		Status           string    `json:"status"`
+		Cases            []any     `json:"cases"`
+	} `json:"linkRequests"`
+	Webhooks map[string]struct {
+		Seq            int64    `json:"seq"`
+		ID             string   `json:"id"`
+		PartnerID      string   `json:"partnerId"`
+		URL            string   `json:"url"`
+		Events         []string `json:"events"`
+		IsActive       bool     `json:"isActive"`
+		IsTestMode     bool     `json:"isTestMode"`
+		DisabledReason string   `json:"disabledReason"`
+	} `json:"webhooks"`
+}
+
+func (b *Backend) serveDashboard(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", dashboardCSP)
+	v, err := b.dashboardData(r.URL.Query())
+	if err != nil {
+		http.Error(w, "debitura-mock: reading the state failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := dashboardTemplate.Execute(&buf, v); err != nil {
+		http.Error(w, "debitura-mock: rendering the dashboard failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeRaw(w, http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+}
+
+func (b *Backend) dashboardData(q url.Values) (dashboardView, error) {
+	b.ExpireLinks() // make link request statuses current on the mock clock
+	raw, err := b.State()
+	if err != nil {
+		return dashboardView{}, err
+	}
+	var st dashState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return dashboardView{}, err
+	}
+	v := dashboardView{
+		Now: b.now(), Environment: b.env.String(), AgreementVersion: st.AgreementVersion,
+		Operations: FaultOperations(), JournalOps: JournalOperations(), Shapes: FaultShapes(), RateLimit: b.RateLimit(),
+	}
+	name := func(id string) string {
+		if p, ok := st.Partners[id]; ok {
+			return p.CompanyName
+		}
+		if id == "" {
+			return "(no or unknown key)"
+		}
+		return id
+	}
+	clients := map[string]int{}
+	for _, l := range st.Links {
+		if l.Archived {
+			continue
+		}
+		clients[l.PartnerID]++
+		c := st.Creditors[l.CreditorID]
+		onb := "not started"
+		switch {
+		case c.SignedAgreementVersion > 0 && c.SignedAgreementVersion >= st.AgreementVersion:
+			onb = "done (agreement v" + strconv.Itoa(c.SignedAgreementVersion) + ")"
+		case c.SignedAgreementVersion > 0:
+			onb = "contract upgrade due (signed v" + strconv.Itoa(c.SignedAgreementVersion) + ")"
+		case c.DetailsSubmitted:
+			onb = "details submitted, agreement unsigned"
+		}
+		kyc := "not_required"
+		if c.KYC != nil {
+			kyc = "pending"
+			if c.KYC.VerificationStatus == "Completed" {
+				kyc = "verified"
+			} else if c.KYC.VerificationStatus != "" {
+				kyc = "pending (" + c.KYC.VerificationStatus + ")"
+			}
+		}
+		v.Clients = append(v.Clients, dashClient{
+			Partner: name(l.PartnerID), PartnerID: l.PartnerID, ExternalTenantID: l.ExternalTenantID, CompanyName: c.CompanyName,
+			CreditorID: l.CreditorID, Onboarding: onb, KYC: kyc, Attributed: l.Attributed, Suspended: l.Suspended,
+			Fee: l.ReferralFeePercentage, Cases: len(c.CaseIDs), Created: l.Created,
+		})
+	}
+	sort.Slice(v.Clients, func(i, j int) bool {
+		if !v.Clients[i].Created.Equal(v.Clients[j].Created) {
+			return v.Clients[i].Created.Before(v.Clients[j].Created)
+		}
+		return v.Clients[i].ExternalTenantID < v.Clients[j].ExternalTenantID
+	})
+	for _, p := range st.Partners {
+		v.Partners = append(v.Partners, dashPartner{
+			ID: p.ID, CompanyName: p.CompanyName, ShortName: p.ShortName, ContactEmail: p.ContactEmail,
+			InvoicingTriggerMode: p.InvoicingTriggerMode, ReferralFeePercentage: p.ReferralFeePercentage,
+			ApprovalTTLDays: p.ApprovalTTLDays, Clients: clients[p.ID], Inactive: p.Inactive, IsPublicDemo: p.IsPublicDemo,
+		})
+	}
+	sort.Slice(v.Partners, func(i, j int) bool {
+		return v.Partners[i].CompanyName+v.Partners[i].ID < v.Partners[j].CompanyName+v.Partners[j].ID
+	})
+	seqs := map[string]int64{}
+	for _, lr := range st.LinkRequests {
+		seqs[lr.ID] = lr.Seq
+		v.LinkRequests = append(v.LinkRequests, dashLinkRequest{
+			ID: lr.ID, Partner: name(lr.PartnerID), PartnerID: lr.PartnerID, ExternalTenantID: lr.ExternalTenantID,
+			CompanyName: st.Creditors[lr.CreditorID].CompanyName, Status: lr.Status, Created: lr.Created, ExpiresAt: lr.ExpiresAt, Cases: len(lr.Cases),
+		})
+	}
+	sort.Slice(v.LinkRequests, func(i, j int) bool { return seqs[v.LinkRequests[i].ID] > seqs[v.LinkRequests[j].ID] })
+	secrets := map[string]string{}
+	whSeq := map[string]int64{}
+	for _, h := range st.Webhooks {
+		whSeq[h.ID] = h.Seq
+		v.Webhooks = append(v.Webhooks, dashWebhook{ID: h.ID, Partner: name(h.PartnerID), URL: h.URL, DisabledReason: h.DisabledReason,
+			Events: h.Events, IsActive: h.IsActive, IsTestMode: h.IsTestMode})
+		if _, done := secrets[h.PartnerID+"\x00"]; !done {
+			secrets[h.PartnerID+"\x00"] = ""
+			for _, wi := range b.Webhooks(h.PartnerID) {
+				secrets[wi.ID] = wi.Secret
+			}
+		}
+	}
+	sort.Slice(v.Webhooks, func(i, j int) bool { return whSeq[v.Webhooks[i].ID] < whSeq[v.Webhooks[j].ID] })
+
+	journal := b.Journal()
+	attempts := map[string][]dashAttempt{}
+	for _, e := range journal {
+		if e.Operation != OpWebhookAttempt || e.Webhook == nil {
+			continue
+		}
+		k := e.Webhook.EventID + "\x00" + e.Webhook.SubscriptionID
+		attempts[k] = append(attempts[k], dashAttempt{Attempt: e.Webhook.Attempt, Time: e.Time, Status: e.Webhook.Status, Error: e.Webhook.Error, Timestamp: e.Time.Unix()})
+	}
+	ds := b.Deliveries()
+	for i := len(ds) - 1; i >= 0; i-- { // newest first
+		d := ds[i]
+		dd := dashDelivery{DeliveryInfo: d, Partner: name(d.PartnerID)}
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, d.Payload, "", "  ") == nil {
+			dd.Payload = pretty.String()
+		} else {
+			dd.Payload = string(d.Payload)
+		}
+		for _, a := range attempts[d.EventID+"\x00"+d.SubscriptionID] {
+			if sec := secrets[d.SubscriptionID]; sec != "" {
+				a.Signature, _ = SignWebhook(sec, a.Time, d.Payload)
+			}
+			dd.Attempts = append(dd.Attempts, a)
+		}
+		v.Deliveries = append(v.Deliveries, dd)
+	}
+
+	f, ferr := parseJournalFilter(q)
+	if ferr != nil {
+		v.FilterError = strings.TrimPrefix(ferr.Error(), ErrInvalid.Error()+": ")
+		f = JournalFilter{}
+	}
+	v.Filter = f
+	v.FilterStatus = q.Get("status")
+	matched := f.apply(journal)
+	v.JournalTotal = len(matched)
+	slices.Reverse(matched)
+	if len(matched) > maxDashboardJournal {
+		matched = matched[:maxDashboardJournal]
+	}
+	v.Journal = matched
+
+	v.Faults, _ = b.ListFaults()
+	for _, u := range b.RateLimitUsage() {
+		v.Usage = append(v.Usage, dashUsage{Partner: name(u.PartnerID), RateLimitUsage: u})
+	}
+	return v, nil
+}
