@@ -23,10 +23,16 @@ type progress struct {
 	start    time.Time
 	waitFrom time.Time // start of the current window wait; zero when none
 	waitTill time.Time
-	bar      *progressbar.ProgressBar
-	stopTick chan struct{}
-	ticker   sync.WaitGroup
+	// waitShown says the start of the current wait was printed (plain mode prints waits of at
+	// least minShownWait; shorter ones, such as the SDK's pacing, only show in the progress line).
+	waitShown bool
+	bar       *progressbar.ProgressBar
+	stopTick  chan struct{}
+	ticker    sync.WaitGroup
 }
+
+// minShownWait is the shortest window wait plain progress announces on its own line.
+const minShownWait = time.Second
 
 // counts are the figures of a run. Done = Skipped + Bad + the rows settled this run + Unsettled.
 type counts struct {
@@ -113,7 +119,8 @@ func (p *progress) update(f func(*counts)) {
 func (p *progress) WindowWait(d time.Duration, until time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.waitFrom.IsZero() {
+	started := p.waitFrom.IsZero()
+	if started {
 		p.waitFrom = p.now()
 	}
 	p.waitTill = until
@@ -121,7 +128,11 @@ func (p *progress) WindowWait(d time.Duration, until time.Time) {
 		p.bar.Describe(p.describeLocked())
 		return
 	}
-	fmt.Fprintf(p.w, "window wait: %s, until %s (the rate-limit window asked for it; rows resume then)\n", d.Round(time.Second/10), until.Format(time.TimeOnly))
+	// A later 429 that moves the end of the same wait is not a new wait.
+	if !p.waitShown && d >= minShownWait {
+		p.waitShown = true
+		fmt.Fprintf(p.w, "window wait: %s, until %s (a rate-limit window is full; rows resume then)\n", roundWait(d), until.Format(time.TimeOnly))
+	}
 }
 
 // WindowWaitOver implements waitReporter.
@@ -132,12 +143,16 @@ func (p *progress) WindowWaitOver() {
 		return
 	}
 	waited := p.now().Sub(p.waitFrom)
-	p.waitFrom, p.waitTill = time.Time{}, time.Time{}
+	shown := p.waitShown
+	p.waitFrom, p.waitTill, p.waitShown = time.Time{}, time.Time{}, false
 	if p.bar != nil {
 		p.bar.Describe(p.describeLocked())
 		return
 	}
-	fmt.Fprintf(p.w, "window wait over after %s; linking resumes\n", waited.Round(time.Second/10))
+	if !shown {
+		return
+	}
+	fmt.Fprintf(p.w, "window wait over after %s; linking resumes\n", roundWait(waited))
 }
 
 // eta is the time left: rows left ÷ the rate of this run so far (window waits included, so a
@@ -226,3 +241,11 @@ func (p *progress) finish() counts {
 
 // elapsed is the time since the run started.
 func (p *progress) elapsed() time.Duration { return p.now().Sub(p.start) }
+
+// roundWait rounds a wait for display: to 10ms under 10s, to the second above.
+func roundWait(d time.Duration) time.Duration {
+	if d < 10*time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
