@@ -186,7 +186,7 @@ func (p *progress) describeLocked() string {
 		fmt.Fprintf(&b, " · bad %d", c.Bad)
 	}
 	eta, rate, ok := p.etaLocked()
-	fmt.Fprintf(&b, " | %.1f/s", rate)
+	fmt.Fprintf(&b, " | %s", formatRate(rate))
 	if ok {
 		fmt.Fprintf(&b, " | ETA %s", eta.Round(time.Second))
 	}
@@ -217,7 +217,7 @@ func (p *progress) lineLocked() string {
 		fmt.Fprintf(&b, ", bad %d", c.Bad)
 	}
 	eta, rate, ok := p.etaLocked()
-	fmt.Fprintf(&b, "; %.1f rows/s", rate)
+	fmt.Fprintf(&b, "; %s", formatRate(rate))
 	if ok {
 		fmt.Fprintf(&b, "; ETA %s", eta.Round(time.Second))
 	}
@@ -248,4 +248,12 @@ func roundWait(d time.Duration) time.Duration {
 		return d.Round(10 * time.Millisecond)
 	}
 	return d.Round(time.Second)
+}
+
+// formatRate prints rows per second, or per minute when under one per second.
+func formatRate(perSecond float64) string {
+	if perSecond > 0 && perSecond < 1 {
+		return fmt.Sprintf("%.1f rows/min", perSecond*60)
+	}
+	return fmt.Sprintf("%.1f rows/s", perSecond)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/debitura-go/debitura/mockserver"
 )
@@ -139,5 +140,38 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 		if strings.Contains(stdout+stderr, "SECRET123") {
 			t.Errorf("%v printed the API key:\n%s%s", args, stdout, stderr)
 		}
+	}
+}
+
+func TestMockSubcommandServesTheMock(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"mock", "-addr", "127.0.0.1:0", "-api-key", "mock_cli_key"}, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	}()
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line; stderr:\n%s", errb.String())
+		}
+		if l, ok := strings.CutPrefix(out.String(), "listening on "); ok && strings.HasSuffix(l, "\n") {
+			base = strings.TrimSpace(l)
+		}
+	}
+	// The same backend as debitura-mock, with its -api-key: the CLI itself can talk to it.
+	code, stdout, stderr := runIn(t.Context(), []string{"--base-url", base, "clients", "list"}, map[string]string{keyEnv: "mock_cli_key"})
+	if code != exitOK || !strings.Contains(stderr, "0 clients in all") {
+		t.Errorf("clients list against debitura mock = exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("debitura mock after the signal = exit %d; stderr:\n%s", code, errb.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("debitura mock did not stop")
 	}
 }
