@@ -19,6 +19,9 @@ const (
 	mockTenantReady      = "demo-ready"
 	mockTenantOnboarding = "demo-onboarding"
 	mockExistingEmail    = "owner@existing.example"
+	mockTakenEmail       = "cfo@taken.example"
+	// mockOtherPartnerKey is another partner's key in the embedded mock (its customer is "taken").
+	mockOtherPartnerKey = "mock_other_partner_key"
 )
 
 // globals are the flags every subcommand has.
@@ -42,8 +45,10 @@ production, ` + debitura.ProductionBaseURL + `; the test environment is ` + debi
 --mock runs the command against an embedded, seeded mock instead, offline and without a key.
 The mock lives as long as the command: its partner key is ` + mockserver.DefaultAPIKey + `,
 it has the clients "` + mockTenantReady + `" (onboarding done) and "` + mockTenantOnboarding + `" (onboarding pending),
-and an existing Debitura account with the user e-mail ` + mockExistingEmail + ` (a row with that
-user e-mail ends approval_required). Its rate limits are Debitura's documented ones.
+an existing Debitura account with the user e-mail ` + mockExistingEmail + ` (a row with that
+user e-mail ends approval_required) and one linked to another partner, ` + mockTakenEmail + `
+(a row with it fails: AlreadyLinkedToAnotherPartner). Its rate limits are Debitura's documented
+ones.
 
 Exit status: 0 success; 1 a runtime error (bad input, unsettled rows, API or network error);
 2 a command-line error; 130 interrupted.`,
@@ -94,6 +99,9 @@ func startEmbeddedMock() (srv *mockserver.Server, err error) {
 			srv.Close()
 		}
 	}()
+	if _, err := srv.AddPartner(mockserver.PartnerSpec{APIKey: mockOtherPartnerKey, CompanyName: "Other Referral Partner ApS"}); err != nil {
+		return nil, fmt.Errorf("seed the embedded mock: %w", err)
+	}
 	for _, c := range []mockserver.CreditorSpec{
 		{CompanyName: "Ready Demo ApS", Country: "DK", SupportEmail: "support@ready.example",
 			Users:           []mockserver.UserSpec{{Name: "Ada Ready", Email: "ada@ready.example"}},
@@ -102,6 +110,8 @@ func startEmbeddedMock() (srv *mockserver.Server, err error) {
 			Users:           []mockserver.UserSpec{{Name: "Otto Pending", Email: "otto@onboarding.example"}},
 			LinkedToPartner: mockserver.DefaultAPIKey, LinkedAsExternalTenantID: mockTenantOnboarding, Attributed: true},
 		{CompanyName: "Existing Customer ApS", Country: "DK", Emails: []string{mockExistingEmail}},
+		{CompanyName: "Taken Customer ApS", Country: "DK", Emails: []string{mockTakenEmail},
+			LinkedToPartner: mockOtherPartnerKey, Attributed: true, OnboardingDone: true},
 	} {
 		if _, err := srv.AddCreditor(c); err != nil {
 			return nil, fmt.Errorf("seed the embedded mock: %w", err)

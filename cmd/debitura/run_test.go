@@ -175,3 +175,23 @@ func TestMockSubcommandServesTheMock(t *testing.T) {
 		t.Fatal("debitura mock did not stop")
 	}
 }
+
+// TestSampleFileLinksEveryState links README's sample file against the embedded mock: it must
+// parse and show each state once or more.
+func TestSampleFileLinksEveryState(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "o.jsonl")
+	code, _, stderr := runIn(t.Context(), []string{"--mock", "link", "--in", "../../examples/backfill/customers.csv", "--out", out}, nil)
+	if code != exitOK {
+		t.Fatalf("link of the sample = exit %d\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, state := range []string{stateReady, stateOnboardingRequired, stateApprovalRequired, stateFailed} {
+		if !strings.Contains(string(b), `"state":"`+state+`"`) {
+			t.Errorf("no %s row in the sample's results:\n%s", state, b)
+		}
+	}
+}
