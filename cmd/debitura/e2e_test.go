@@ -206,7 +206,17 @@ func TestE2EKillAndResume(t *testing.T) {
 		t.Fatalf("the first run ended by itself (exit %d) before the kill at %d rows; it was too fast", code, killAt)
 	}
 	settledAtKill := completeLines(out)
+	// Requests the dead process left in flight are journaled when the mock finishes them: wait
+	// until the journal stops growing.
 	sentAtKill, _ := postClients(t, base)
+	for stable := 0; stable < 5; time.Sleep(20 * time.Millisecond) {
+		n, _ := postClients(t, base)
+		if n == sentAtKill {
+			stable++
+		} else {
+			sentAtKill, stable = n, 0
+		}
+	}
 	t.Logf("killed at %d settled rows (target %d); %d POST /clients answered by then", settledAtKill, killAt, sentAtKill)
 	if inFlight := sentAtKill - settledAtKill; inFlight < 0 || inFlight > conc {
 		t.Errorf("%d POST /clients answered for %d settled rows: more than --concurrency %d in flight", sentAtKill, settledAtKill, conc)

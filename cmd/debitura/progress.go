@@ -191,7 +191,7 @@ func (p *progress) describeLocked() string {
 		fmt.Fprintf(&b, " | ETA %s", eta.Round(time.Second))
 	}
 	if !p.waitTill.IsZero() {
-		fmt.Fprintf(&b, " | window wait until %s", p.waitTill.Format(time.TimeOnly))
+		fmt.Fprintf(&b, " | window wait: %s left, until %s", roundWait(max(p.waitTill.Sub(p.now()), 0)), p.waitTill.Format(time.TimeOnly))
 	}
 	return b.String()
 }
@@ -222,7 +222,7 @@ func (p *progress) lineLocked() string {
 		fmt.Fprintf(&b, "; ETA %s", eta.Round(time.Second))
 	}
 	if !p.waitTill.IsZero() {
-		fmt.Fprintf(&b, "; in a window wait until %s", p.waitTill.Format(time.TimeOnly))
+		fmt.Fprintf(&b, "; in a window wait, %s left, until %s", roundWait(max(p.waitTill.Sub(p.now()), 0)), p.waitTill.Format(time.TimeOnly))
 	}
 	return b.String()
 }

@@ -40,7 +40,7 @@ func TestProgressETAIncludesTheWindowWait(t *testing.T) {
 	p.mu.Unlock()
 	// 10 rows in 15m10s (0.66/min); 89 rows left at that rate (2h14m59s), plus the 45 minutes
 	// left of the wait.
-	if want := "0.7 rows/min; ETA 2h59m59s; in a window wait until 11:00:10"; !strings.HasSuffix(line, want) {
+	if want := "0.7 rows/min; ETA 2h59m59s; in a window wait, 45m0s left, until 11:00:10"; !strings.HasSuffix(line, want) {
 		t.Errorf("line in a wait = %q, want it to end in %q", line, want)
 	}
 	clock.add(45 * time.Minute)
@@ -65,7 +65,7 @@ func TestProgressBarOnATerminal(t *testing.T) {
 	p.settled(stateOnboardingRequired)
 	p.finish()
 	got := out.String()
-	for _, want := range []string{"ready 1", "approval 1", "window wait until", "/3"} {
+	for _, want := range []string{"ready 1", "approval 1", "left, until ", "/3"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the bar never showed %q:\n%q", want, got)
 		}
