@@ -195,3 +195,23 @@ func TestSampleFileLinksEveryState(t *testing.T) {
 		}
 	}
 }
+
+func TestResumeRefusesAChangedInput(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "o.jsonl")
+	first := writeFile(t, "a.csv", csvHeader+"t1,A,DK,s@a.example,Ann,ann@a.example\n")
+	if code, _, stderr := runIn(t.Context(), []string{"--mock", "link", "--in", first, "--out", out}, nil); code != exitOK {
+		t.Fatalf("first run = exit %d\n%s", code, stderr)
+	}
+	before, _ := os.ReadFile(out)
+	// Line 2 now holds another tenant: skipping it would leave t9 unlinked, sending it would
+	// settle line 2 twice.
+	changed := writeFile(t, "b.csv", csvHeader+"t9,Z,DK,s@z.example,Zed,zed@z.example\n")
+	code, _, stderr := runIn(t.Context(), []string{"--mock", "link", "--in", changed, "--out", out}, nil)
+	if code != exitFailure || !strings.Contains(stderr, "the input changed since --out was written") {
+		t.Errorf("resume with a changed input = exit %d\n%s\nwant exit 1 naming the change", code, stderr)
+	}
+	if after, _ := os.ReadFile(out); !bytes.Equal(before, after) {
+		t.Errorf("--out changed:\n%s", after)
+	}
+}
