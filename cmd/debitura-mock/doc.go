@@ -78,4 +78,7 @@
 // The state file is a JSON document {"format":"debitura-mock-state/1","savedAt":...,
 // "clockOffsetNs":...,"snapshot":<Backend.Snapshot>}. Journal, fault rules and rate-limit
 // counters are not saved.
+//
+// The program lives in internal/mockcmd, which the debitura command-line tool's "mock"
+// subcommand runs too; this package is its main. The process tests are in internal/mockcmd.
 package main

@@ -1,4 +1,4 @@
-package main
+package mockcmd
 
 import (
 	"context"
@@ -32,18 +32,18 @@ func TestParseFlags(t *testing.T) {
 				statePath: "s.json", retryAfter: true, ratePerMinute: 60, logRequests: true, shutdownTimeout: time.Second,
 				readTimeout: 30 * time.Second, writeTimeout: time.Minute, idleTimeout: time.Minute}, nil},
 		{"rate limit off", []string{"-rate-limit-off"}, config{addr: "127.0.0.1:8080", apiKey: mockserver.DefaultAPIKey, saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second, readTimeout: 30 * time.Second, writeTimeout: time.Minute, idleTimeout: time.Minute, rateLimitOff: true}, nil},
-		{"bad env", []string{"-env", "staging"}, config{}, errUsage},
-		{"key with a space", []string{"-api-key", "has space"}, config{}, errUsage},
+		{"bad env", []string{"-env", "staging"}, config{}, ErrUsage},
+		{"key with a space", []string{"-api-key", "has space"}, config{}, ErrUsage},
 		{"any well-formed key", []string{"-api-key", "KEY"}, config{addr: "127.0.0.1:8080", apiKey: "KEY", saveInterval: 5 * time.Second, shutdownTimeout: 10 * time.Second, readTimeout: 30 * time.Second, writeTimeout: time.Minute, idleTimeout: time.Minute}, nil},
-		{"negative interval", []string{"-save-interval", "-1s"}, config{}, errUsage},
-		{"bad public url", []string{"-public-url", "mock.test"}, config{}, errUsage},
-		{"extra args", []string{"serve"}, config{}, errUsage},
-		{"unknown flag", []string{"-port", "1"}, config{}, errUsage},
+		{"negative interval", []string{"-save-interval", "-1s"}, config{}, ErrUsage},
+		{"bad public url", []string{"-public-url", "mock.test"}, config{}, ErrUsage},
+		{"extra args", []string{"serve"}, config{}, ErrUsage},
+		{"unknown flag", []string{"-port", "1"}, config{}, ErrUsage},
 		{"help", []string{"-h"}, config{}, flag.ErrHelp},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseFlags(tt.args, io.Discard)
+			got, err := parseFlags("debitura-mock", tt.args, io.Discard)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -109,7 +109,9 @@ func startRun(t *testing.T, args ...string) (base string, stderr *syncBuffer, st
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errb := newFirstLine(), &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), out, errb) }()
+	go func() {
+		done <- Run(ctx, "debitura-mock", append([]string{"-addr", "127.0.0.1:0"}, args...), out, errb)
+	}()
 	base = out.waitURL(t, done, errb)
 	stopped := false
 	stop = func() error {

@@ -1,4 +1,4 @@
-package main
+package mockcmd
 
 import (
 	"bufio"
@@ -103,7 +103,7 @@ func TestRunWriteTimeoutSparesLatencyFaults(t *testing.T) {
 }
 
 func TestParseFlagsTimeouts(t *testing.T) {
-	c, err := parseFlags([]string{"-read-timeout", "1s", "-write-timeout", "2s", "-idle-timeout", "3s"}, io.Discard)
+	c, err := parseFlags("debitura-mock", []string{"-read-timeout", "1s", "-write-timeout", "2s", "-idle-timeout", "3s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestParseFlagsTimeouts(t *testing.T) {
 		t.Errorf("server timeouts read=%v write=%v idle=%v header=%v; want 1s 2s 3s 1s", srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.ReadHeaderTimeout)
 	}
 	for _, flag := range []string{"-read-timeout", "-write-timeout", "-idle-timeout"} {
-		if _, err := parseFlags([]string{flag, "-1s"}, io.Discard); !errors.Is(err, errUsage) {
+		if _, err := parseFlags("debitura-mock", []string{flag, "-1s"}, io.Discard); !errors.Is(err, ErrUsage) {
 			t.Errorf("%s -1s: err = %v, want a usage error", flag, err)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package mockcmd
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/debitura-go/debitura/mockserver"
 )
 
-// errUsage marks a command-line error (exit status 2); the flag package has printed the details.
-var errUsage = errors.New("usage error")
+// ErrUsage marks a command-line error (exit status 2); the details have been printed on stderr.
+var ErrUsage = errors.New("usage error")
 
 // config is the parsed command line.
 type config struct {
@@ -39,14 +39,14 @@ type config struct {
 	adminHosts      []string
 }
 
-// parseFlags parses the command line; errors are reported on stderr and wrap errUsage (or are
-// flag.ErrHelp for -h).
-func parseFlags(args []string, stderr io.Writer) (config, error) {
+// parseFlags parses the command line of the program called name; errors are reported on stderr
+// and wrap ErrUsage (or are flag.ErrHelp for -h).
+func parseFlags(name string, args []string, stderr io.Writer) (config, error) {
 	var c config
-	fs := flag.NewFlagSet("debitura-mock", flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: debitura-mock [flags]\n\nServes the mock Debitura Referral Partner API, its /__mock/ control routes and the hosted pages.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: "+name+" [flags]\n\nServes the mock Debitura Referral Partner API, its /__mock/ control routes and the hosted pages.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	env := fs.String("env", "test", "environment to imitate: test or production (production: DELETE /clients/{id}, is-deletable, /v1/Webhooks/test and /__mock/ answer 403)")
@@ -72,12 +72,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return c, err
 		}
-		return c, fmt.Errorf("%w: %v", errUsage, err)
+		return c, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	bad := func(format string, a ...any) (config, error) {
-		fmt.Fprintf(stderr, "debitura-mock: "+format+"\n", a...)
+		fmt.Fprintf(stderr, name+": "+format+"\n", a...)
 		fs.Usage()
-		return c, fmt.Errorf("%w: "+format, append([]any{errUsage}, a...)...)
+		return c, fmt.Errorf("%w: "+format, append([]any{ErrUsage}, a...)...)
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected arguments: %s", strings.Join(fs.Args(), " "))
@@ -184,10 +184,13 @@ func newHTTPServer(cfg config, h http.Handler) *http.Server {
 	}
 }
 
-// run is the whole program: parse args, load state, serve until ctx ends, shut down, save.
-// The first line on stdout is "listening on URL".
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseFlags(args, stderr)
+// Run is the whole mock program: parse args (the flags of cmd/debitura-mock), load state, serve
+// until ctx ends, shut down, save. name is the program's name in usage and messages
+// ("debitura-mock", "debitura mock"). The first line on stdout is "listening on URL"; everything
+// else goes to stderr. The error wraps ErrUsage for a command-line error and is flag.ErrHelp for
+// -h; any other error is a runtime error (exit status 1).
+func Run(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(name, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -198,12 +201,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.statePath != "" {
 		st = &stateFile{path: cfg.statePath, backend: backend, clock: clock}
 		removed, err := removeStaleTemps(cfg.statePath)
-		for _, name := range removed {
-			fmt.Fprintf(stderr, "debitura-mock: removed %s, left behind by an interrupted save\n", name)
+		for _, f := range removed {
+			fmt.Fprintf(stderr, name+": removed %s, left behind by an interrupted save\n", f)
 		}
 		if err != nil {
 			// Not fatal: the mock works, but the leftovers hold secrets; say so.
-			fmt.Fprintf(stderr, "debitura-mock: could not remove a stale temporary state file: %v\n", err)
+			fmt.Fprintf(stderr, name+": could not remove a stale temporary state file: %v\n", err)
 		}
 		loaded, err := st.load()
 		if err != nil {
@@ -216,7 +219,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					return fmt.Errorf("add the -api-key partner: %w", err)
 				}
 			}
-			fmt.Fprintf(stderr, "debitura-mock: loaded state from %s\n", cfg.statePath)
+			fmt.Fprintf(stderr, name+": loaded state from %s\n", cfg.statePath)
 		}
 	}
 
@@ -257,7 +260,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 					return
 				case <-t.C:
 					if err := st.save(); err != nil {
-						fmt.Fprintf(stderr, "debitura-mock: periodic save: %v\n", err)
+						fmt.Fprintf(stderr, name+": periodic save: %v\n", err)
 					}
 				}
 			}
@@ -272,7 +275,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "debitura-mock: shutdown: %v (closing the remaining connections)\n", err)
+		fmt.Fprintf(stderr, name+": shutdown: %v (closing the remaining connections)\n", err)
 		_ = srv.Close()
 	}
 	backend.Close()
@@ -282,7 +285,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := st.save(); err != nil {
 			return errors.Join(runErr, fmt.Errorf("save state: %w", err))
 		}
-		fmt.Fprintf(stderr, "debitura-mock: saved state to %s\n", cfg.statePath)
+		fmt.Fprintf(stderr, name+": saved state to %s\n", cfg.statePath)
 	}
 	if errors.Is(runErr, http.ErrServerClosed) {
 		runErr = nil

@@ -1,4 +1,4 @@
-package main
+package mockcmd
 
 import (
 	"bytes"
@@ -17,7 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// binPath is the debitura-mock binary TestMain builds once for the process tests.
+// binPath is the cmd/debitura-mock binary (a thin main over this package) that TestMain builds once
+// for the process tests.
 var binPath string
 
 func TestMain(m *testing.M) {
@@ -32,7 +33,7 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binPath = filepath.Join(dir, "debitura-mock")
-	out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", binPath, "github.com/debitura-go/debitura/cmd/debitura-mock").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		return 1
