@@ -36,7 +36,7 @@ type Fleet struct {
 	digest    string // hex digest of the API key, the hash tag
 	nameKey   []byte // HMAC key for hashing names (tenant ids, event ids, lock names)
 	opTimeout time.Duration
-	sealKey   []byte // nil unless WithSealingKey
+	sealKey   []byte    // nil unless WithSealingKey
 	fo        *failover // the SDK adapters' failure policy, shared by all of them
 }
 
