@@ -377,3 +377,40 @@ func TestSDKRedisStoppedMidRun(t *testing.T) {
 		t.Errorf("after the restart the budget's minute key exists = %d, %v; want 1", n, err)
 	}
 }
+
+// Two replicas' webhook handlers on the fleet's de-dupe store: a redelivery that lands on the
+// other replica is acknowledged without running the handler again.
+func TestSDKWebhookHandlersAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	srv := fleetSrv(t)
+	const secret = "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cy0wMDA=" // Base64, made up
+	var ran atomic.Int32
+	handler := func() http.Handler {
+		d, err := fleetOn(t, srv).WebhookDeduper(DeduperConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return webhook.Handler(secret, func(context.Context, *webhook.Event) error {
+			ran.Add(1)
+			return nil
+		}, webhook.WithDeduper(d))
+	}
+	replicas := []http.Handler{handler(), handler()}
+	body := []byte(`{"id":"evt-redelivered","specVersion":"1.0","event":"client.linked","data":{"externalTenantId":"t-1"}}`)
+	for i, h := range []http.Handler{replicas[0], replicas[1], replicas[1]} {
+		sig, err := webhook.Sign(secret, time.Now(), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/webhooks", strings.NewReader(string(body)))
+		req.Header.Set(webhook.SignatureHeader, sig)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code/100 != 2 {
+			t.Fatalf("delivery %d: status %d, want 2xx", i, rec.Code)
+		}
+	}
+	if n := ran.Load(); n != 1 {
+		t.Errorf("the handler ran %d times for one event delivered three times to two replicas, want 1", n)
+	}
+}
