@@ -315,8 +315,8 @@ func TestSDKWebhookDeduperAcrossReplicas(t *testing.T) {
 	}
 }
 
-// Redis stopped mid-run: no call fails, one Warn is logged, and the adapters go back to Redis
-// once it answers again.
+// Redis paused, then stopped mid-run: no call fails or hangs, one Warn is logged, and the
+// adapters go back to Redis once it answers again.
 func TestSDKRedisStoppedMidRun(t *testing.T) {
 	t.Parallel()
 	srv := fleetSrv(t)
@@ -349,8 +349,17 @@ func TestSDKRedisStoppedMidRun(t *testing.T) {
 		t.Fatalf("%d Warn records while Redis was up", n)
 	}
 
-	srv.Stop()
+	// A Redis that hangs (paused) costs each call at most the op timeout.
+	srv.Pause()
 	start := time.Now()
+	work("paused", 0)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the calls while Redis hung took %v, want them bounded by the op timeout", d)
+	}
+	srv.Resume()
+
+	srv.Stop()
+	start = time.Now()
 	for i := range 4 {
 		work("down", i)
 		time.Sleep(60 * time.Millisecond) // past the probe interval: every round probes again
@@ -359,7 +368,7 @@ func TestSDKRedisStoppedMidRun(t *testing.T) {
 		t.Errorf("the calls during the outage took %v, want them bounded by the op timeout", d)
 	}
 	if n := rec.count("WARN redisfleet"); n != 1 {
-		t.Errorf("%d Warn records during the outage, want exactly 1", n)
+		t.Errorf("%d Warn records during the outages, want exactly 1 (one per warn interval)", n)
 	}
 
 	srv.Restart()
