@@ -154,7 +154,8 @@ func benchOverhead(r *report, sz sizes) error {
 	}
 	defer stop()
 	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(base),
-		debitura.WithHTTPClient(&http.Client{Transport: newTransport()}))
+		debitura.WithHTTPClient(&http.Client{Transport: newTransport()}),
+		debitura.WithLimits(unlimitedLimits())) // the server has no rate limit
 	if err != nil {
 		return err
 	}
