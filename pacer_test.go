@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -192,17 +191,15 @@ func TestPacerConcurrentUse(t *testing.T) {
 // windowServer imitates a fixed 1-second rate-limit window of limit requests on the fake clock,
 // answering 429 with the body's retryAfter (seconds until the window reopens).
 type windowServer struct {
-	*httptest.Server
 	mu      sync.Mutex
 	window  time.Time
 	n       int
 	ok, got int
 }
 
-func newWindowServer(t *testing.T, clock *fakeClock, limit int) *windowServer {
+func newWindowServer(clock *fakeClock, limit int) (*windowServer, step) {
 	s := &windowServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		checkRequestContract(t, r, "")
+	return s, func(w http.ResponseWriter, r *http.Request) {
 		now := clock.Now()
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -220,20 +217,14 @@ func newWindowServer(t *testing.T, clock *fakeClock, limit int) *windowServer {
 		s.n++
 		s.ok++
 		fmt.Fprint(w, `{"externalTenantId":"t-1","onboardingDone":true}`)
-	}))
-	t.Cleanup(s.Close)
-	return s
+	}
 }
 
 func run429Batch(t *testing.T, pacing bool) (ok, got429 int, waits []time.Duration) {
 	t.Helper()
-	clock := newFakeClock()
-	srv := newWindowServer(t, clock, 10)
-	c, err := New(testAPIKey, WithBaseURL(srv.URL), withClock(clock.Now, clock.Sleep), withJitter(maxJitter),
-		WithAdaptivePacing(pacing))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, h := setup(t, WithAdaptivePacing(pacing))
+	srv, answer := newWindowServer(h.clock, 10)
+	h.script(answer)
 	for i := range 60 {
 		if _, err := c.Clients.Get(context.Background(), "t-1"); err != nil {
 			t.Fatalf("Get #%d: %v", i, err)
@@ -241,7 +232,7 @@ func run429Batch(t *testing.T, pacing bool) (ok, got429 int, waits []time.Durati
 	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	return srv.ok, srv.got, clock.Waits()
+	return srv.ok, srv.got, h.clock.Waits()
 }
 
 // The fake clock does not move while a request is in flight, so an unpaced Client sends the
@@ -459,8 +450,9 @@ const pacer429 = `{"error":"rate_limit_exceeded","message":"Too many requests.",
 func TestPacerOneAcceptedThen429DoesNotStall(t *testing.T) {
 	clock := farClock()
 	t0 := clock.Now()
-	srv := newScriptServer(t, clock, status(200, `{}`), status(429, fmt.Sprintf(pacer429, 2.0)), status(200, `{}`))
-	c := newTestClient(t, srv, clock, WithMaxRetries(0))
+	c, h := setup(t, WithMaxRetries(0))
+	h.clock = clock
+	h.script(status(200, `{}`), status(429, fmt.Sprintf(pacer429, 2.0)), status(200, `{}`))
 	if _, err := c.Partner.Me(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +477,7 @@ func TestPacerOneAcceptedThen429DoesNotStall(t *testing.T) {
 			t.Errorf("call %d: %v", i, err)
 		}
 	}
-	reqs := srv.Requests()
+	reqs := h.requests()
 	if len(reqs) != n+2 {
 		t.Fatalf("server saw %d requests, want %d", len(reqs), n+2)
 	}
@@ -507,15 +499,16 @@ func TestPacerOneAcceptedThen429DoesNotStall(t *testing.T) {
 // pacedClient returns a Client whose pacer has learned 9.5 req/s: ten calls accepted at t0, an
 // eleventh answered 429 with retryAfter 1 (the gate reopens at t0+1s). Later requests are
 // answered 200.
-func pacedClient(t *testing.T, clock *fakeClock, opts ...Option) (*Client, *scriptServer) {
+func pacedClient(t *testing.T, clock *fakeClock, opts ...Option) (*Client, *harness) {
 	t.Helper()
 	steps := make([]step, 0, 12)
 	for range 10 {
 		steps = append(steps, status(200, `{}`))
 	}
 	steps = append(steps, status(429, fmt.Sprintf(pacer429, 1.0)), status(200, `{}`))
-	srv := newScriptServer(t, clock, steps...)
-	c := newTestClient(t, srv, clock, append([]Option{WithMaxRetries(0)}, opts...)...)
+	c, h := setup(t, append([]Option{WithMaxRetries(0)}, opts...)...)
+	h.clock = clock
+	h.script(steps...)
 	for range 10 {
 		if _, err := c.do(t.Context(), opGet(), nil); err != nil {
 			t.Fatal(err)
@@ -527,7 +520,7 @@ func pacedClient(t *testing.T, clock *fakeClock, opts ...Option) (*Client, *scri
 	if p := c.gate.pacer.pace(clock.Now().Add(time.Second)); !near(p, 9.5, 0.001) {
 		t.Fatalf("pace = %v, want 9.5", p)
 	}
-	return c, srv
+	return c, h
 }
 
 // A paced wait obeys the rules of the gate: one longer than the maximum wait, or one that would
@@ -546,7 +539,7 @@ func TestPacerWaitBeyondLimitsFailsFast(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := farClock()
 			t0 := clock.Now()
-			c, srv := pacedClient(t, clock, tt.opts...)
+			c, h := pacedClient(t, clock, tt.opts...)
 			// Twenty callers hold the slots from t0+1s on, 1/9.5 s apart: the next is at about
 			// t0+3.1s, 2.1 s after the gate reopens.
 			for range 20 {
@@ -574,7 +567,7 @@ func TestPacerWaitBeyondLimitsFailsFast(t *testing.T) {
 			if want < 2*time.Second {
 				t.Fatalf("slot wait = %v, want about 2.1s", want)
 			}
-			got := []any{apiErr.Attempts, apiErr.RetryAfter, apiErr.Type, apiErr.Route, int(srv.hits.Load()), fmt.Sprint(clock.Waits())}
+			got := []any{apiErr.Attempts, apiErr.RetryAfter, apiErr.Type, apiErr.Route, len(h.requests()), fmt.Sprint(clock.Waits())}
 			wantFields := []any{0, want, "rate_limit_exceeded", opKYC().route, 11, fmt.Sprint([]time.Duration{time.Second})}
 			if fmt.Sprint(got) != fmt.Sprint(wantFields) {
 				t.Fatalf("(attempts, retryAfter, type, route, hits, waits) = %v, want %v", got, wantFields)
@@ -598,7 +591,7 @@ func TestPacerAbandonedSlotIsGivenBack(t *testing.T) {
 		}
 		return clock.Sleep(ctx, d)
 	}
-	c, srv := pacedClient(t, clock, withClock(clock.Now, sleep))
+	c, h := pacedClient(t, clock, withClock(clock.Now, sleep))
 	// The gate reopens; the first call takes the slot at the reopening and is sent at once.
 	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
 		t.Fatal(err)
@@ -620,7 +613,7 @@ func TestPacerAbandonedSlotIsGivenBack(t *testing.T) {
 	if last := waits[len(waits)-1]; last != abandonedWait {
 		t.Fatalf("next caller waited %v, want %v (the given-back slot); waits %v", last, abandonedWait, waits)
 	}
-	if h := srv.hits.Load(); h != 13 {
-		t.Fatalf("server hits = %d, want 13 (the abandoned call is not sent)", h)
+	if n := len(h.requests()); n != 13 {
+		t.Fatalf("server hits = %d, want 13 (the abandoned call is not sent)", n)
 	}
 }
