@@ -6,33 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/debitura-go/debitura/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a slog handler.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 const testBearer = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0LTEifQ.c2VjcmV0c2lnbg"
 
 func TestSecretsNeverLeak(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, h := setup(t, WithLogger(logger), WithMaxRetries(1))
 	echo := `{"message":"invalid key ` + testAPIKey + `","error":"Authorization: Bearer ` + testBearer + `"}`
