@@ -11,14 +11,12 @@ func TestBufferConcurrentWrites(t *testing.T) {
 	var b Buffer
 	var wg sync.WaitGroup
 	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range 100 {
 				fmt.Fprintf(&b, "%d\n", i)
 				_ = b.String()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := strings.Count(b.String(), "\n"); n != 800 {
