@@ -235,10 +235,7 @@ func TestCallOptionErrors(t *testing.T) {
 			c, h := setup(t)
 			h.refuseAll()
 			err := tt.call(c)
-			var verr *ValidationError
-			if !errors.As(err, &verr) || !errors.Is(err, ErrValidation) {
-				t.Fatalf("call = %v, want a *ValidationError", err)
-			}
+			verr := validationError(t, err)
 			if verr.Op != tt.wantOp || !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("error = %q (Op %q), want Op %q and a message naming %q", err, verr.Op, tt.wantOp, tt.wantText)
 			}

@@ -600,15 +600,8 @@ func TestValidationBeforeSend(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %T %v, want *ValidationError", err, err)
-			}
-			if ve.Field != tc.field {
+			if ve := validationError(t, err); ve.Field != tc.field {
 				t.Errorf("ValidationError.Field = %q, want %q (%v)", ve.Field, tc.field, err)
-			}
-			if !errors.Is(err, ErrValidation) {
-				t.Errorf("errors.Is(%v, ErrValidation) = false, want true", err)
 			}
 		})
 	}

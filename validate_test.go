@@ -226,13 +226,7 @@ func TestValidationReportsEveryProblem(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
-			if !errors.Is(err, ErrValidation) {
-				t.Errorf("errors.Is(%v, ErrValidation) = false, want true", err)
-			}
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %T %v, want *ValidationError", err, err)
-			}
+			ve := validationError(t, err)
 			if ve.Op != tc.op {
 				t.Errorf("ValidationError.Op = %q, want %q", ve.Op, tc.op)
 			}

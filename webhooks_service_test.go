@@ -290,10 +290,7 @@ func TestWebhooksServiceValidation(t *testing.T) {
 			c, h := setup(t)
 			h.refuseAll()
 			err := tt.call(c)
-			var ve *ValidationError
-			if !errors.As(err, &ve) || !errors.Is(err, ErrValidation) {
-				t.Fatalf("%s = %v, want *ValidationError", tt.name, err)
-			}
+			ve := validationError(t, err)
 			if ve.Op != tt.wantOp || ve.Field != tt.wantField {
 				t.Errorf("%s: ValidationError{Op: %q, Field: %q}, want {%q, %q} (%v)", tt.name, ve.Op, ve.Field, tt.wantOp, tt.wantField, err)
 			}
