@@ -3,7 +3,6 @@ package debitura
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -224,17 +223,6 @@ func checkRequest(t *testing.T, got request, want wantRequest) {
 	if diff := cmp.Diff(w, g); diff != "" {
 		t.Errorf("request body mismatch (-want +got):\n%s", diff)
 	}
-}
-
-// validationError returns err as a *ValidationError, and ends the test unless it is one that
-// also matches ErrValidation.
-func validationError(t *testing.T, err error) *ValidationError {
-	t.Helper()
-	var ve *ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, ErrValidation) {
-		t.Fatalf("got %T %v, want a *ValidationError matching ErrValidation", err, err)
-	}
-	return ve
 }
 
 // fakeClock is the injected clock and sleeper. It starts at the real time, so that a ctx

@@ -14,6 +14,17 @@ import (
 	"github.com/debitura-go/debitura/webhook"
 )
 
+// validationError returns err as a *ValidationError, and ends the test unless it is one that
+// also matches ErrValidation.
+func validationError(t *testing.T, err error) *ValidationError {
+	t.Helper()
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrValidation) {
+		t.Fatalf("got %T %v, want a *ValidationError matching ErrValidation", err, err)
+	}
+	return ve
+}
+
 // countingTransport counts the requests a Client tries to send and refuses them all: a request
 // refused by validation must never reach it.
 type countingTransport struct{ n atomic.Int32 }
