@@ -232,12 +232,8 @@ func TestCallOptionErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, h := setup(t)
-			h.refuseAll()
-			err := tt.call(c)
-			verr := validationError(t, err)
-			if verr.Op != tt.wantOp || !strings.Contains(err.Error(), tt.wantText) {
-				t.Errorf("error = %q (Op %q), want Op %q and a message naming %q", err, verr.Op, tt.wantOp, tt.wantText)
+			if ve := refused(t, tt.call); ve.Op != tt.wantOp || !strings.Contains(ve.Error(), tt.wantText) {
+				t.Errorf("error = %q (Op %q), want Op %q and a message naming %q", ve, ve.Op, tt.wantOp, tt.wantText)
 			}
 		})
 	}

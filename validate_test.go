@@ -25,6 +25,15 @@ func validationError(t *testing.T, err error) *ValidationError {
 	return ve
 }
 
+// refused calls call with a Client whose server fails the test on any request, and returns the
+// *ValidationError the call must end with.
+func refused(t *testing.T, call func(c *Client) error) *ValidationError {
+	t.Helper()
+	c, h := setup(t)
+	h.refuseAll()
+	return validationError(t, call(c))
+}
+
 // countingTransport counts the requests a Client tries to send and refuses them all: a request
 // refused by validation must never reach it.
 type countingTransport struct{ n atomic.Int32 }
