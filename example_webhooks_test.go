@@ -109,13 +109,7 @@ func ExampleWebhooksService_Update() {
 	ctx := context.Background()
 	srv, c := startMock()
 	defer srv.Close()
-	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
-		URL:    "https://partner.example/hooks/debitura",
-		Events: webhook.ClientEvents(),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
+	hook := subscribed(ctx, c)
 
 	// RegenerateSecret: the answer carries the new secret, this once. Deliveries signed with
 	// the old one may still arrive for a while: verify with both
@@ -158,13 +152,7 @@ func ExampleWebhooksService_Delete() {
 	ctx := context.Background()
 	srv, c := startMock()
 	defer srv.Close()
-	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
-		URL:    "https://partner.example/hooks/debitura",
-		Events: webhook.ClientEvents(),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
+	hook := subscribed(ctx, c)
 
 	if err := c.Webhooks.Delete(ctx, hook.ID); err != nil {
 		log.Fatal(err)
@@ -310,4 +298,16 @@ func Example_webhooks() {
 	// Output:
 	// linked: tenant-7
 	// tenant-7 ready
+}
+
+// subscribed creates the subscription to every client event that the Webhooks examples act on.
+func subscribed(ctx context.Context, c *debitura.Client) *debitura.Webhook {
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
+		URL:    "https://partner.example/hooks/debitura",
+		Events: webhook.ClientEvents(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return hook
 }
