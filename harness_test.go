@@ -29,13 +29,27 @@ const testAPIKey = "dbt_test_SECRETKEY_0123456789abcdef"
 type harness struct {
 	t   *testing.T
 	mux *http.ServeMux
-	// clock is what the Client and the request log read. A test may set another fake clock
-	// before its first call (the pacer's tests run an hour ahead of real time).
+	// clock is what the Client and the request log read; useClock replaces it.
 	clock *fakeClock
 	url   string // server URL, without the /base mount
 
-	mu   sync.Mutex
+	mu   sync.Mutex // guards reqs, and clock against useClock
 	reqs []request
+}
+
+// useClock makes the Client and the request log read c: for a test that needs another start
+// (the pacer's tests run an hour ahead of real time). Call it before the first request.
+func (h *harness) useClock(c *fakeClock) {
+	h.mu.Lock()
+	h.clock = c
+	h.mu.Unlock()
+}
+
+// fake returns the clock in use, for the Client and the server's goroutines.
+func (h *harness) fake() *fakeClock {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.clock
 }
 
 // request is what the server saw of one request.
@@ -55,9 +69,10 @@ func setup(t *testing.T, opts ...Option) (*Client, *harness) {
 	h := &harness{t: t, mux: http.NewServeMux(), clock: newFakeClock()}
 	rec := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		at := h.fake().Now()
 		h.mu.Lock()
 		h.reqs = append(h.reqs, request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(),
-			Header: r.Header.Clone(), Body: string(body), At: h.clock.Now()})
+			Header: r.Header.Clone(), Body: string(body), At: at})
 		h.mu.Unlock()
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		h.mux.ServeHTTP(w, r)
@@ -71,9 +86,9 @@ func setup(t *testing.T, opts ...Option) (*Client, *harness) {
 	srv := httptest.NewServer(outer)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
-	// Through h.clock, so that a test may set its own fake clock before the first call.
-	now := func() time.Time { return h.clock.Now() }
-	sleep := func(ctx context.Context, d time.Duration) error { return h.clock.Sleep(ctx, d) }
+	// Through h.fake, so that useClock reaches the Client.
+	now := func() time.Time { return h.fake().Now() }
+	sleep := func(ctx context.Context, d time.Duration) error { return h.fake().Sleep(ctx, d) }
 	all := append([]Option{WithBaseURL(srv.URL + "/base"), withClock(now, sleep), withJitter(maxJitter)}, opts...)
 	c, err := New(testAPIKey, all...)
 	if err != nil {

@@ -451,7 +451,7 @@ func TestPacerOneAcceptedThen429DoesNotStall(t *testing.T) {
 	clock := farClock()
 	t0 := clock.Now()
 	c, h := setup(t, WithMaxRetries(0))
-	h.clock = clock
+	h.useClock(clock)
 	h.script(status(200, `{}`), status(429, fmt.Sprintf(pacer429, 2.0)), status(200, `{}`))
 	if _, err := c.Partner.Me(t.Context()); err != nil {
 		t.Fatal(err)
@@ -507,7 +507,7 @@ func pacedClient(t *testing.T, clock *fakeClock, opts ...Option) (*Client, *harn
 	}
 	steps = append(steps, status(429, fmt.Sprintf(pacer429, 1.0)), status(200, `{}`))
 	c, h := setup(t, append([]Option{WithMaxRetries(0)}, opts...)...)
-	h.clock = clock
+	h.useClock(clock)
 	h.script(steps...)
 	for range 10 {
 		if _, err := c.do(t.Context(), opGet(), nil); err != nil {
