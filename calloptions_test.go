@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -24,47 +23,36 @@ func kycRequest() *KYCRequest {
 
 // answerSeq makes pattern answer with the n-th function for the n-th request (the last repeats)
 // and counts the requests.
-func answerSeq(a *svcAPI, pattern string, steps ...func(w http.ResponseWriter, r *http.Request)) *atomic.Int32 {
+func answerSeq(h *harness, pattern string, steps ...step) *atomic.Int32 {
 	var n atomic.Int32
-	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		i := int(n.Add(1)) - 1
 		steps[min(i, len(steps)-1)](w, r)
 	})
 	return &n
 }
 
-func reply(status int, body string, header ...string) func(w http.ResponseWriter, r *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) {
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = io.WriteString(w, body)
-	}
-}
-
 // Each call option shows on the wire: headers, the number of attempts, the attempt timeout and
 // the Idempotency-Key.
 func TestCallOptionsOnTheWire(t *testing.T) {
 	t.Parallel()
-	unavailable := reply(http.StatusServiceUnavailable, `{"message":"down"}`, lenient...)
+	unavailable := status(http.StatusServiceUnavailable, `{"message":"down"}`, lenient...)
 	tests := []struct {
 		name string
 		// answers of the route under test (GET /me unless kyc)
-		answers []func(w http.ResponseWriter, r *http.Request)
+		answers []step
 		kyc     bool
 		opts    []CallOption
 		// wantErr: nil for success, else a sentinel the error must match
 		wantErr      error
 		wantAttempts int32
-		check        func(t *testing.T, calls []svcCall)
+		check        func(t *testing.T, calls []request)
 	}{
 		{
 			name:    "WithHeader adds headers, repeated names add values",
-			answers: []func(http.ResponseWriter, *http.Request){reply(200, meBody)},
+			answers: []step{status(200, meBody)},
 			opts:    []CallOption{WithHeader("X-Trace-Id", "trace-1"), WithHeader("x-tag", "a"), WithHeader("X-Tag", "b")},
-			check: func(t *testing.T, calls []svcCall) {
+			check: func(t *testing.T, calls []request) {
 				h := calls[0].Header
 				if diff := cmp.Diff([]string{"trace-1"}, h.Values("X-Trace-Id")); diff != "" {
 					t.Errorf("X-Trace-Id (-want +got):\n%s", diff)
@@ -72,7 +60,7 @@ func TestCallOptionsOnTheWire(t *testing.T) {
 				if diff := cmp.Diff([]string{"a", "b"}, h.Values("X-Tag")); diff != "" {
 					t.Errorf("X-Tag (-want +got):\n%s", diff)
 				}
-				if h.Get("XApiKey") != svcAPIKey {
+				if h.Get("XApiKey") != testAPIKey {
 					t.Errorf("XApiKey = %q, want the Client's key", h.Get("XApiKey"))
 				}
 			},
@@ -80,27 +68,27 @@ func TestCallOptionsOnTheWire(t *testing.T) {
 		},
 		{
 			name:         "default retries: 4 attempts",
-			answers:      []func(http.ResponseWriter, *http.Request){unavailable},
+			answers:      []step{unavailable},
 			wantErr:      ErrServer,
 			wantAttempts: 4,
 		},
 		{
 			name:         "WithCallMaxRetries(0): 1 attempt",
-			answers:      []func(http.ResponseWriter, *http.Request){unavailable},
+			answers:      []step{unavailable},
 			opts:         []CallOption{WithCallMaxRetries(0)},
 			wantErr:      ErrServer,
 			wantAttempts: 1,
 		},
 		{
 			name:         "WithCallMaxRetries(1): 2 attempts; the last option wins",
-			answers:      []func(http.ResponseWriter, *http.Request){unavailable},
+			answers:      []step{unavailable},
 			opts:         []CallOption{WithCallMaxRetries(5), WithCallMaxRetries(1)},
 			wantErr:      ErrServer,
 			wantAttempts: 2,
 		},
 		{
 			name: "WithCallAttemptTimeout ends a slow attempt",
-			answers: []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
+			answers: []step{func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set(lenient[0], lenient[1]) // no answer to validate
 				<-r.Context().Done()                   // the client gives up, closing the connection
 			}},
@@ -111,9 +99,9 @@ func TestCallOptionsOnTheWire(t *testing.T) {
 		{
 			name:    "WithIdempotencyKey is sent on every attempt",
 			kyc:     true,
-			answers: []func(http.ResponseWriter, *http.Request){unavailable, reply(201, kycAnswer)},
+			answers: []step{unavailable, status(201, kycAnswer)},
 			opts:    []CallOption{WithIdempotencyKey("kyc-order-7")},
-			check: func(t *testing.T, calls []svcCall) {
+			check: func(t *testing.T, calls []request) {
 				for i, c := range calls {
 					if k := c.Header.Get("Idempotency-Key"); k != "kyc-order-7" {
 						t.Errorf("attempt %d: Idempotency-Key = %q, want kyc-order-7", i+1, k)
@@ -126,15 +114,15 @@ func TestCallOptionsOnTheWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
+			c, h := setup(t)
 			var err error
 			var n *atomic.Int32
 			if tt.kyc {
-				n = answerSeq(a, "POST /clients/{id}/kyc-verification", tt.answers...)
-				_, err = a.c.Clients.SubmitKYC(t.Context(), "t1", kycRequest(), tt.opts...)
+				n = answerSeq(h, "POST /clients/{id}/kyc-verification", tt.answers...)
+				_, err = c.Clients.SubmitKYC(t.Context(), "t1", kycRequest(), tt.opts...)
 			} else {
-				n = answerSeq(a, "GET /me", tt.answers...)
-				_, err = a.c.Partner.Me(t.Context(), tt.opts...)
+				n = answerSeq(h, "GET /me", tt.answers...)
+				_, err = c.Partner.Me(t.Context(), tt.opts...)
 			}
 			switch {
 			case tt.wantErr == nil && err != nil:
@@ -146,7 +134,7 @@ func TestCallOptionsOnTheWire(t *testing.T) {
 				t.Errorf("server got %d requests, want %d", got, tt.wantAttempts)
 			}
 			if tt.check != nil {
-				tt.check(t, a.Calls())
+				tt.check(t, h.requests())
 			}
 		})
 	}
@@ -155,12 +143,12 @@ func TestCallOptionsOnTheWire(t *testing.T) {
 // WithResponse receives the metadata of a call that was retried after a 429.
 func TestWithResponseAfter429(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	answerSeq(a, "GET /me",
-		reply(http.StatusTooManyRequests, `{"message":"slow down","retryAfter":1.5}`, append([]string{"X-Request-Id", "req-1"}, lenient...)...),
-		reply(http.StatusOK, meBody, "X-Request-Id", "req-2"))
+	c, h := setup(t)
+	answerSeq(h, "GET /me",
+		status(http.StatusTooManyRequests, `{"message":"slow down","retryAfter":1.5}`, append([]string{"X-Request-Id", "req-1"}, lenient...)...),
+		status(http.StatusOK, meBody, "X-Request-Id", "req-2"))
 	var resp Response
-	if _, err := a.c.Partner.Me(t.Context(), WithResponse(&resp)); err != nil {
+	if _, err := c.Partner.Me(t.Context(), WithResponse(&resp)); err != nil {
 		t.Fatalf("Partner.Me = %v", err)
 	}
 	want := Response{StatusCode: 200, RequestID: "req-2", Attempts: 2, RateLimitWait: 1500 * time.Millisecond}
@@ -175,12 +163,12 @@ func TestWithResponseAfter429(t *testing.T) {
 // WithResponse is filled on failure too, and reports backoff waits and an uncertain outcome.
 func TestWithResponseOnFailure(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t, withJitter(func(max time.Duration) time.Duration { return max }))
-	answerSeq(a, "POST /clients/{id}/kyc-verification",
-		reply(http.StatusInternalServerError, `{"message":"oops"}`, lenient...),
-		reply(http.StatusNotFound, `{"message":"no such client"}`, append([]string{"X-Request-Id", "req-404"}, lenient...)...))
+	c, h := setup(t, withJitter(func(max time.Duration) time.Duration { return max }))
+	answerSeq(h, "POST /clients/{id}/kyc-verification",
+		status(http.StatusInternalServerError, `{"message":"oops"}`, lenient...),
+		status(http.StatusNotFound, `{"message":"no such client"}`, append([]string{"X-Request-Id", "req-404"}, lenient...)...))
 	var resp Response
-	_, err := a.c.Clients.SubmitKYC(t.Context(), "t1", kycRequest(), WithResponse(&resp))
+	_, err := c.Clients.SubmitKYC(t.Context(), "t1", kycRequest(), WithResponse(&resp))
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("SubmitKYC = %v, want ErrNotFound", err)
 	}
@@ -244,15 +232,8 @@ func TestCallOptionErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
-			a.refuseAll()
-			err := tt.call(a.c)
-			var verr *ValidationError
-			if !errors.As(err, &verr) || !errors.Is(err, ErrValidation) {
-				t.Fatalf("call = %v, want a *ValidationError", err)
-			}
-			if verr.Op != tt.wantOp || !strings.Contains(err.Error(), tt.wantText) {
-				t.Errorf("error = %q (Op %q), want Op %q and a message naming %q", err, verr.Op, tt.wantOp, tt.wantText)
+			if ve := refused(t, tt.call); ve.Op != tt.wantOp || !strings.Contains(ve.Error(), tt.wantText) {
+				t.Errorf("error = %q (Op %q), want Op %q and a message naming %q", ve, ve.Op, tt.wantOp, tt.wantText)
 			}
 		})
 	}
@@ -265,19 +246,19 @@ func TestLogLevels(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a := newSvcAPI(t, WithLogger(logger), withJitter(func(max time.Duration) time.Duration { return max }))
-	answerSeq(a, "GET /me", reply(http.StatusServiceUnavailable, `{"message":"down"}`, lenient...), reply(200, meBody))
-	a.answer("GET /clients/{id}", http.StatusNotFound, `{"message":"not found"}`, lenient...)
-	answerSeq(a, "GET /clients/{id}/profile", reply(http.StatusBadGateway, `{"message":"bad gateway"}`, lenient...))
+	c, h := setup(t, WithLogger(logger), withJitter(func(max time.Duration) time.Duration { return max }))
+	answerSeq(h, "GET /me", status(http.StatusServiceUnavailable, `{"message":"down"}`, lenient...), status(200, meBody))
+	h.answer("GET /clients/{id}", http.StatusNotFound, `{"message":"not found"}`, lenient...)
+	answerSeq(h, "GET /clients/{id}/profile", status(http.StatusBadGateway, `{"message":"bad gateway"}`, lenient...))
 
 	ctx := t.Context()
-	if _, err := a.c.Partner.Me(ctx); err != nil {
+	if _, err := c.Partner.Me(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.c.Clients.Get(ctx, "t1"); !errors.Is(err, ErrNotFound) {
+	if _, err := c.Clients.Get(ctx, "t1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Clients.Get = %v, want ErrNotFound", err)
 	}
-	if _, err := a.c.Clients.Profile(ctx, "t1", WithCallMaxRetries(0)); !errors.Is(err, ErrServer) {
+	if _, err := c.Clients.Profile(ctx, "t1", WithCallMaxRetries(0)); !errors.Is(err, ErrServer) {
 		t.Fatalf("Clients.Profile = %v, want ErrServer", err)
 	}
 

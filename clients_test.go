@@ -91,13 +91,13 @@ func TestClientsCreate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
-			a.answer("POST /clients", tc.status, createdBody)
-			got, err := a.c.Clients.Create(t.Context(), fullCreateRequest())
+			c, h := setup(t)
+			h.answer("POST /clients", tc.status, createdBody)
+			got, err := c.Clients.Create(t.Context(), fullCreateRequest())
 			if err != nil {
 				t.Fatalf("Clients.Create: %v", err)
 			}
-			checkCall(t, a.only(), svcWant{Method: "POST", Path: "/clients", Body: fullCreateBody})
+			checkRequest(t, h.only(), wantRequest{Method: "POST", Path: "/clients", Body: fullCreateBody})
 			want := &LinkedClient{
 				ExternalTenantID: "tenant-12345",
 				OnboardingLinks:  OnboardingLinks{URL: "https://testreferral.debitura.com/onboarding/companydetails/abc123"},
@@ -139,9 +139,9 @@ func TestClientsCreate(t *testing.T) {
 // cases) must not report IdempotencyViolation failures as plainly failed.
 func TestClientsCreateUncertainMarksPossiblyCreated(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	var n int
-	a.mux.HandleFunc("POST /clients", func(w http.ResponseWriter, r *http.Request) {
+	h.mux.HandleFunc("POST /clients", func(w http.ResponseWriter, r *http.Request) {
 		n++
 		w.Header().Set("Content-Type", "application/json")
 		if n == 1 {
@@ -156,11 +156,11 @@ func TestClientsCreateUncertainMarksPossiblyCreated(t *testing.T) {
 		    {"caseIndex":0,"creditorReference":"INV-1","errorType":"IdempotencyViolation","errorMessage":"client already created"},
 		    {"caseIndex":1,"creditorReference":"INV-2","errorType":"NoPartnerAvailable","errorMessage":"none"}]}}`))
 	})
-	got, err := a.c.Clients.Create(t.Context(), fullCreateRequest())
+	got, err := c.Clients.Create(t.Context(), fullCreateRequest())
 	if err != nil {
 		t.Fatalf("Clients.Create: %v", err)
 	}
-	if calls := a.Calls(); len(calls) != 2 {
+	if calls := h.requests(); len(calls) != 2 {
 		t.Fatalf("server got %d requests, want 2 (one retry)", len(calls))
 	}
 	if !got.Uncertain {
@@ -199,11 +199,11 @@ func TestMarkUncertain(t *testing.T) {
 
 func TestClientsCreateConflict(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	a.answer("POST /clients", http.StatusConflict, `{"type":"ClientExistsNeedsLinking",
+	c, h := setup(t)
+	h.answer("POST /clients", http.StatusConflict, `{"type":"ClientExistsNeedsLinking",
 	  "message":"Client already exists in Debitura. Approval required to link to referral partner.",
 	  "data":{"externalTenantId":"tenant-12345","onboardingLinks":{"url":"https://app.debitura.com/ReferralPartner/Approve?token=abc"}}}`)
-	_, err := a.c.Clients.Create(t.Context(), fullCreateRequest())
+	_, err := c.Clients.Create(t.Context(), fullCreateRequest())
 	if !errors.Is(err, ErrConflict) {
 		t.Fatalf("Clients.Create = %v, want ErrConflict", err)
 	}
@@ -211,8 +211,8 @@ func TestClientsCreateConflict(t *testing.T) {
 	if !errors.As(err, &needs) {
 		t.Fatalf("Clients.Create = %T %v, want *ClientExistsNeedsLinkingError", err, err)
 	}
-	if len(a.Calls()) != 1 {
-		t.Errorf("a 409 was retried: %d requests", len(a.Calls()))
+	if len(h.requests()) != 1 {
+		t.Errorf("a 409 was retried: %d requests", len(h.requests()))
 	}
 }
 
@@ -236,13 +236,13 @@ func TestClientsGet(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
-			a.answer("GET /clients/{id}", http.StatusOK, tc.body, tc.header...)
-			got, err := a.c.Clients.Get(t.Context(), tc.id)
+			c, h := setup(t)
+			h.answer("GET /clients/{id}", http.StatusOK, tc.body, tc.header...)
+			got, err := c.Clients.Get(t.Context(), tc.id)
 			if err != nil {
 				t.Fatalf("Clients.Get(%q): %v", tc.id, err)
 			}
-			checkCall(t, a.only(), svcWant{Method: "GET", Path: tc.path})
+			checkRequest(t, h.only(), wantRequest{Method: "GET", Path: tc.path})
 			if got.ExternalTenantID != tc.id || !got.OnboardingDone || got.KYCStatus != tc.want || got.StatusCode != 200 {
 				t.Errorf("Clients.Get(%q) = %+v, want id %q, onboarding done, kycStatus %q, status 200", tc.id, got, tc.id, tc.want)
 			}
@@ -252,9 +252,9 @@ func TestClientsGet(t *testing.T) {
 
 func TestClientsGetNotFound(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	a.answer("GET /clients/{id}", http.StatusNotFound, `{"error":"Client not found","message":"Client not found","businessErrors":[{"type":"NotFound","message":"Client not found"}]}`)
-	_, err := a.c.Clients.Get(t.Context(), "nope")
+	c, h := setup(t)
+	h.answer("GET /clients/{id}", http.StatusNotFound, `{"error":"Client not found","message":"Client not found","businessErrors":[{"type":"NotFound","message":"Client not found"}]}`)
+	_, err := c.Clients.Get(t.Context(), "nope")
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Clients.Get(nope) = %v, want ErrNotFound", err)
 	}
@@ -292,13 +292,13 @@ func TestClientsList(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
-			a.answer("GET /clients", http.StatusOK, listBody)
-			got, err := a.c.Clients.List(t.Context(), tc.opts)
+			c, h := setup(t)
+			h.answer("GET /clients", http.StatusOK, listBody)
+			got, err := c.Clients.List(t.Context(), tc.opts)
 			if err != nil {
 				t.Fatalf("Clients.List: %v", err)
 			}
-			checkCall(t, a.only(), svcWant{Method: "GET", Path: "/clients", Query: tc.want})
+			checkRequest(t, h.only(), wantRequest{Method: "GET", Path: "/clients", Query: tc.want})
 			want := &ClientList{
 				Page:    PageData{TotalResults: 3, PageSize: 2, CurrentPage: 2, ResponseCount: 1, TotalPages: 2},
 				Summary: ClientsSummary{TotalClients: 3, AttributedClients: 2, OnboardingComplete: 1, OnboardingPending: 2, TotalCases: 7},
@@ -315,48 +315,48 @@ func TestClientsWithdrawResetIsDeletable(t *testing.T) {
 	t.Parallel()
 	t.Run("Withdraw", func(t *testing.T) {
 		t.Parallel()
-		a := newSvcAPI(t)
-		a.answer("POST /clients/{id}/withdraw", http.StatusNoContent, "")
-		if err := a.c.Clients.Withdraw(t.Context(), "a/b c"); err != nil {
+		c, h := setup(t)
+		h.answer("POST /clients/{id}/withdraw", http.StatusNoContent, "")
+		if err := c.Clients.Withdraw(t.Context(), "a/b c"); err != nil {
 			t.Fatalf("Clients.Withdraw: %v", err)
 		}
-		checkCall(t, a.only(), svcWant{Method: "POST", Path: "/clients/a%2Fb%20c/withdraw"})
+		checkRequest(t, h.only(), wantRequest{Method: "POST", Path: "/clients/a%2Fb%20c/withdraw"})
 	})
 	t.Run("Withdraw conflict", func(t *testing.T) {
 		t.Parallel()
-		a := newSvcAPI(t)
-		a.answer("POST /clients/{id}/withdraw", http.StatusConflict, `{"error":"Client is not attributed","message":"Client is not attributed","businessErrors":null}`)
-		err := a.c.Clients.Withdraw(t.Context(), "t1")
+		c, h := setup(t)
+		h.answer("POST /clients/{id}/withdraw", http.StatusConflict, `{"error":"Client is not attributed","message":"Client is not attributed","businessErrors":null}`)
+		err := c.Clients.Withdraw(t.Context(), "t1")
 		if !errors.Is(err, ErrConflict) {
 			t.Fatalf("Clients.Withdraw = %v, want ErrConflict", err)
 		}
 	})
 	t.Run("Reset", func(t *testing.T) {
 		t.Parallel()
-		a := newSvcAPI(t)
-		a.answer("DELETE /clients/{id}", http.StatusNoContent, "")
-		if err := a.c.Clients.Reset(t.Context(), "t 1"); err != nil {
+		c, h := setup(t)
+		h.answer("DELETE /clients/{id}", http.StatusNoContent, "")
+		if err := c.Clients.Reset(t.Context(), "t 1"); err != nil {
 			t.Fatalf("Clients.Reset: %v", err)
 		}
-		checkCall(t, a.only(), svcWant{Method: "DELETE", Path: "/clients/t%201"})
+		checkRequest(t, h.only(), wantRequest{Method: "DELETE", Path: "/clients/t%201"})
 	})
 	t.Run("Reset forbidden", func(t *testing.T) {
 		t.Parallel()
-		a := newSvcAPI(t)
-		a.answer("DELETE /clients/{id}", http.StatusForbidden, `{"error":"Not available in production","message":"Not available in production","businessErrors":null}`)
-		if err := a.c.Clients.Reset(t.Context(), "t1"); !errors.Is(err, ErrForbidden) {
+		c, h := setup(t)
+		h.answer("DELETE /clients/{id}", http.StatusForbidden, `{"error":"Not available in production","message":"Not available in production","businessErrors":null}`)
+		if err := c.Clients.Reset(t.Context(), "t1"); !errors.Is(err, ErrForbidden) {
 			t.Fatalf("Clients.Reset = %v, want ErrForbidden", err)
 		}
 	})
 	t.Run("IsDeletable", func(t *testing.T) {
 		t.Parallel()
-		a := newSvcAPI(t)
-		a.answer("GET /clients/{id}/is-deletable", http.StatusOK, `{"isDeletable":false,"blockers":["Client has 2 active collection case(s)"]}`)
-		got, err := a.c.Clients.IsDeletable(t.Context(), "t1")
+		c, h := setup(t)
+		h.answer("GET /clients/{id}/is-deletable", http.StatusOK, `{"isDeletable":false,"blockers":["Client has 2 active collection case(s)"]}`)
+		got, err := c.Clients.IsDeletable(t.Context(), "t1")
 		if err != nil {
 			t.Fatalf("Clients.IsDeletable: %v", err)
 		}
-		checkCall(t, a.only(), svcWant{Method: "GET", Path: "/clients/t1/is-deletable"})
+		checkRequest(t, h.only(), wantRequest{Method: "GET", Path: "/clients/t1/is-deletable"})
 		want := &Deletability{Blockers: []string{"Client has 2 active collection case(s)"}}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Clients.IsDeletable mismatch (-want +got):\n%s", diff)
@@ -385,15 +385,15 @@ func TestClientsSubmitKYC(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
-			a.answer("POST /clients/{id}/kyc-verification", http.StatusCreated, kycAnswer)
+			c, h := setup(t)
+			h.answer("POST /clients/{id}/kyc-verification", http.StatusCreated, kycAnswer)
 			r := *req
 			r.SendChatNotification = tc.chat
-			got, err := a.c.Clients.SubmitKYC(t.Context(), "t/1", &r, tc.opts...)
+			got, err := c.Clients.SubmitKYC(t.Context(), "t/1", &r, tc.opts...)
 			if err != nil {
 				t.Fatalf("Clients.SubmitKYC: %v", err)
 			}
-			checkCall(t, a.only(), svcWant{Method: "POST", Path: "/clients/t%2F1/kyc-verification", Query: tc.query, Body: body, IdemKey: tc.key})
+			checkRequest(t, h.only(), wantRequest{Method: "POST", Path: "/clients/t%2F1/kyc-verification", Query: tc.query, Body: body, IdemKey: tc.key})
 			want := &KYCVerification{DirectorFullName: "Jane Director", DirectorHomeAddress: "1 Main St, London",
 				DirectorDateOfBirth: Date{1980, time.May, 17}, DateCreated: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -406,9 +406,9 @@ func TestClientsSubmitKYC(t *testing.T) {
 // A retried SubmitKYC sends the same Idempotency-Key on every attempt.
 func TestClientsSubmitKYCRetryReusesKey(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	var n int
-	a.mux.HandleFunc("POST /clients/{id}/kyc-verification", func(w http.ResponseWriter, r *http.Request) {
+	h.mux.HandleFunc("POST /clients/{id}/kyc-verification", func(w http.ResponseWriter, r *http.Request) {
 		n++
 		w.Header().Set("Content-Type", "application/json")
 		if n == 1 {
@@ -420,10 +420,10 @@ func TestClientsSubmitKYCRetryReusesKey(t *testing.T) {
 		_, _ = w.Write([]byte(kycAnswer))
 	})
 	req := &KYCRequest{DirectorFullName: "Jane Director", DirectorHomeAddress: "1 Main St", DirectorDateOfBirth: Date{1980, time.May, 17}}
-	if _, err := a.c.Clients.SubmitKYC(t.Context(), "t1", req, nil); err != nil {
+	if _, err := c.Clients.SubmitKYC(t.Context(), "t1", req, nil); err != nil {
 		t.Fatalf("Clients.SubmitKYC: %v", err)
 	}
-	calls := a.Calls()
+	calls := h.requests()
 	if len(calls) != 2 {
 		t.Fatalf("server got %d requests, want 2", len(calls))
 	}
@@ -437,10 +437,9 @@ func TestClientsSubmitKYCRetryReusesKey(t *testing.T) {
 // *ValidationError naming the field that also matches ErrValidation.
 func TestValidationBeforeSend(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	a.refuseAll()
+	c, h := setup(t)
+	h.refuseAll()
 	ctx := t.Context()
-	c := a.c
 	mod := func(f func(r *ClientCreateRequest)) *ClientCreateRequest {
 		r := fullCreateRequest()
 		f(r)
@@ -601,19 +600,12 @@ func TestValidationBeforeSend(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %T %v, want *ValidationError", err, err)
-			}
-			if ve.Field != tc.field {
+			if ve := validationError(t, err); ve.Field != tc.field {
 				t.Errorf("ValidationError.Field = %q, want %q (%v)", ve.Field, tc.field, err)
-			}
-			if !errors.Is(err, ErrValidation) {
-				t.Errorf("errors.Is(%v, ErrValidation) = false, want true", err)
 			}
 		})
 	}
-	if n := len(a.Calls()); n != 0 {
+	if n := len(h.requests()); n != 0 {
 		t.Errorf("server got %d requests, want none", n)
 	}
 }

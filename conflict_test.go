@@ -93,9 +93,8 @@ func TestConflictErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			srv := newScriptServer(t, clock, status(409, tt.body))
-			c := newTestClient(t, srv, clock)
+			c, h := setup(t)
+			h.script(status(409, tt.body))
 			r := tt.req()
 			_, err := c.do(t.Context(), r, nil)
 			if r.op == "postClients" {

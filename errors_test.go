@@ -366,9 +366,8 @@ func TestAPIErrorIs(t *testing.T) {
 
 func TestDoReturnsAPIErrorWithCallFacts(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv := newScriptServer(t, clock, status(404, `{"error":"Client not found","message":"Client not found","businessErrors":[{"type":"ClientNotFound","message":"Client not found"}]}`, "X-Request-Id", "req-404"))
-	c := newTestClient(t, srv, clock)
+	c, h := setup(t)
+	h.script(status(404, `{"error":"Client not found","message":"Client not found","businessErrors":[{"type":"ClientNotFound","message":"Client not found"}]}`, "X-Request-Id", "req-404"))
 	_, err := c.do(t.Context(), opGet(), nil)
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) {

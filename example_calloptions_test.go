@@ -12,12 +12,8 @@ import (
 
 func ExampleWithResponse() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 	// The next GET is answered 429 once; the SDK waits the 0.1 s the server asks for and retries.
 	srv.InjectFault(mockserver.Fault{Operation: mockserver.OpGetClient, Status: 429, Shape: mockserver.ShapeRateLimit, RetryAfter: 0.1, Times: 1})
@@ -39,12 +35,8 @@ func ExampleWithResponse() {
 
 func ExampleWithIdempotencyKey() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	// Your own key makes a repeat of this call (after a crash, say) a replay, not a second rotation.

@@ -12,12 +12,8 @@ import (
 
 func ExampleClientsService_Create() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 
 	req := &debitura.ClientCreateRequest{
 		ExternalTenantID: "tenant-42", // your own, case-sensitive id for the customer
@@ -61,12 +57,8 @@ func ExampleClientsService_Create() {
 
 func ExampleClientsService_Get() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	lc, err := c.Clients.Get(ctx, "tenant-42")
@@ -85,12 +77,8 @@ func ExampleClientsService_Get() {
 
 func ExampleClientsService_List() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-1")
 	for _, id := range []string{"tenant-2", "tenant-3"} {
 		if _, err := c.Clients.Create(ctx, acme(id)); err != nil {
@@ -126,12 +114,8 @@ func ExampleClientsService_List() {
 
 func ExampleClientsService_All() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	for i := 1; i <= 5; i++ {
 		if _, err := c.Clients.Create(ctx, acme(fmt.Sprintf("tenant-%d", i))); err != nil {
 			log.Fatal(err)
@@ -158,12 +142,8 @@ func ExampleClientsService_All() {
 
 func ExampleClientsService_Withdraw() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	if _, err := c.Clients.Create(ctx, acme("tenant-42")); err != nil {
 		log.Fatal(err)
 	}
@@ -172,7 +152,7 @@ func ExampleClientsService_Withdraw() {
 	if err := c.Clients.Withdraw(ctx, "tenant-42"); err != nil {
 		log.Fatal(err)
 	}
-	_, err = c.Clients.Get(ctx, "tenant-42")
+	_, err := c.Clients.Get(ctx, "tenant-42")
 	fmt.Println("still linked:", !errors.Is(err, debitura.ErrNotFound))
 
 	// The same id can be created again, as a new client.
@@ -188,19 +168,15 @@ func ExampleClientsService_Withdraw() {
 
 func ExampleClientsService_Reset() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	// Reset deletes a client and its data (test environment only; production answers 403).
 	if err := c.Clients.Reset(ctx, "tenant-42"); err != nil {
 		log.Fatal(err)
 	}
-	_, err = c.Clients.Get(ctx, "tenant-42")
+	_, err := c.Clients.Get(ctx, "tenant-42")
 	fmt.Println("still linked:", !errors.Is(err, debitura.ErrNotFound))
 
 	// Creating it again makes a brand-new client that must onboard again.
@@ -216,12 +192,8 @@ func ExampleClientsService_Reset() {
 
 func ExampleClientsService_IsDeletable() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	d, err := c.Clients.IsDeletable(ctx, "tenant-42")
@@ -246,12 +218,8 @@ func ExampleClientsService_IsDeletable() {
 
 func ExampleClientsService_SubmitKYC() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	kyc, err := c.Clients.SubmitKYC(ctx, "tenant-42", &debitura.KYCRequest{

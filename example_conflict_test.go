@@ -14,7 +14,7 @@ import (
 // Debitura account: a link request was created, and the customer approves it at ApprovalURL.
 func ExampleClientExistsNeedsLinkingError() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
 	// Seed an account that exists in Debitura before any link; POST /clients matches it by e-mail.
 	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
@@ -23,12 +23,8 @@ func ExampleClientExistsNeedsLinkingError() {
 	}); err != nil {
 		log.Fatal(err)
 	}
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 
-	_, err = c.Clients.Create(ctx, &debitura.ClientCreateRequest{
+	_, err := c.Clients.Create(ctx, &debitura.ClientCreateRequest{
 		ExternalTenantID: "tenant-7",
 		Client:           debitura.ClientDetails{Name: "Nordic Widgets", Country: "DK", SupportEmail: "finance@nordicwidgets.example"},
 		Users:            []debitura.ClientUser{{Name: "Freja Holm", Email: "finance@nordicwidgets.example"}},
@@ -54,7 +50,7 @@ func ExampleClientExistsNeedsLinkingError() {
 // another referral partner: a hard block that only Debitura support can lift.
 func ExampleAlreadyLinkedToAnotherPartnerError() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
 	// Seed another partner and an account linked to it.
 	other, err := srv.AddPartner(mockserver.PartnerSpec{APIKey: "mock_other_partner_key", CompanyName: "Other Platform Ltd"})
@@ -67,10 +63,6 @@ func ExampleAlreadyLinkedToAnotherPartnerError() {
 		LinkedToPartner: other.APIKey,
 		OnboardingDone:  true,
 	}); err != nil {
-		log.Fatal(err)
-	}
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
 		log.Fatal(err)
 	}
 
@@ -97,7 +89,7 @@ func ExampleAlreadyLinkedToAnotherPartnerError() {
 // a Debitura account that is not a creditor.
 func ExampleConflictError() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
 	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
 		CompanyName: "Collect-It Agency",
@@ -106,12 +98,8 @@ func ExampleConflictError() {
 	}); err != nil {
 		log.Fatal(err)
 	}
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 
-	_, err = c.Clients.Create(ctx, &debitura.ClientCreateRequest{
+	_, err := c.Clients.Create(ctx, &debitura.ClientCreateRequest{
 		ExternalTenantID: "tenant-11",
 		Client:           debitura.ClientDetails{Name: "Collect-It", Country: "SE", SupportEmail: "desk@collectit.example"},
 		Users:            []debitura.ClientUser{{Name: "Lars Berg", Email: "desk@collectit.example"}},
@@ -128,7 +116,7 @@ func ExampleConflictError() {
 // any other conflict, a 429 whose wait is longer than the Client sleeps, and everything else.
 func Example_errorHandling() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
 	// Debitura accounts that exist before any link: one nobody has linked, one linked to another
 	// partner, and one that is not a creditor.
@@ -144,10 +132,6 @@ func Example_errorHandling() {
 		if _, err := srv.AddCreditor(spec); err != nil {
 			log.Fatal(err)
 		}
-	}
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
 	}
 
 	create := func(req *debitura.ClientCreateRequest) error {

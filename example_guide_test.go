@@ -15,12 +15,8 @@ import (
 
 func ExampleClientsService_Update() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	p, err := c.Clients.Update(ctx, "tenant-42", &debitura.ClientUpdateRequest{
@@ -47,12 +43,8 @@ func ExampleClientsService_Update() {
 
 func ExampleClientsService_Profile() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	if _, err := c.Clients.Create(ctx, acme("tenant-42")); err != nil {
 		log.Fatal(err)
 	}
@@ -78,12 +70,8 @@ func ExampleClientsService_Profile() {
 
 func ExampleClientsService_Suspend() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	p, err := c.Clients.Suspend(ctx, "tenant-42")
@@ -102,12 +90,8 @@ func ExampleClientsService_Suspend() {
 
 func ExampleClientsService_Reactivate() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 	if _, err := c.Clients.Suspend(ctx, "tenant-42"); err != nil {
 		log.Fatal(err)

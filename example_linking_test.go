@@ -14,12 +14,8 @@ import (
 // needs Debitura, and act on the outcome.
 func ExampleClientsService_EnsureLinked() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 
 	ensure := func(req *debitura.ClientCreateRequest) {
 		out, err := c.Clients.EnsureLinked(ctx, req) // GET, then POST only when not linked
@@ -65,12 +61,8 @@ func ExampleClientsService_EnsureLinked() {
 // ExampleClientsService_LinkMany back-fills many customers in one batch.
 func ExampleClientsService_LinkMany() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 
 	var reqs []*debitura.ClientCreateRequest
 	for i := 1; i <= 20; i++ {

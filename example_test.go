@@ -33,6 +33,17 @@ func acme(externalTenantID string) *debitura.ClientCreateRequest {
 	}
 }
 
+// startMock starts the bundled mock with seed 1 (so that the printed ids are stable) and returns
+// it with a Client pointed at it; the caller closes the mock. Example spells these steps out.
+func startMock() (*mockserver.Server, *debitura.Client) {
+	srv := mockserver.New(mockserver.WithSeed(1))
+	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return srv, c
+}
+
 // onboarded creates a client and completes its onboarding on the mock, as the customer would
 // on the hosted onboarding page.
 func onboarded(ctx context.Context, c *debitura.Client, srv *mockserver.Server, externalTenantID string) {
@@ -155,12 +166,8 @@ func ExampleNew() {
 
 func ExamplePartnerService_Me() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 
 	me, err := c.Partner.Me(ctx)
 	if err != nil {
@@ -184,14 +191,10 @@ func ExamplePartnerService_Me() {
 // errors.As.
 func ExampleAPIError() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 
-	_, err = c.Clients.Get(ctx, "no-such-tenant")
+	_, err := c.Clients.Get(ctx, "no-such-tenant")
 	if errors.Is(err, debitura.ErrNotFound) {
 		fmt.Println("not linked")
 	}

@@ -32,12 +32,8 @@ func whoami(hc *http.Client, customerAPI string) (int, string) {
 
 func ExampleTokensService_Mint() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	tok, err := c.Tokens.Mint(ctx, "tenant-42")
@@ -56,12 +52,8 @@ func ExampleTokensService_Mint() {
 
 func ExampleTokensService_Source() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	// The source mints on first use, then serves the cached token until shortly before it
@@ -84,12 +76,8 @@ func ExampleTokensService_Source() {
 
 func ExampleTokensService_Transport() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	// An *http.Client for the Customer API that acts as the client linked under "tenant-42".
@@ -103,12 +91,8 @@ func ExampleTokensService_Transport() {
 
 func ExampleTokensService_Rotate() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 	src := c.Tokens.Source("tenant-42")
 	old, err := src.Token(ctx)
@@ -141,12 +125,8 @@ func ExampleTokensService_Rotate() {
 // ExampleOAuth2TokenSource calls the Customer API with golang.org/x/oauth2's HTTP client.
 func ExampleOAuth2TokenSource() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	onboarded(ctx, c, srv, "tenant-42")
 
 	// The adapter holds ctx for its lifetime: use one that lives as long as the HTTP client.

@@ -18,12 +18,8 @@ import (
 
 // Subscribe to the client events and keep the signing secret, which the API returns only here.
 func ExampleWebhooksService_Create() {
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	hook, err := c.Webhooks.Create(context.Background(), &debitura.WebhookCreateRequest{
 		URL:    "https://partner.example/hooks/debitura",
 		Events: webhook.ClientEvents(),
@@ -42,12 +38,8 @@ func ExampleWebhooksService_Create() {
 // List the partner's subscriptions. List and Get never return a signing secret.
 func ExampleWebhooksService_List() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	for _, u := range []string{"https://partner.example/hooks/linking", "https://partner.example/hooks/audit"} {
 		if _, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{URL: u, Events: []webhook.EventType{webhook.ClientLinked}}); err != nil {
 			log.Fatal(err)
@@ -70,12 +62,8 @@ func ExampleWebhooksService_List() {
 // receiver answered 410 Gone), DisabledReason says why.
 func ExampleWebhooksService_Get() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusGone) // a receiver that was taken down
 	}))
@@ -119,19 +107,9 @@ func ExampleWebhooksService_Get() {
 // Replace a lost or leaked signing secret, and re-enable a subscription that was disabled.
 func ExampleWebhooksService_Update() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
-	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
-		URL:    "https://partner.example/hooks/debitura",
-		Events: webhook.ClientEvents(),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
+	hook := subscribed(ctx, c)
 
 	// RegenerateSecret: the answer carries the new secret, this once. Deliveries signed with
 	// the old one may still arrive for a while: verify with both
@@ -172,19 +150,9 @@ func ExampleWebhooksService_Update() {
 // Delete a subscription for good; Update with IsActive = Ptr(false) is the reversible choice.
 func ExampleWebhooksService_Delete() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
-	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
-		URL:    "https://partner.example/hooks/debitura",
-		Events: webhook.ClientEvents(),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
+	hook := subscribed(ctx, c)
 
 	if err := c.Webhooks.Delete(ctx, hook.ID); err != nil {
 		log.Fatal(err)
@@ -205,12 +173,8 @@ func ExampleWebhooksService_Delete() {
 // local receiver built with webhook.Handler; FlushWebhooks waits for the delivery.
 func ExampleWebhooksService_Test() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	mux := http.NewServeMux()
 	recv := httptest.NewServer(mux) // the mock accepts http on loopback; Debitura needs https
 	defer recv.Close()
@@ -266,12 +230,8 @@ func ExampleWebhooksService_Test() {
 // the client linked.
 func Example_webhooks() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv, c := startMock()
 	defer srv.Close()
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
-	if err != nil {
-		log.Fatal(err)
-	}
 	mux := http.NewServeMux()
 	recv := httptest.NewServer(mux) // your server; Debitura delivers only to https on port 443 or 8443
 	defer recv.Close()
@@ -338,4 +298,16 @@ func Example_webhooks() {
 	// Output:
 	// linked: tenant-7
 	// tenant-7 ready
+}
+
+// subscribed creates the subscription to every client event that the Webhooks examples act on.
+func subscribed(ctx context.Context, c *debitura.Client) *debitura.Webhook {
+	hook, err := c.Webhooks.Create(ctx, &debitura.WebhookCreateRequest{
+		URL:    "https://partner.example/hooks/debitura",
+		Events: webhook.ClientEvents(),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return hook
 }

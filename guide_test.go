@@ -30,39 +30,39 @@ func TestClientsGuideOperations(t *testing.T) {
 		name    string
 		pattern string
 		answer  string
-		call    func(a *svcAPI) (*ClientProfile, error)
-		want    svcWant
+		call    func(c *Client) (*ClientProfile, error)
+		want    wantRequest
 		profile *ClientProfile
 	}{
 		{"Update", "PATCH /clients/{id}", profileAnswer("active", "null"),
-			func(a *svcAPI) (*ClientProfile, error) {
-				return a.c.Clients.Update(t.Context(), "t/1", &ClientUpdateRequest{
+			func(c *Client) (*ClientProfile, error) {
+				return c.Clients.Update(t.Context(), "t/1", &ClientUpdateRequest{
 					SupportEmail: Ptr("help@acme.io"),
 					Metadata:     map[string]any{"plan": "pro", "seats": 12, "beta": true, "legacy": nil, "ratio": json.Number("0.5")},
 				})
 			},
-			svcWant{Method: "PATCH", Path: "/clients/t%2F1",
+			wantRequest{Method: "PATCH", Path: "/clients/t%2F1",
 				Body: `{"supportEmail":"help@acme.io","metadata":{"plan":"pro","seats":12,"beta":true,"legacy":null,"ratio":0.5}}`},
 			wantProfile(ClientActive, time.Time{})},
 		{"Profile", "GET /clients/{id}/profile", profileAnswer("pending_onboarding", "null"),
-			func(a *svcAPI) (*ClientProfile, error) { return a.c.Clients.Profile(t.Context(), "t/1") },
-			svcWant{Method: "GET", Path: "/clients/t%2F1/profile"}, wantProfile(ClientPendingOnboarding, time.Time{})},
+			func(c *Client) (*ClientProfile, error) { return c.Clients.Profile(t.Context(), "t/1") },
+			wantRequest{Method: "GET", Path: "/clients/t%2F1/profile"}, wantProfile(ClientPendingOnboarding, time.Time{})},
 		{"Suspend", "POST /clients/{id}/suspend", profileAnswer("suspended", `"2025-03-01T11:00:00Z"`),
-			func(a *svcAPI) (*ClientProfile, error) { return a.c.Clients.Suspend(t.Context(), "t/1") },
-			svcWant{Method: "POST", Path: "/clients/t%2F1/suspend"}, wantProfile(ClientSuspended, susp)},
+			func(c *Client) (*ClientProfile, error) { return c.Clients.Suspend(t.Context(), "t/1") },
+			wantRequest{Method: "POST", Path: "/clients/t%2F1/suspend"}, wantProfile(ClientSuspended, susp)},
 		{"Reactivate", "POST /clients/{id}/reactivate", profileAnswer("active", "null"),
-			func(a *svcAPI) (*ClientProfile, error) { return a.c.Clients.Reactivate(t.Context(), "t/1") },
-			svcWant{Method: "POST", Path: "/clients/t%2F1/reactivate"}, wantProfile(ClientActive, time.Time{})},
+			func(c *Client) (*ClientProfile, error) { return c.Clients.Reactivate(t.Context(), "t/1") },
+			wantRequest{Method: "POST", Path: "/clients/t%2F1/reactivate"}, wantProfile(ClientActive, time.Time{})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
-			a.answer(tc.pattern, http.StatusOK, tc.answer)
-			got, err := tc.call(a)
+			c, h := setup(t)
+			h.answer(tc.pattern, http.StatusOK, tc.answer)
+			got, err := tc.call(c)
 			if err != nil {
 				t.Fatalf("Clients.%s: %v", tc.name, err)
 			}
-			checkCall(t, a.only(), tc.want)
+			checkRequest(t, h.only(), tc.want)
 			if diff := cmp.Diff(tc.profile, got); diff != "" {
 				t.Errorf("Clients.%s mismatch (-want +got):\n%s", tc.name, diff)
 			}

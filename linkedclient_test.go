@@ -102,16 +102,16 @@ func TestClientCreateRequestMinimalBody(t *testing.T) {
 
 func TestPartnerMe(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	a.answer("GET /me", http.StatusOK, `{"id":"7d9f0000-0000-4000-8000-000000000001","companyName":"SaaS Co","shortName":"saas",
+	c, h := setup(t)
+	h.answer("GET /me", http.StatusOK, `{"id":"7d9f0000-0000-4000-8000-000000000001","companyName":"SaaS Co","shortName":"saas",
 	  "contactEmail":"partners@saas.io","externalSystemId":null,"referralFeePercentage":20.5,"isActive":true,"isPublicDemo":false,
 	  "logoUrl":"https://saas.io/logo.png","backgroundColorCode":"#FFFFFF","fontColor":"#000000","fontFamily":"Arial, sans-serif",
 	  "invoicingTriggerMode":"ConfirmedPipeline"}`)
-	got, err := a.c.Partner.Me(t.Context())
+	got, err := c.Partner.Me(t.Context())
 	if err != nil {
 		t.Fatalf("Partner.Me: %v", err)
 	}
-	checkCall(t, a.only(), svcWant{Method: "GET", Path: "/me"})
+	checkRequest(t, h.only(), wantRequest{Method: "GET", Path: "/me"})
 	want := &Partner{ID: "7d9f0000-0000-4000-8000-000000000001", CompanyName: "SaaS Co", ShortName: "saas", ContactEmail: "partners@saas.io",
 		ReferralFeePercentage: 20.5, IsActive: true, LogoURL: "https://saas.io/logo.png", BackgroundColorCode: "#FFFFFF",
 		FontColor: "#000000", FontFamily: "Arial, sans-serif", InvoicingTriggerMode: InvoicingConfirmedPipeline}

@@ -437,12 +437,35 @@ func linkBatch(t *testing.T, srv *mockserver.Server, n int) ([]*debitura.ClientC
 	return reqs, want
 }
 
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func TestLinkManyRateLimitedMix(t *testing.T) {
 	t.Parallel()
-	// 50 requests per 250 ms: 200 inputs need about four windows, so 429s are certain.
-	srv, c := setupMock(t, withOtherPartner(), mockserver.WithRateLimit(mockserver.RateLimitConfig{
-		Windows: []mockserver.RateWindow{{Limit: 50, Period: 250 * time.Millisecond}},
+	// The mock's clock stands still, so its window of 100 requests per 50 ms cannot roll before
+	// 100 requests are in: 200 inputs meet 429s however fast or slow the machine is. Each 429
+	// the client reads moves the clock on by one window, so the retries find room and every
+	// input gets its answer within the default retries.
+	clock := mockserver.NewFakeClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	const period = 50 * time.Millisecond
+	srv := mockserver.NewTest(t, withOtherPartner(), mockserver.WithClock(clock), mockserver.WithRateLimit(mockserver.RateLimitConfig{
+		Windows: []mockserver.RateWindow{{Limit: 100, Period: period}},
 	}))
+	hc := *srv.Client()
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		res, err := base.RoundTrip(r)
+		if err == nil && res.StatusCode == http.StatusTooManyRequests {
+			clock.Advance(period)
+		}
+		return res, err
+	})
+	c := newContractClient(t, mockserver.DefaultAPIKey, srv.URL, &hc)
 	const n = 200
 	reqs, want := linkBatch(t, srv, n)
 	srv.ResetJournal()

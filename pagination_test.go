@@ -1,6 +1,7 @@
 package debitura
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,14 +98,14 @@ func TestClientsAllWalksEveryPage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
+			c, h := setup(t)
 			ls := &listServer{ids: ids("t", tc.n)}
-			a.mux.HandleFunc("GET /clients", ls.handler)
+			h.mux.HandleFunc("GET /clients", ls.handler)
 			var before ClientListOptions
 			if tc.opts != nil {
 				before = *tc.opts
 			}
-			seq := a.c.Clients.All(t.Context(), tc.opts)
+			seq := c.Clients.All(t.Context(), tc.opts)
 			if ls.requests != 0 {
 				t.Fatalf("Clients.All sent %d requests before it was ranged over, want 0", ls.requests)
 			}
@@ -132,7 +133,7 @@ func TestClientsAllWalksEveryPage(t *testing.T) {
 
 func TestClientsAllStopsAfterFirstError(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250), before: func(n int, w http.ResponseWriter) bool {
 		if n == 2 {
 			w.Header().Set("Content-Type", "application/json")
@@ -142,8 +143,8 @@ func TestClientsAllStopsAfterFirstError(t *testing.T) {
 		}
 		return true
 	}}
-	a.mux.HandleFunc("GET /clients", ls.handler)
-	got, errs := collect(t, a.c.Clients.All(t.Context(), nil))
+	h.mux.HandleFunc("GET /clients", ls.handler)
+	got, errs := collect(t, c.Clients.All(t.Context(), nil))
 	if len(got) != 100 {
 		t.Errorf("Clients.All yielded %d clients before the error, want 100", len(got))
 	}
@@ -157,9 +158,9 @@ func TestClientsAllStopsAfterFirstError(t *testing.T) {
 
 func TestClientsAllBadOptionsYieldValidationError(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	a.refuseAll()
-	_, errs := collect(t, a.c.Clients.All(t.Context(), &ClientListOptions{PageSize: 500}))
+	c, h := setup(t)
+	h.refuseAll()
+	_, errs := collect(t, c.Clients.All(t.Context(), &ClientListOptions{PageSize: 500}))
 	var ve *ValidationError
 	if len(errs) != 1 || !errors.As(errs[0], &ve) || ve.Field != "PageSize" {
 		t.Errorf("Clients.All(PageSize 500) errors = %v, want one *ValidationError for PageSize", errs)
@@ -168,11 +169,11 @@ func TestClientsAllBadOptionsYieldValidationError(t *testing.T) {
 
 func TestClientsAllEarlyBreak(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250)}
-	a.mux.HandleFunc("GET /clients", ls.handler)
+	h.mux.HandleFunc("GET /clients", ls.handler)
 	n := 0
-	for c, err := range a.c.Clients.All(t.Context(), nil) {
+	for c, err := range c.Clients.All(t.Context(), nil) {
 		if err != nil {
 			t.Fatalf("Clients.All: %v", err)
 		}
@@ -191,7 +192,7 @@ func TestClientsAllEarlyBreak(t *testing.T) {
 // the walk going forever, and no client may be yielded twice.
 func TestClientsAllTerminatesOnGrowingList(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	ls := &listServer{ids: ids("old", 300)}
 	ls.before = func(n int, _ http.ResponseWriter) bool {
 		if n > 1 {
@@ -199,8 +200,8 @@ func TestClientsAllTerminatesOnGrowingList(t *testing.T) {
 		}
 		return true
 	}
-	a.mux.HandleFunc("GET /clients", ls.handler)
-	got, errs := collect(t, a.c.Clients.All(t.Context(), nil))
+	h.mux.HandleFunc("GET /clients", ls.handler)
+	got, errs := collect(t, c.Clients.All(t.Context(), nil))
 	if len(errs) != 0 {
 		t.Fatalf("Clients.All errors: %v", errs)
 	}
@@ -233,7 +234,7 @@ func TestClientsAllYieldsEveryExistingClientWhileTheListGrows(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
+			c, h := setup(t)
 			ls := &listServer{ids: ids("old", 300)}
 			ls.before = func(n int, _ http.ResponseWriter) bool {
 				if n != 2 {
@@ -249,8 +250,8 @@ func TestClientsAllYieldsEveryExistingClientWhileTheListGrows(t *testing.T) {
 				}
 				return true
 			}
-			a.mux.HandleFunc("GET /clients", ls.handler)
-			got, errs := collect(t, a.c.Clients.All(t.Context(), &ClientListOptions{Sort: tt.sort}))
+			h.mux.HandleFunc("GET /clients", ls.handler)
+			got, errs := collect(t, c.Clients.All(t.Context(), &ClientListOptions{Sort: tt.sort}))
 			if len(errs) != 0 {
 				t.Fatalf("Clients.All errors: %v", errs)
 			}
@@ -278,16 +279,16 @@ func TestClientsAllYieldsEveryExistingClientWhileTheListGrows(t *testing.T) {
 // nothing.
 func TestClientsAllCopiesPointerOptions(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250)}
 	var queries []string
-	a.mux.HandleFunc("GET /clients", func(w http.ResponseWriter, r *http.Request) {
+	h.mux.HandleFunc("GET /clients", func(w http.ResponseWriter, r *http.Request) {
 		queries = append(queries, r.URL.Query().Get("OnboardingDone"))
 		ls.handler(w, r)
 	})
 	opts := &ClientListOptions{OnboardingDone: Ptr(true)}
 	n := 0
-	for _, err := range a.c.Clients.All(t.Context(), opts) {
+	for _, err := range c.Clients.All(t.Context(), opts) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,10 +304,10 @@ func TestClientsAllCopiesPointerOptions(t *testing.T) {
 // A server that ignores Page (always the first page) ends the walk: a page without anything new.
 func TestClientsAllTerminatesWhenServerIgnoresPage(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250), ignorePage: true}
-	a.mux.HandleFunc("GET /clients", ls.handler)
-	got, errs := collect(t, a.c.Clients.All(t.Context(), nil))
+	h.mux.HandleFunc("GET /clients", ls.handler)
+	got, errs := collect(t, c.Clients.All(t.Context(), nil))
 	if len(errs) != 0 || len(got) != 100 {
 		t.Errorf("Clients.All = %d clients, errors %v; want the 100 of the first page", len(got), errs)
 	}
@@ -317,13 +318,14 @@ func TestClientsAllTerminatesWhenServerIgnoresPage(t *testing.T) {
 
 func TestClientsAllCanceledContext(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250)}
-	a.mux.HandleFunc("GET /clients", ls.handler)
-	ctx, cancel := contextWithCancel(t)
+	h.mux.HandleFunc("GET /clients", ls.handler)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
 	n := 0
 	var gotErr error
-	for _, err := range a.c.Clients.All(ctx, nil) {
+	for _, err := range c.Clients.All(ctx, nil) {
 		if err != nil {
 			gotErr = err
 			break
@@ -333,7 +335,7 @@ func TestClientsAllCanceledContext(t *testing.T) {
 			cancel()
 		}
 	}
-	if !errors.Is(gotErr, contextCanceled) {
+	if !errors.Is(gotErr, context.Canceled) {
 		t.Errorf("Clients.All after cancel: err = %v, want context.Canceled", gotErr)
 	}
 	if ls.requests != 1 {

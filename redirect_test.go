@@ -70,12 +70,11 @@ func TestRedirectToAnotherOriginIsRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
+			c, h := setup(t)
 			other := &hostRecorder{}
 			otherSrv := newServerOn(t, "127.0.0.2", other)
 			target := otherSrv.URL + "/collect/kyc?director=Ada+Lovelace"
-			srv := newScriptServer(t, clock, redirectTo(target, tc.code))
-			c := newTestClient(t, srv, clock)
+			h.script(redirectTo(target, tc.code))
 
 			_, err := c.do(t.Context(), tc.op(), nil)
 			if !errors.Is(err, ErrRedirectRefused) {
@@ -84,7 +83,7 @@ func TestRedirectToAnotherOriginIsRefused(t *testing.T) {
 			if n := other.count(); n != 0 {
 				t.Errorf("the other origin received %d requests, want none", n)
 			}
-			if n := len(srv.Requests()); n != 1 {
+			if n := len(h.requests()); n != 1 {
 				t.Errorf("the API got %d requests, want 1 (a refused redirect is not retried)", n)
 			}
 			msg := err.Error()
@@ -107,21 +106,20 @@ func TestRedirectPolicy(t *testing.T) {
 
 	t.Run("same origin 307 on POST is followed", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock,
+		c, h := setup(t)
+		h.script(
 			func(w http.ResponseWriter, r *http.Request) {
 				redirectTo("http://"+r.Host+"/base/clients-moved", http.StatusTemporaryRedirect)(w, r)
 			},
 			status(http.StatusCreated, `{"externalTenantId":"t-1","onboardingDone":true}`))
-		c := newTestClient(t, srv, clock)
 		if _, err := c.do(t.Context(), opCreate(), nil); err != nil {
 			t.Fatalf("do() = %v", err)
 		}
-		reqs := srv.Requests()
+		reqs := h.requests()
 		if len(reqs) != 2 {
 			t.Fatalf("server got %d requests, want 2", len(reqs))
 		}
-		if reqs[1].Path != "/base/clients-moved" || reqs[1].Body != reqs[0].Body || reqs[1].Header.Get("XApiKey") != testAPIKey {
+		if reqs[1].Path != "/clients-moved" || reqs[1].Body != reqs[0].Body || reqs[1].Header.Get("XApiKey") != testAPIKey {
 			t.Errorf("redirected request = %s with body %q and key %v, want the same body and key",
 				reqs[1].Path, reqs[1].Body, reqs[1].Header.Get("XApiKey") == testAPIKey)
 		}
@@ -129,11 +127,10 @@ func TestRedirectPolicy(t *testing.T) {
 
 	t.Run("another port is another origin", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
+		c, h := setup(t)
 		other := &hostRecorder{}
 		otherSrv := newServerOn(t, "127.0.0.1", other)
-		srv := newScriptServer(t, clock, redirectTo(otherSrv.URL+"/base/clients/t-1", http.StatusFound))
-		c := newTestClient(t, srv, clock)
+		h.script(redirectTo(otherSrv.URL+"/base/clients/t-1", http.StatusFound))
 		if _, err := c.do(t.Context(), opGet(), nil); !errors.Is(err, ErrRedirectRefused) {
 			t.Fatalf("do() = %v, want ErrRedirectRefused", err)
 		}
@@ -197,30 +194,28 @@ func TestRedirectCallersCheckRedirect(t *testing.T) {
 
 	t.Run("refusal applies to same origin", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, func(w http.ResponseWriter, r *http.Request) {
-			redirectTo("http://"+r.Host+"/base/clients/t-2", http.StatusFound)(w, r)
-		})
 		var seen int
 		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { seen++; return errNo }}
-		c := newTestClient(t, srv, clock, WithHTTPClient(hc))
+		c, h := setup(t, WithHTTPClient(hc))
+		h.script(func(w http.ResponseWriter, r *http.Request) {
+			redirectTo("http://"+r.Host+"/base/clients/t-2", http.StatusFound)(w, r)
+		})
 		_, err := c.do(t.Context(), opGet(), nil)
 		if !errors.Is(err, errNo) {
 			t.Fatalf("do() = %v, want the caller's error", err)
 		}
-		if n := len(srv.Requests()); n != 1 || seen != 1 {
+		if n := len(h.requests()); n != 1 || seen != 1 {
 			t.Errorf("server got %d requests, CheckRedirect ran %d times; want 1 and 1 (not retried)", n, seen)
 		}
 	})
 
 	t.Run("ErrUseLastResponse returns the redirect", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, func(w http.ResponseWriter, r *http.Request) {
+		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		c, h := setup(t, WithHTTPClient(hc))
+		h.script(func(w http.ResponseWriter, r *http.Request) {
 			redirectTo("http://"+r.Host+"/base/clients/t-2", http.StatusFound)(w, r)
 		})
-		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		c := newTestClient(t, srv, clock, WithHTTPClient(hc))
 		_, err := c.do(t.Context(), opGet(), nil)
 		var apiErr *APIError
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusFound {
@@ -230,29 +225,27 @@ func TestRedirectCallersCheckRedirect(t *testing.T) {
 
 	t.Run("allowing everything keeps the limit of 10 redirects", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, func(w http.ResponseWriter, r *http.Request) {
+		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+		c, h := setup(t, WithHTTPClient(hc))
+		h.script(func(w http.ResponseWriter, r *http.Request) {
 			redirectTo("http://"+r.Host+"/base/clients/t-1", http.StatusFound)(w, r)
 		})
-		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
-		c := newTestClient(t, srv, clock, WithHTTPClient(hc))
 		_, err := c.do(t.Context(), opGet(), nil)
 		if err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
 			t.Fatalf("do() = %v, want the redirect limit", err)
 		}
-		if n := len(srv.Requests()); n != 10 {
+		if n := len(h.requests()); n != 10 {
 			t.Errorf("server got %d requests, want 10 (one attempt, not retried)", n)
 		}
 	})
 
 	t.Run("allowing everything does not relax the policy", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
+		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+		c, h := setup(t, WithHTTPClient(hc))
 		other := &hostRecorder{}
 		otherSrv := newServerOn(t, "127.0.0.2", other)
-		srv := newScriptServer(t, clock, redirectTo(otherSrv.URL+"/x", http.StatusTemporaryRedirect))
-		hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
-		c := newTestClient(t, srv, clock, WithHTTPClient(hc))
+		h.script(redirectTo(otherSrv.URL+"/x", http.StatusTemporaryRedirect))
 		if _, err := c.do(t.Context(), opCreate(), nil); !errors.Is(err, ErrRedirectRefused) {
 			t.Fatalf("do() = %v, want ErrRedirectRefused", err)
 		}

@@ -21,11 +21,11 @@ func TestSuccessBodyCap(t *testing.T) {
 
 	t.Run("endless body", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
+		c, h := setup(t, WithMaxResponseBytes(limit))
 		var written atomic.Int64
 		done := make(chan struct{}, 4)
 		chunk := []byte(strings.Repeat("x", 32<<10))
-		srv := newScriptServer(t, clock, func(w http.ResponseWriter, r *http.Request) {
+		h.script(func(w http.ResponseWriter, r *http.Request) {
 			defer func() { done <- struct{}{} }()
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusOK)
@@ -38,7 +38,6 @@ func TestSuccessBodyCap(t *testing.T) {
 				}
 			}
 		})
-		c := newTestClient(t, srv, clock, WithMaxResponseBytes(limit))
 		var out LinkedClient
 		_, err := c.do(t.Context(), opGet(), &out)
 		if !errors.Is(err, ErrResponseTooLarge) {
@@ -56,7 +55,7 @@ func TestSuccessBodyCap(t *testing.T) {
 		if n := written.Load(); n > 32<<20 {
 			t.Errorf("server wrote %d bytes before the SDK stopped reading", n)
 		}
-		if n := len(srv.Requests()); n != 1 {
+		if n := len(h.requests()); n != 1 {
 			t.Errorf("server got %d requests, want 1 (an oversize answer is not retried)", n)
 		}
 	})
@@ -71,9 +70,8 @@ func TestSuccessBodyCap(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			srv := newScriptServer(t, clock, status(http.StatusOK, strings.Repeat(" ", tc.size-2)+"{}"))
-			c := newTestClient(t, srv, clock, WithMaxResponseBytes(limit))
+			c, h := setup(t, WithMaxResponseBytes(limit))
+			h.script(status(http.StatusOK, strings.Repeat(" ", tc.size-2)+"{}"))
 			var out map[string]any
 			_, err := c.do(t.Context(), opGet(), &out)
 			if got := errors.Is(err, ErrResponseTooLarge); got != tc.wantErr {
@@ -152,15 +150,14 @@ func TestEmptySuccessBody(t *testing.T) {
 		for _, body := range []string{"", "null", " null\n"} {
 			t.Run(op.name+"/"+strconv.Quote(body), func(t *testing.T) {
 				t.Parallel()
-				clock := newFakeClock()
+				c, h := setup(t)
 				steps := append(append([]step(nil), op.before...), status(op.status, body))
-				srv := newScriptServer(t, clock, steps...)
-				c := newTestClient(t, srv, clock)
+				h.script(steps...)
 				got, err := op.call(t.Context(), c)
 				if !errors.Is(err, ErrEmptyResponse) {
 					t.Fatalf("err = %v (result %+v), want ErrEmptyResponse", err, got)
 				}
-				if n, want := len(srv.Requests()), len(op.before)+1; n != want {
+				if n, want := len(h.requests()), len(op.before)+1; n != want {
 					t.Errorf("server got %d requests, want %d (an empty answer is not retried)", n, want)
 				}
 			})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -69,11 +70,10 @@ func TestRetryTable(t *testing.T) {
 		for _, f := range faults {
 			t.Run(cl.name+"/"+f.name, func(t *testing.T) {
 				t.Parallel()
-				clock := newFakeClock()
-				srv := newScriptServer(t, clock, f.step(clock), status(cl.ok, ""))
-				c := newTestClient(t, srv, clock)
+				c, h := setup(t)
+				h.script(f.step(h.clock), status(cl.ok, ""))
 				resp, err := c.do(t.Context(), cl.req(), nil)
-				hits := int(srv.hits.Load())
+				hits := len(h.requests())
 				if !f.retried {
 					var apiErr *APIError
 					if !errors.As(err, &apiErr) || apiErr.StatusCode != f.status {
@@ -82,7 +82,7 @@ func TestRetryTable(t *testing.T) {
 					if apiErr.Attempts != 1 || hits != 1 {
 						t.Errorf("attempts = %d, server hits = %d; want 1 and 1", apiErr.Attempts, hits)
 					}
-					if w := clock.Waits(); len(w) != 0 {
+					if w := h.clock.Waits(); len(w) != 0 {
 						t.Errorf("waits = %v, want none", w)
 					}
 					return
@@ -94,7 +94,7 @@ func TestRetryTable(t *testing.T) {
 					Status, Attempts, Hits int
 					Uncertain              bool
 					Waits                  []time.Duration
-				}{resp.StatusCode, resp.Attempts, hits, resp.Uncertain, clock.Waits()}
+				}{resp.StatusCode, resp.Attempts, hits, resp.Uncertain, h.clock.Waits()}
 				want := struct {
 					Status, Attempts, Hits int
 					Uncertain              bool
@@ -122,25 +122,24 @@ func TestRetryGivesUpAfterMaxRetriesWithTypedError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			srv := newScriptServer(t, clock, status(503, `{"message":"maintenance"}`, "X-Request-Id", "req-503"))
 			var opts []Option
 			if tt.maxRetries >= 0 {
 				opts = append(opts, WithMaxRetries(tt.maxRetries))
 			}
-			c := newTestClient(t, srv, clock, opts...)
+			c, h := setup(t, opts...)
+			h.script(status(503, `{"message":"maintenance"}`, "X-Request-Id", "req-503"))
 			_, err := c.do(t.Context(), opGet(), nil)
 			var apiErr *APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("do() = %v, want *APIError", err)
 			}
 			wantAttempts := len(tt.wantWaits) + 1
-			got := []any{apiErr.StatusCode, apiErr.Attempts, int(srv.hits.Load()), apiErr.RequestID, apiErr.Message, errors.Is(err, ErrServer)}
+			got := []any{apiErr.StatusCode, apiErr.Attempts, len(h.requests()), apiErr.RequestID, apiErr.Message, errors.Is(err, ErrServer)}
 			want := []any{503, wantAttempts, wantAttempts, "req-503", "maintenance", true}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("(status, attempts, hits, request id, message, ErrServer) (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantWaits, clock.Waits()); diff != "" {
+			if diff := cmp.Diff(tt.wantWaits, h.clock.Waits()); diff != "" {
 				t.Errorf("waits (-want +got):\n%s", diff)
 			}
 		})
@@ -149,9 +148,8 @@ func TestRetryGivesUpAfterMaxRetriesWithTypedError(t *testing.T) {
 
 func TestRetryMaxWaitExceededReturnsRateLimitError(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv := newScriptServer(t, clock, status(429, `{"error":"rate_limit_exceeded","message":"Too many requests.","retryAfter":60.0}`), status(200, "{}"))
-	c := newTestClient(t, srv, clock, WithMaxRetryWait(30*time.Second))
+	c, h := setup(t, WithMaxRetryWait(30*time.Second))
+	h.script(status(429, `{"error":"rate_limit_exceeded","message":"Too many requests.","retryAfter":60.0}`), status(200, "{}"))
 	_, err := c.do(t.Context(), opGet(), nil)
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || !errors.Is(err, ErrRateLimited) {
@@ -160,7 +158,7 @@ func TestRetryMaxWaitExceededReturnsRateLimitError(t *testing.T) {
 	if apiErr.RetryAfter != 60*time.Second || apiErr.Attempts != 1 || apiErr.Type != "rate_limit_exceeded" {
 		t.Errorf("APIError = RetryAfter %v, Attempts %d, Type %q; want 60s, 1, rate_limit_exceeded", apiErr.RetryAfter, apiErr.Attempts, apiErr.Type)
 	}
-	if w := clock.Waits(); len(w) != 0 {
+	if w := h.clock.Waits(); len(w) != 0 {
 		t.Errorf("waits = %v, want none (the SDK must not sleep 60s)", w)
 	}
 
@@ -173,8 +171,8 @@ func TestRetryMaxWaitExceededReturnsRateLimitError(t *testing.T) {
 	if apiErr.Attempts != 0 || apiErr.Route != opKYC().route || apiErr.RetryAfter != 60*time.Second {
 		t.Errorf("gate error = Attempts %d, Route %q, RetryAfter %v; want 0, %q, 60s", apiErr.Attempts, apiErr.Route, apiErr.RetryAfter, opKYC().route)
 	}
-	if h := srv.hits.Load(); h != 1 {
-		t.Errorf("server hits = %d, want 1", h)
+	if n := len(h.requests()); n != 1 {
+		t.Errorf("server hits = %d, want 1", n)
 	}
 }
 
@@ -182,18 +180,14 @@ func TestRetryContextCanceledDuringWait(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	clock := newFakeClock()
-	srv := newScriptServer(t, clock, status(503, `{"message":"down"}`), status(200, "{}"))
 	sleep := func(ctx context.Context, d time.Duration) error {
 		cancel() // the caller gives up while the SDK waits
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	c, err := New(testAPIKey, WithBaseURL(srv.URL+"/base"), withClock(clock.Now, sleep))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.do(ctx, opGet(), nil)
+	c, h := setup(t, withClock(newFakeClock().Now, sleep))
+	h.script(status(503, `{"message":"down"}`), status(200, "{}"))
+	_, err := c.do(ctx, opGet(), nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("do() = %v, want context.Canceled", err)
 	}
@@ -201,34 +195,32 @@ func TestRetryContextCanceledDuringWait(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
 		t.Errorf("do() = %v, want it to carry the last *APIError (503)", err)
 	}
-	if h := srv.hits.Load(); h != 1 {
-		t.Errorf("server hits = %d, want 1", h)
+	if n := len(h.requests()); n != 1 {
+		t.Errorf("server hits = %d, want 1", n)
 	}
 }
 
 func TestRetryWaitBeyondDeadlineIsNotStarted(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	ctx, cancel := context.WithDeadline(t.Context(), clock.Now().Add(2*time.Second))
+	c, h := setup(t)
+	ctx, cancel := context.WithDeadline(t.Context(), h.clock.Now().Add(2*time.Second))
 	defer cancel()
-	srv := newScriptServer(t, clock, status(429, `{"retryAfter":5}`), status(200, "{}"))
-	c := newTestClient(t, srv, clock)
+	h.script(status(429, `{"retryAfter":5}`), status(200, "{}"))
 	_, err := c.do(ctx, opGet(), nil)
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.RetryAfter != 5*time.Second {
 		t.Fatalf("do() = %v, want the 429 *APIError with RetryAfter 5s", err)
 	}
-	if w := clock.Waits(); len(w) != 0 {
+	if w := h.clock.Waits(); len(w) != 0 {
 		t.Errorf("waits = %v, want none", w)
 	}
 }
 
 func TestRetryGateHoldsConcurrentRequests(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	start := clock.Now()
-	srv := newScriptServer(t, clock, status(429, `{"error":"rate_limit_exceeded","retryAfter":5}`), status(200, "{}"))
-	c := newTestClient(t, srv, clock, WithMaxRetries(0))
+	c, h := setup(t, WithMaxRetries(0))
+	start := h.clock.Now()
+	h.script(status(429, `{"error":"rate_limit_exceeded","retryAfter":5}`), status(200, "{}"))
 	if _, err := c.do(t.Context(), opGet(), nil); !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("first do() = %v, want ErrRateLimited", err)
 	}
@@ -248,7 +240,7 @@ func TestRetryGateHoldsConcurrentRequests(t *testing.T) {
 			t.Errorf("goroutine %d: do() = %v", i, err)
 		}
 	}
-	reqs := srv.Requests()
+	reqs := h.requests()
 	if len(reqs) != n+1 {
 		t.Fatalf("server saw %d requests, want %d", len(reqs), n+1)
 	}
@@ -257,7 +249,7 @@ func TestRetryGateHoldsConcurrentRequests(t *testing.T) {
 			t.Errorf("request %d sent at +%v, before the gate opened at +5s", i+1, r.At.Sub(start))
 		}
 	}
-	if len(clock.Waits()) == 0 {
+	if len(h.clock.Waits()) == 0 {
 		t.Error("no goroutine waited at the gate")
 	}
 }
@@ -281,9 +273,8 @@ func TestRetryDeleteAfterAmbiguousFailure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			srv := newScriptServer(t, clock, tt.steps...)
-			c := newTestClient(t, srv, clock)
+			c, h := setup(t)
+			h.script(tt.steps...)
 			resp, err := c.do(t.Context(), tt.req(), nil)
 			if !tt.wantSuccess {
 				if !errors.Is(err, ErrNotFound) {
@@ -308,14 +299,13 @@ func TestRetryIdempotencyKey(t *testing.T) {
 	t.Parallel()
 	t.Run("generated once and reused", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, reset(), status(503, ""), status(201, `{}`))
-		c := newTestClient(t, srv, clock)
+		c, h := setup(t)
+		h.script(reset(), status(503, ""), status(201, `{}`))
 		resp, err := c.do(t.Context(), opKYC(), nil)
 		if err != nil {
 			t.Fatalf("do() = %v", err)
 		}
-		reqs := srv.Requests()
+		reqs := h.requests()
 		if len(reqs) != 3 || resp.Attempts != 3 {
 			t.Fatalf("server saw %d requests, Attempts %d; want 3", len(reqs), resp.Attempts)
 		}
@@ -337,9 +327,8 @@ func TestRetryIdempotencyKey(t *testing.T) {
 	})
 	t.Run("two calls get two keys", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, status(201, `{}`))
-		c := newTestClient(t, srv, clock)
+		c, h := setup(t)
+		h.script(status(201, `{}`))
 		r1, err1 := c.do(t.Context(), opKYC(), nil)
 		r2, err2 := c.do(t.Context(), opKYC(), nil)
 		if err1 != nil || err2 != nil || r1.IdempotencyKey == r2.IdempotencyKey {
@@ -348,13 +337,12 @@ func TestRetryIdempotencyKey(t *testing.T) {
 	})
 	t.Run("caller key used verbatim", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, status(500, ""), status(201, `{}`))
-		c := newTestClient(t, srv, clock)
+		c, h := setup(t)
+		h.script(status(500, ""), status(201, `{}`))
 		if _, err := c.do(t.Context(), opKYC(), nil, WithIdempotencyKey("order-7-kyc")); err != nil {
 			t.Fatalf("do() = %v", err)
 		}
-		for i, rec := range srv.Requests() {
+		for i, rec := range h.requests() {
 			if got := rec.Header.Get("Idempotency-Key"); got != "order-7-kyc" {
 				t.Errorf("attempt %d key = %q, want order-7-kyc", i+1, got)
 			}
@@ -362,25 +350,23 @@ func TestRetryIdempotencyKey(t *testing.T) {
 	})
 	t.Run("key over 255 characters is rejected before sending", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, status(201, `{}`))
-		c := newTestClient(t, srv, clock)
+		c, h := setup(t)
+		h.script(status(201, `{}`))
 		_, err := c.do(t.Context(), opKYC(), nil, WithIdempotencyKey(strings.Repeat("k", 256)))
 		var verr *ValidationError
 		if !errors.As(err, &verr) || verr.Field != "Idempotency-Key" {
 			t.Errorf("do() = %v, want a *ValidationError naming Idempotency-Key", err)
 		}
-		if h := srv.hits.Load(); h != 0 {
-			t.Errorf("server hits = %d, want 0", h)
+		if n := len(h.requests()); n != 0 {
+			t.Errorf("server hits = %d, want 0", n)
 		}
 	})
 }
 
 func TestRetryTransportErrorIsWrapped(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv := newScriptServer(t, clock, reset())
-	c := newTestClient(t, srv, clock, WithMaxRetries(1))
+	c, h := setup(t, WithMaxRetries(1))
+	h.script(reset())
 	_, err := c.do(t.Context(), opGet(), nil)
 	if err == nil {
 		t.Fatal("do() = nil, want a transport error")
@@ -389,11 +375,11 @@ func TestRetryTransportErrorIsWrapped(t *testing.T) {
 	if errors.As(err, &apiErr) {
 		t.Errorf("do() = %v, a transport error must not be an *APIError", err)
 	}
-	if strings.Contains(err.Error(), srv.URL) {
+	if strings.Contains(err.Error(), h.url) {
 		t.Errorf("error %q carries the URL", err)
 	}
-	if h := srv.hits.Load(); h != 2 {
-		t.Errorf("server hits = %d, want 2", h)
+	if n := len(h.requests()); n != 2 {
+		t.Errorf("server hits = %d, want 2", n)
 	}
 }
 
@@ -401,7 +387,7 @@ func TestRetryConnectionRefusedIsNotUncertain(t *testing.T) {
 	t.Parallel()
 	// A request that never reached a server: dial fails, and a later 404 of a delete is a 404.
 	clock := newFakeClock()
-	srv := newScriptServer(t, clock, status(404, ""))
+	srv := httptest.NewServer(http.NotFoundHandler())
 	addr := srv.URL
 	srv.Close()
 	c, err := New(testAPIKey, WithBaseURL(addr+"/base"), withClock(clock.Now, clock.Sleep), WithMaxRetries(1))
@@ -421,9 +407,11 @@ func TestRetryConnectionRefusedIsNotUncertain(t *testing.T) {
 // refused like every budget wait, with a 429 *APIError that says the request was not sent.
 func TestRetryClientSideRateLimit(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv := newScriptServer(t, clock, status(200, "{}"))
-	c := newTestClient(t, srv, clock, WithRateLimit(0.001, 1)) // one request, then one per 1000s
+	c, h := setup(t, WithRateLimit(0.001, 1)) // one request, then one per 1000s
+	// Start at a multiple of the window from the Unix epoch (the budget's windows are aligned
+	// to it), so the first request opens the window and the refused wait is the whole 1000s.
+	h.useClock(&fakeClock{t: time.Unix(time.Now().Unix()/1000*1000, 0)})
+	h.script(status(200, "{}"))
 	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
 		t.Fatalf("first do() = %v", err)
 	}
@@ -434,8 +422,8 @@ func TestRetryClientSideRateLimit(t *testing.T) {
 	if !errors.As(err, &apiErr) || !errors.Is(err, ErrRateLimited) || apiErr.Attempts != 0 || apiErr.RetryAfter <= time.Minute {
 		t.Fatalf("second do() = %v, want a 429 *APIError with Attempts 0 and the refused wait", err)
 	}
-	if h := srv.hits.Load(); h != 1 {
-		t.Errorf("server hits = %d, want 1", h)
+	if n := len(h.requests()); n != 1 {
+		t.Errorf("server hits = %d, want 1", n)
 	}
 }
 
@@ -461,15 +449,14 @@ func TestRetryCutSuccessBody(t *testing.T) {
 	t.Parallel()
 	t.Run("retried with the same key", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, cut(), status(201, `{"directorFullName":"Ada Lovelace"}`))
-		c := newTestClient(t, srv, clock)
+		c, h := setup(t)
+		h.script(cut(), status(201, `{"directorFullName":"Ada Lovelace"}`))
 		var out struct{ DirectorFullName string }
 		resp, err := c.do(t.Context(), opKYC(), &out)
 		if err != nil {
 			t.Fatalf("do() = %v, want success after a retry", err)
 		}
-		reqs := srv.Requests()
+		reqs := h.requests()
 		if len(reqs) != 2 || reqs[0].Header.Get("Idempotency-Key") == "" || reqs[0].Header.Get("Idempotency-Key") != reqs[1].Header.Get("Idempotency-Key") {
 			t.Fatalf("requests = %d with keys %q, want 2 with one key", len(reqs), []string{reqs[0].Header.Get("Idempotency-Key"), reqs[len(reqs)-1].Header.Get("Idempotency-Key")})
 		}
@@ -479,9 +466,8 @@ func TestRetryCutSuccessBody(t *testing.T) {
 	})
 	t.Run("no retries left: the read error", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, cut())
-		c := newTestClient(t, srv, clock, WithMaxRetries(0))
+		c, h := setup(t, WithMaxRetries(0))
+		h.script(cut())
 		_, err := c.do(t.Context(), opKYC(), &struct{}{})
 		if !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Fatalf("do() = %v, want an error wrapping io.ErrUnexpectedEOF", err)

@@ -74,12 +74,11 @@ func echoBody(token string) string {
 // Customer API Transport with its 401 path, the OAuth2 adapter).
 func TestSecretsEveryOperation(t *testing.T) {
 	t.Parallel()
+	var cases []subtest
 	for _, rc := range append(opCases(), helperCases()...) {
-		t.Run(rc.name, func(t *testing.T) {
-			t.Parallel()
-			runLeakCheck(t, rc)
-		})
+		cases = append(cases, subtest{rc.name, func(t *testing.T) { runLeakCheck(t, rc) }})
 	}
+	runWaiting(t, cases)
 }
 
 // injected404 are the operations whose 404 is injected: they have no natural one (a list, a

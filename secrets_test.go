@@ -6,43 +6,25 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/debitura-go/debitura/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a slog handler.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 const testBearer = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0LTEifQ.c2VjcmV0c2lnbg"
 
 func TestSecretsNeverLeak(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clock := newFakeClock()
+	c, h := setup(t, WithLogger(logger), WithMaxRetries(1))
 	echo := `{"message":"invalid key ` + testAPIKey + `","error":"Authorization: Bearer ` + testBearer + `"}`
-	srv := newScriptServer(t, clock,
+	h.script(
 		status(200, `{}`, "X-Request-Id", "req-ok"), // success
 		status(503, echo), // retried
 		status(401, echo, "X-Request-Id", "req-401"),
 		reset(), reset(), reset(), reset(), // transport failure path
 	)
-	c := newTestClient(t, srv, clock, WithLogger(logger), WithMaxRetries(1))
 
 	var errs []error
 	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
@@ -82,16 +64,15 @@ func TestSecretsNeverLeak(t *testing.T) {
 		!strings.Contains(logs.String(), `"request_id":"req-401"`) {
 		t.Errorf("logs lack the route template or request id:\n%s", logs.String())
 	}
-	if strings.Contains(logs.String(), srv.URL) {
+	if strings.Contains(logs.String(), h.url) {
 		t.Errorf("logs carry the URL:\n%s", logs.String())
 	}
 }
 
 func TestNoLoggerLogsNothing(t *testing.T) {
 	t.Parallel()
-	clock := newFakeClock()
-	srv := newScriptServer(t, clock, status(503, ""), status(200, "{}"))
-	c := newTestClient(t, srv, clock, WithLogger(nil))
+	c, h := setup(t, WithLogger(nil))
+	h.script(status(503, ""), status(200, "{}"))
 	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
 		t.Fatalf("do() = %v", err)
 	}

@@ -49,9 +49,8 @@ func TestAttemptTimeout(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			srv := newScriptServer(t, clock, stall(tc.headers))
-			c := newTestClient(t, srv, clock, WithAttemptTimeout(d), WithMaxRetries(1))
+			c, h := setup(t, WithAttemptTimeout(d), WithMaxRetries(1))
+			h.script(stall(tc.headers))
 			start := time.Now()
 			var out map[string]any
 			_, err := c.do(context.Background(), tc.op(), &out)
@@ -64,7 +63,7 @@ func TestAttemptTimeout(t *testing.T) {
 			if msg := err.Error(); !strings.Contains(msg, "attempt timed out after 50ms") || strings.Contains(msg, "127.0.0.1") {
 				t.Errorf("error %q does not say the attempt timed out, or prints the URL", msg)
 			}
-			if n := len(srv.Requests()); n != tc.attempts {
+			if n := len(h.requests()); n != tc.attempts {
 				t.Errorf("server got %d attempts, want %d", n, tc.attempts)
 			}
 		})
@@ -72,9 +71,8 @@ func TestAttemptTimeout(t *testing.T) {
 
 	t.Run("ctx ends first", func(t *testing.T) {
 		t.Parallel()
-		clock := newFakeClock()
-		srv := newScriptServer(t, clock, stall(false))
-		c := newTestClient(t, srv, clock, WithAttemptTimeout(10*time.Second))
+		c, h := setup(t, WithAttemptTimeout(10*time.Second))
+		h.script(stall(false))
 		ctx, cancel := context.WithTimeout(t.Context(), d)
 		defer cancel()
 		_, err := c.do(ctx, opGet(), nil)

@@ -35,9 +35,8 @@ func TestTokenLifetimeRule(t *testing.T) {
 		for _, op := range []string{"Mint", "Rotate"} {
 			t.Run(op+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
-				clock := newFakeClock()
-				body := `{"accessToken":"tok-lifetime",` + tc.expiresIn + `"tokenType":"Bearer","previousTokenExpiresAt":"2025-03-01T12:30:00Z"}`
-				c := newTestClient(t, newScriptServer(t, clock, status(200, body)), clock)
+				c, h := setup(t)
+				h.script(status(200, `{"accessToken":"tok-lifetime",`+tc.expiresIn+`"tokenType":"Bearer","previousTokenExpiresAt":"2025-03-01T12:30:00Z"}`))
 				var tok *Token
 				var err error
 				if op == "Mint" {
@@ -57,7 +56,7 @@ func TestTokenLifetimeRule(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Tokens.%s with %s: %v", op, tc.expiresIn, err)
 				}
-				if got := tok.Expiry.Sub(clock.Now()); got != tc.want {
+				if got := tok.Expiry.Sub(h.clock.Now()); got != tc.want {
 					t.Errorf("Tokens.%s with %s: lifetime %v, want %v", op, tc.expiresIn, got, tc.want)
 				}
 			})
@@ -76,7 +75,7 @@ func TestTokenSourceNeverMintsInALoop(t *testing.T) {
 		for _, tc := range []struct {
 			expiresIn string
 			step      time.Duration
-			maxMints  int32
+			maxMints  int
 		}{
 			{"10000000000", time.Second, 1},             // taken as 24 h: one mint in 100 s
 			{"86401", time.Second, 1},                   // likewise
@@ -88,17 +87,17 @@ func TestTokenSourceNeverMintsInALoop(t *testing.T) {
 		} {
 			t.Run(tc.expiresIn+"/"+tc.step.String(), func(t *testing.T) {
 				t.Parallel()
-				clock := newFakeClock()
-				srv := newScriptServer(t, clock, status(200, `{"accessToken":"tok-loop","expiresIn":`+tc.expiresIn+`,"tokenType":"Bearer"}`))
-				src := newTestClient(t, srv, clock).Tokens.Source("t1")
+				c, h := setup(t)
+				h.script(status(200, `{"accessToken":"tok-loop","expiresIn":`+tc.expiresIn+`,"tokenType":"Bearer"}`))
+				src := c.Tokens.Source("t1")
 				for i := range calls {
 					tok, err := src.Token(t.Context())
 					if err != nil || tok == nil {
 						t.Fatalf("call %d: Token() = %v, %v", i, tok, err)
 					}
-					_ = clock.Sleep(t.Context(), tc.step)
+					_ = h.clock.Sleep(t.Context(), tc.step)
 				}
-				if got := srv.hits.Load(); got < 1 || got > tc.maxMints {
+				if got := len(h.requests()); got < 1 || got > tc.maxMints {
 					t.Errorf("%d calls over %v minted %d times, want 1 to %d", calls, calls*tc.step, got, tc.maxMints)
 				}
 			})

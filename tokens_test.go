@@ -48,15 +48,15 @@ func (m *mintServer) handler(w http.ResponseWriter, r *http.Request) {
 
 func TestTokensMint(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
+	c, h := setup(t)
 	m := &mintServer{}
-	a.mux.HandleFunc("POST /oauth/token", m.handler)
-	got, err := a.c.Tokens.Mint(t.Context(), "tenant/1")
+	h.mux.HandleFunc("POST /oauth/token", m.handler)
+	got, err := c.Tokens.Mint(t.Context(), "tenant/1")
 	if err != nil {
 		t.Fatalf("Tokens.Mint: %v", err)
 	}
-	checkCall(t, a.only(), svcWant{Method: "POST", Path: "/oauth/token", Body: `{"externalTenantId":"tenant/1"}`})
-	want := &Token{AccessToken: NewSecret(secretJWT + "-1"), TokenType: "Bearer", Expiry: a.clock.Now().Add(30 * time.Minute),
+	checkRequest(t, h.only(), wantRequest{Method: "POST", Path: "/oauth/token", Body: `{"externalTenantId":"tenant/1"}`})
+	want := &Token{AccessToken: NewSecret(secretJWT + "-1"), TokenType: "Bearer", Expiry: h.clock.Now().Add(30 * time.Minute),
 		CreditorID: "3f1c2a9e-1111-4c3b-9a55-0a0b0c0d0e0f", ExternalTenantID: "tenant/1"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Tokens.Mint mismatch (-want +got):\n%s", diff)
@@ -65,9 +65,9 @@ func TestTokensMint(t *testing.T) {
 
 func TestTokensMintNotFound(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	a.answer("POST /oauth/token", http.StatusNotFound, `{"error":"No active client link","message":"No active client link","businessErrors":null}`)
-	_, err := a.c.Tokens.Mint(t.Context(), "t1")
+	c, h := setup(t)
+	h.answer("POST /oauth/token", http.StatusNotFound, `{"error":"No active client link","message":"No active client link","businessErrors":null}`)
+	_, err := c.Tokens.Mint(t.Context(), "t1")
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Tokens.Mint = %v, want ErrNotFound", err)
 	}
@@ -129,22 +129,23 @@ func TestTokenNeverPrintsAccessToken(t *testing.T) {
 	}
 }
 
-// newMintAPI returns a test API with a mint server.
-func newMintAPI(t *testing.T) (*svcAPI, *mintServer) {
-	a := newSvcAPI(t)
+// newMintAPI returns setup's Client and harness with a mint server on POST /oauth/token.
+func newMintAPI(t *testing.T) (*Client, *harness, *mintServer) {
+	t.Helper()
+	c, h := setup(t)
 	m := &mintServer{}
-	a.mux.HandleFunc("POST /oauth/token", m.handler)
-	return a, m
+	h.mux.HandleFunc("POST /oauth/token", m.handler)
+	return c, h, m
 }
 
 func TestTokenSourceCachesAndRefreshesEarly(t *testing.T) {
 	t.Parallel()
-	a, m := newMintAPI(t)
-	src := a.c.Tokens.Source("t1")
-	if src != a.c.Tokens.Source("t1") {
+	c, h, m := newMintAPI(t)
+	src := c.Tokens.Source("t1")
+	if src != c.Tokens.Source("t1") {
 		t.Errorf("Tokens.Source(t1) returned two different sources")
 	}
-	if src == a.c.Tokens.Source("t2") {
+	if src == c.Tokens.Source("t2") {
 		t.Errorf("Tokens.Source(t2) returned the source of t1")
 	}
 	ctx := t.Context()
@@ -156,11 +157,11 @@ func TestTokenSourceCachesAndRefreshesEarly(t *testing.T) {
 	if t1 != t2 || m.mints.Load() != 1 {
 		t.Errorf("second Token call: same token %v, mints %d; want the cached token and 1 mint", t1 == t2, m.mints.Load())
 	}
-	a.clock.Advance(30*time.Minute - DefaultRefreshBefore - time.Second) // just outside the window
+	h.clock.Advance(30*time.Minute - DefaultRefreshBefore - time.Second) // just outside the window
 	if t3, _ := src.Token(ctx); t3 != t1 || m.mints.Load() != 1 {
 		t.Errorf("Token before the refresh window: mints %d, want 1", m.mints.Load())
 	}
-	a.clock.Advance(2 * time.Second) // inside the window: still valid, but refreshed early
+	h.clock.Advance(2 * time.Second) // inside the window: still valid, but refreshed early
 	t4, err := src.Token(ctx)
 	if err != nil {
 		t.Fatalf("Token: %v", err)
@@ -172,9 +173,9 @@ func TestTokenSourceCachesAndRefreshesEarly(t *testing.T) {
 
 func TestTokenSourceOneMintForManyCallers(t *testing.T) {
 	t.Parallel()
-	a, m := newMintAPI(t)
+	c, _, m := newMintAPI(t)
 	m.gate = make(chan struct{})
-	src := a.c.Tokens.Source("t1")
+	src := c.Tokens.Source("t1")
 	const callers = 2000
 	var wg sync.WaitGroup
 	var started sync.WaitGroup
@@ -220,9 +221,9 @@ func TestTokenSourceOneMintForManyCallers(t *testing.T) {
 
 func TestTokenSourceCallerGivesUpWithoutCancellingRefresh(t *testing.T) {
 	t.Parallel()
-	a, m := newMintAPI(t)
+	c, _, m := newMintAPI(t)
 	m.gate = make(chan struct{})
-	src := a.c.Tokens.Source("t1")
+	src := c.Tokens.Source("t1")
 
 	ctx1, cancel1 := context.WithCancel(t.Context())
 	done1 := make(chan error, 1)
@@ -271,18 +272,18 @@ func TestTokenSourceCallerGivesUpWithoutCancellingRefresh(t *testing.T) {
 
 func TestTokenSourceRefreshFailureKeepsUsableToken(t *testing.T) {
 	t.Parallel()
-	a, m := newMintAPI(t)
-	src := a.c.Tokens.Source("t1")
+	c, h, m := newMintAPI(t)
+	src := c.Tokens.Source("t1")
 	t1, err := src.Token(t.Context())
 	if err != nil {
 		t.Fatalf("Token: %v", err)
 	}
 	m.fail.Store(true)
-	a.clock.Advance(29*time.Minute + 30*time.Second) // in the refresh window, not expired
+	h.clock.Advance(29*time.Minute + 30*time.Second) // in the refresh window, not expired
 	if got, err := src.Token(t.Context()); err != nil || got != t1 {
 		t.Errorf("Token with a failing refresh = %v, %v; want the still-usable cached token", got, err)
 	}
-	a.clock.Advance(time.Minute) // expired
+	h.clock.Advance(time.Minute) // expired
 	if _, err := src.Token(t.Context()); !errors.Is(err, ErrValidation) {
 		t.Errorf("Token with a failing refresh and an expired token = %v, want the mint's error", err)
 	}
@@ -300,21 +301,21 @@ func TestTokensRotateReplacesCachedToken(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a, m := newMintAPI(t)
-			a.answer("POST /clients/{id}/rotate-token", http.StatusOK,
+			c, h, m := newMintAPI(t)
+			h.answer("POST /clients/{id}/rotate-token", http.StatusOK,
 				`{"accessToken":"rotated-SECRET","tokenType":"Bearer","expiresIn":1800,"previousTokenExpiresAt":"2025-03-01T12:30:00Z"}`)
-			src := a.c.Tokens.Source("t/1")
+			src := c.Tokens.Source("t/1")
 			if _, err := src.Token(t.Context()); err != nil {
 				t.Fatalf("Token: %v", err)
 			}
-			got, err := a.c.Tokens.Rotate(t.Context(), "t/1", tc.opts...)
+			got, err := c.Tokens.Rotate(t.Context(), "t/1", tc.opts...)
 			if err != nil {
 				t.Fatalf("Tokens.Rotate: %v", err)
 			}
-			calls := a.Calls()
-			checkCall(t, calls[len(calls)-1], svcWant{Method: "POST", Path: "/clients/t%2F1/rotate-token", IdemKey: tc.key})
+			calls := h.requests()
+			checkRequest(t, calls[len(calls)-1], wantRequest{Method: "POST", Path: "/clients/t%2F1/rotate-token", IdemKey: tc.key})
 			want := &RotatedToken{
-				Token:                  &Token{AccessToken: NewSecret("rotated-SECRET"), TokenType: "Bearer", Expiry: a.clock.Now().Add(30 * time.Minute), ExternalTenantID: "t/1"},
+				Token:                  &Token{AccessToken: NewSecret("rotated-SECRET"), TokenType: "Bearer", Expiry: h.clock.Now().Add(30 * time.Minute), ExternalTenantID: "t/1"},
 				PreviousTokenExpiresAt: time.Date(2025, 3, 1, 12, 30, 0, 0, time.UTC),
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -333,13 +334,13 @@ func TestTokensRotateReplacesCachedToken(t *testing.T) {
 
 func TestOAuth2TokenSource(t *testing.T) {
 	t.Parallel()
-	a, _ := newMintAPI(t)
-	ots := a.c.Tokens.Source("t1").OAuth2(t.Context())
+	c, h, _ := newMintAPI(t)
+	ots := c.Tokens.Source("t1").OAuth2(t.Context())
 	got, err := ots.Token()
 	if err != nil {
 		t.Fatalf("oauth2 Token: %v", err)
 	}
-	if got.AccessToken != secretJWT+"-1" || got.TokenType != "Bearer" || !got.Expiry.Equal(a.clock.Now().Add(30*time.Minute)) {
+	if got.AccessToken != secretJWT+"-1" || got.TokenType != "Bearer" || !got.Expiry.Equal(h.clock.Now().Add(30*time.Minute)) {
 		t.Errorf("oauth2 Token = %q %q %v, want the minted token", "...", got.TokenType, got.Expiry)
 	}
 }

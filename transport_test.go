@@ -63,9 +63,9 @@ func TestTransport(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a, m := newMintAPI(t)
+			c, _, m := newMintAPI(t)
 			cust, srv := newCustomerAPI(t, tc.reject)
-			hc := &http.Client{Transport: a.c.Tokens.Transport("t1", nil)}
+			hc := &http.Client{Transport: c.Tokens.Transport("t1", nil)}
 			var body io.Reader
 			method := http.MethodGet
 			if tc.body != nil {
@@ -107,16 +107,16 @@ func TestTransport(t *testing.T) {
 
 func TestTransportTokenErrorCarriesNoToken(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	a.answer("POST /oauth/token", http.StatusNotFound, `{"error":"No active client link","message":"No active client link","businessErrors":null}`)
+	c, h := setup(t)
+	h.answer("POST /oauth/token", http.StatusNotFound, `{"error":"No active client link","message":"No active client link","businessErrors":null}`)
 	_, srv := newCustomerAPI(t, func(string) bool { return false })
-	hc := &http.Client{Transport: a.c.Tokens.Transport("t1", nil)}
+	hc := &http.Client{Transport: c.Tokens.Transport("t1", nil)}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/cases", nil)
 	_, err := hc.Do(req)
 	if err == nil {
 		t.Fatal("Do succeeded without a token")
 	}
-	if strings.Contains(err.Error(), svcAPIKey) {
+	if strings.Contains(err.Error(), testAPIKey) {
 		t.Errorf("error leaks the API key: %v", err)
 	}
 }
@@ -138,7 +138,7 @@ func TestTransportTokenStaysOnItsOrigin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a, m := newMintAPI(t)
+			c, _, m := newMintAPI(t)
 			other, portSrv := newCustomerAPI(t, func(string) bool { return false }) // 127.0.0.1, another port
 			var first []string
 			var mu sync.Mutex
@@ -164,7 +164,7 @@ func TestTransportTokenStaysOnItsOrigin(t *testing.T) {
 				target = origin.URL + "/cases/moved"
 			}
 			mu.Unlock()
-			hc := &http.Client{Transport: a.c.Tokens.Transport("t1", nil)}
+			hc := &http.Client{Transport: c.Tokens.Transport("t1", nil)}
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, origin.URL+"/cases", nil)
 			resp, err := hc.Do(req)
 			if err != nil {

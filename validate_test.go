@@ -14,6 +14,26 @@ import (
 	"github.com/debitura-go/debitura/webhook"
 )
 
+// validationError returns err as a *ValidationError, and ends the test unless it is one that
+// also matches ErrValidation.
+func validationError(t *testing.T, err error) *ValidationError {
+	t.Helper()
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrValidation) {
+		t.Fatalf("got %T %v, want a *ValidationError matching ErrValidation", err, err)
+	}
+	return ve
+}
+
+// refused calls call with a Client whose server fails the test on any request, and returns the
+// *ValidationError the call must end with.
+func refused(t *testing.T, call func(c *Client) error) *ValidationError {
+	t.Helper()
+	c, h := setup(t)
+	h.refuseAll()
+	return validationError(t, call(c))
+}
+
 // countingTransport counts the requests a Client tries to send and refuses them all: a request
 // refused by validation must never reach it.
 type countingTransport struct{ n atomic.Int32 }
@@ -226,13 +246,7 @@ func TestValidationReportsEveryProblem(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
-			if !errors.Is(err, ErrValidation) {
-				t.Errorf("errors.Is(%v, ErrValidation) = false, want true", err)
-			}
-			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %T %v, want *ValidationError", err, err)
-			}
+			ve := validationError(t, err)
 			if ve.Op != tc.op {
 				t.Errorf("ValidationError.Op = %q, want %q", ve.Op, tc.op)
 			}

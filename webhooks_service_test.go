@@ -49,25 +49,25 @@ func TestWebhooksServiceWire(t *testing.T) {
 		header  []string
 		call    func(c *Client) (any, error)
 		want    any
-		wantReq svcWant
+		wantReq wantRequest
 	}{
 		{
 			name: "List", pattern: "GET /v1/Webhooks", status: 200, body: listBody,
 			call:    func(c *Client) (any, error) { return c.Webhooks.List(t.Context()) },
 			want:    listWant,
-			wantReq: svcWant{Method: "GET", Path: "/v1/Webhooks"},
+			wantReq: wantRequest{Method: "GET", Path: "/v1/Webhooks"},
 		},
 		{
 			name: "List empty", pattern: "GET /v1/Webhooks", status: 200, body: `[]`,
 			call:    func(c *Client) (any, error) { return c.Webhooks.List(t.Context()) },
 			want:    []*Webhook{},
-			wantReq: svcWant{Method: "GET", Path: "/v1/Webhooks"},
+			wantReq: wantRequest{Method: "GET", Path: "/v1/Webhooks"},
 		},
 		{
 			name: "Get", pattern: "GET /v1/Webhooks/{id}", status: 200, body: listBody[1 : len(listBody)-1],
 			call:    func(c *Client) (any, error) { return c.Webhooks.Get(t.Context(), whID) },
 			want:    listWant[0],
-			wantReq: svcWant{Method: "GET", Path: "/v1/Webhooks/" + whID},
+			wantReq: wantRequest{Method: "GET", Path: "/v1/Webhooks/" + whID},
 		},
 		{
 			name: "Create", pattern: "POST /v1/Webhooks", status: 200, body: whDtoBody,
@@ -76,7 +76,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 					Events: []webhook.EventType{webhook.ClientLinked, webhook.ClientLinkDeclined}, IsTestMode: true})
 			},
 			want:    whWant(),
-			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"https://partner.example/hooks/debitura","events":["client.linked","client.link_declined"],"isTestMode":true}`},
+			wantReq: wantRequest{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"https://partner.example/hooks/debitura","events":["client.linked","client.link_declined"],"isTestMode":true}`},
 		},
 		{
 			name: "Create 201 and unknown event name", pattern: "POST /v1/Webhooks", status: 201, body: whDtoBody, header: lenient,
@@ -84,7 +84,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 				return c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/hooks/debitura", Events: []webhook.EventType{"client.future_event"}})
 			},
 			want:    whWant(),
-			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"https://partner.example/hooks/debitura","events":["client.future_event"]}`},
+			wantReq: wantRequest{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"https://partner.example/hooks/debitura","events":["client.future_event"]}`},
 		},
 		{
 			name: "Create PascalCase answer without zone", pattern: "POST /v1/Webhooks", status: 200, header: lenient,
@@ -94,7 +94,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 				return c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "http://127.0.0.1:8080/hooks", Events: webhook.ClientEvents()})
 			},
 			want: whWant(),
-			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"http://127.0.0.1:8080/hooks","events":["client.linked","client.link_declined",
+			wantReq: wantRequest{Method: "POST", Path: "/v1/Webhooks", Body: `{"url":"http://127.0.0.1:8080/hooks","events":["client.linked","client.link_declined",
  "client.link_requested","client.link_expired","client.onboarding.contract_signed","client.onboarding.poa_signed","cases.replay_failed"]}`},
 		},
 		{
@@ -104,7 +104,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 					Events: []webhook.EventType{webhook.ClientLinked, webhook.ClientLinkDeclined}, IsActive: Ptr(true), RegenerateSecret: true, IsTestMode: Ptr(true)})
 			},
 			want: whWant(),
-			wantReq: svcWant{Method: "PUT", Path: "/v1/Webhooks/" + whID,
+			wantReq: wantRequest{Method: "PUT", Path: "/v1/Webhooks/" + whID,
 				Body: `{"url":"https://partner.example/hooks/debitura","events":["client.linked","client.link_declined"],"isActive":true,"regenerateSecret":true,"isTestMode":true}`},
 		},
 		{
@@ -113,12 +113,12 @@ func TestWebhooksServiceWire(t *testing.T) {
 				return c.Webhooks.Update(t.Context(), whID, &WebhookUpdateRequest{IsActive: Ptr(false), IsTestMode: Ptr(false)})
 			},
 			want:    whWant(),
-			wantReq: svcWant{Method: "PUT", Path: "/v1/Webhooks/" + whID, Body: `{"isActive":false,"isTestMode":false}`},
+			wantReq: wantRequest{Method: "PUT", Path: "/v1/Webhooks/" + whID, Body: `{"isActive":false,"isTestMode":false}`},
 		},
 		{
 			name: "Delete", pattern: "DELETE /v1/Webhooks/{id}", status: 204,
 			call:    func(c *Client) (any, error) { return nil, c.Webhooks.Delete(t.Context(), whID) },
-			wantReq: svcWant{Method: "DELETE", Path: "/v1/Webhooks/" + whID},
+			wantReq: wantRequest{Method: "DELETE", Path: "/v1/Webhooks/" + whID},
 		},
 		{
 			name: "Test client event", pattern: "POST /v1/Webhooks/test", status: 200,
@@ -127,7 +127,7 @@ func TestWebhooksServiceWire(t *testing.T) {
 				return c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "tenant/1"})
 			},
 			want:    &WebhookTestResult{EventType: webhook.ClientLinked, EnqueuedCount: 2, Message: "Test event enqueued"},
-			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks/test", Body: `{"eventType":"client.linked","externalTenantId":"tenant/1"}`},
+			wantReq: wantRequest{Method: "POST", Path: "/v1/Webhooks/test", Body: `{"eventType":"client.linked","externalTenantId":"tenant/1"}`},
 		},
 		{
 			name: "Test case event", pattern: "POST /v1/Webhooks/test", status: 200,
@@ -137,16 +137,16 @@ func TestWebhooksServiceWire(t *testing.T) {
 					OldLifecycle: "Active", NewLifecycle: "Closed", CloseCode: "Paid", CloseComment: "paid in full"})
 			},
 			want: &WebhookTestResult{EventType: webhook.CaseClosed},
-			wantReq: svcWant{Method: "POST", Path: "/v1/Webhooks/test",
+			wantReq: wantRequest{Method: "POST", Path: "/v1/Webhooks/test",
 				Body: `{"eventType":"case.closed","caseId":"` + whCaseID + `","oldLifecycle":"Active","newLifecycle":"Closed","closeCode":"Paid","closeComment":"paid in full"}`},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
-			a.answer(tt.pattern, tt.status, tt.body, tt.header...)
-			got, err := tt.call(a.c)
+			c, h := setup(t)
+			h.answer(tt.pattern, tt.status, tt.body, tt.header...)
+			got, err := tt.call(c)
 			if err != nil {
 				t.Fatalf("Webhooks.%s = %v", tt.name, err)
 			}
@@ -155,24 +155,24 @@ func TestWebhooksServiceWire(t *testing.T) {
 					t.Errorf("Webhooks.%s result (-want +got):\n%s", tt.name, diff)
 				}
 			}
-			checkCall(t, a.only(), tt.wantReq)
+			checkRequest(t, h.only(), tt.wantReq)
 		})
 	}
 }
 
 func TestWebhooksServiceErrors(t *testing.T) {
 	t.Parallel()
-	a := newSvcAPI(t)
-	a.answer("GET /v1/Webhooks/{id}", 404, `{"error":"Not found","message":"Webhook not found"}`)
-	a.answer("POST /v1/Webhooks/test", 403, `{"error":"Forbidden","message":"Only available in the test environment"}`)
-	a.answer("POST /v1/Webhooks", 400, `{"error":"Validation failed","message":"Url must be HTTPS"}`)
-	if _, err := a.c.Webhooks.Get(t.Context(), whID); !errors.Is(err, ErrNotFound) {
+	c, h := setup(t)
+	h.answer("GET /v1/Webhooks/{id}", 404, `{"error":"Not found","message":"Webhook not found"}`)
+	h.answer("POST /v1/Webhooks/test", 403, `{"error":"Forbidden","message":"Only available in the test environment"}`)
+	h.answer("POST /v1/Webhooks", 400, `{"error":"Validation failed","message":"Url must be HTTPS"}`)
+	if _, err := c.Webhooks.Get(t.Context(), whID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Webhooks.Get() = %v, want ErrNotFound", err)
 	}
-	if _, err := a.c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "t-1"}); !errors.Is(err, ErrForbidden) {
+	if _, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "t-1"}); !errors.Is(err, ErrForbidden) {
 		t.Errorf("Webhooks.Test() = %v, want ErrForbidden", err)
 	}
-	_, err := a.c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://localhost/x", Events: []webhook.EventType{webhook.ClientLinked}})
+	_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://localhost/x", Events: []webhook.EventType{webhook.ClientLinked}})
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || !errors.Is(err, ErrValidation) || apiErr.Route != "/v1/Webhooks" {
 		t.Errorf("Webhooks.Create() = %v, want *APIError for /v1/Webhooks matching ErrValidation", err)
@@ -287,18 +287,9 @@ func TestWebhooksServiceValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			a := newSvcAPI(t)
-			a.refuseAll()
-			err := tt.call(a.c)
-			var ve *ValidationError
-			if !errors.As(err, &ve) || !errors.Is(err, ErrValidation) {
-				t.Fatalf("%s = %v, want *ValidationError", tt.name, err)
-			}
-			if ve.Op != tt.wantOp || ve.Field != tt.wantField {
-				t.Errorf("%s: ValidationError{Op: %q, Field: %q}, want {%q, %q} (%v)", tt.name, ve.Op, ve.Field, tt.wantOp, tt.wantField, err)
-			}
-			if n := len(a.Calls()); n != 0 {
-				t.Errorf("%s sent %d requests, want 0", tt.name, n)
+			// refused fails the test on any request: none may be sent.
+			if ve := refused(t, tt.call); ve.Op != tt.wantOp || ve.Field != tt.wantField {
+				t.Errorf("%s: ValidationError{Op: %q, Field: %q}, want {%q, %q} (%v)", tt.name, ve.Op, ve.Field, tt.wantOp, tt.wantField, ve)
 			}
 		})
 	}
@@ -382,11 +373,10 @@ func TestWebhooksRetryClasses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
-			srv := newScriptServer(t, clock, tt.first, tt.then)
 			tr := &dialFailFirst{base: http.DefaultTransport}
 			tr.n.Store(int32(tt.refused))
-			c := newTestClient(t, srv, clock, WithHTTPClient(&http.Client{Transport: tr}))
+			c, h := setup(t, WithHTTPClient(&http.Client{Transport: tr}))
+			h.script(tt.first, tt.then)
 			err := tt.call(c)
 			switch {
 			case tt.wantErrIs == nil && err != nil:
@@ -396,8 +386,8 @@ func TestWebhooksRetryClasses(t *testing.T) {
 			case tt.wantErrIs != nil && tt.wantErrIs != errAny && !errors.Is(err, tt.wantErrIs):
 				t.Errorf("call = %v, want errors.Is %v", err, tt.wantErrIs)
 			}
-			if h := int(srv.hits.Load()); h != tt.wantHits {
-				t.Errorf("server hits = %d, want %d", h, tt.wantHits)
+			if n := len(h.requests()); n != tt.wantHits {
+				t.Errorf("server hits = %d, want %d", n, tt.wantHits)
 			}
 		})
 	}

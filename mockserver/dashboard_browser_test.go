@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/debitura-go/debitura/internal/browsertest"
+	"github.com/debitura-go/debitura/internal/testenv"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -18,9 +19,7 @@ import (
 // form changes the state it claims (checked through the Go API), under the admin guard (fetch
 // with JSON from the mock's own origin), and markup in names renders as text.
 func TestDashboardBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test; skipped with -short")
-	}
+	testenv.SkipUnlessLong(t) // several seconds of Chromium: over the default run's budget
 	browser := browsertest.New(t)
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	srv := mockserver.NewTest(t, mockserver.WithClock(mockserver.NewFakeClock(t0)))

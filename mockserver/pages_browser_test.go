@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/debitura-go/debitura/internal/browsertest"
+	"github.com/debitura-go/debitura/internal/testenv"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -21,9 +22,7 @@ const browserStepTimeout = 45 * time.Second
 // fills the forms, ticks the boxes and clicks the buttons, and checks the outcome through the
 // Referral Partner API. The scenarios share one browser (one tab each, in turn).
 func TestPagesBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test; skipped with -short")
-	}
+	testenv.SkipUnlessLong(t) // several seconds of Chromium: over the default run's budget
 	start := time.Now()
 	browser := browsertest.New(t)
 	t.Logf("browser started in %v", time.Since(start).Round(time.Millisecond))

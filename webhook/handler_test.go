@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/debitura-go/debitura/internal/syncbuf"
 )
 
 // whReceiver is a Handler behind a real HTTP server.
@@ -262,7 +264,7 @@ func TestHandlerConcurrentDistinctIDs(t *testing.T) {
 // connection), releases the event id so that the redelivery is processed, and is logged.
 func TestHandlerPanicAnswers500(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	var panicNext atomic.Bool
 	panicNext.Store(true)
@@ -355,7 +357,7 @@ func TestHandlerDeduperOptions(t *testing.T) {
 
 func TestHandlerLogsWithoutSecrets(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r := newWhReceiver(t, func(context.Context, *Event) error { return errors.New("db down") }, WithLogger(logger))
 	body := whBody("e-log")

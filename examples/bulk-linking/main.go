@@ -31,11 +31,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
 	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/examples/internal/cli"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -51,13 +51,7 @@ func main() {
 	baseURL := flag.String("base-url", "", "Referral Partner API base URL (e.g. "+debitura.TestBaseURL+"); needs DEBITURA_API_KEY. Empty: an embedded mock server")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, *file, *concurrency, *baseURL); err != nil {
-		stop()
-		fmt.Fprintln(os.Stderr, "bulk-linking:", err)
-		os.Exit(1)
-	}
+	cli.Main("bulk-linking", func(ctx context.Context) error { return run(ctx, *file, *concurrency, *baseURL) })
 }
 
 func run(ctx context.Context, file string, concurrency int, baseURL string) error {

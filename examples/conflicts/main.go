@@ -35,11 +35,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
 	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/examples/internal/cli"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -68,40 +68,24 @@ func main() {
 	flag.StringVar(&cfg.country, "country", "DK", "the country (ISO 3166-1 alpha-2) sent with each -email try")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	err := run(ctx, cfg, flag.Args())
-	if err != nil {
-		stop()
-		fmt.Fprintln(os.Stderr, "conflicts:", err)
-		var usage usageError
-		if errors.As(err, &usage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	cli.Main("conflicts", func(ctx context.Context) error { return run(ctx, cfg, flag.Args()) })
 }
-
-// usageError is a mistake in how the program was called (exit status 2).
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
 
 func run(ctx context.Context, cfg config, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if len(args) > 0 {
-		return usageError(fmt.Sprintf("unexpected arguments %q (e-mail addresses go in -email flags)", args))
+		return cli.UsageError(fmt.Sprintf("unexpected arguments %q (e-mail addresses go in -email flags)", args))
 	}
 
 	if cfg.baseURL != "" {
 		// A real environment: its key from the environment, the e-mails from the flags.
 		apiKey := os.Getenv("DEBITURA_API_KEY")
 		if apiKey == "" {
-			return usageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable (it is never taken from a flag, so it stays out of shell history)")
+			return cli.UsageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable (it is never taken from a flag, so it stays out of shell history)")
 		}
 		if len(cfg.emails) == 0 {
-			return usageError("-base-url needs at least one -email: a real environment cannot be seeded with Debitura accounts, so give the e-mail address of the customer to try (repeat -email for several)")
+			return cli.UsageError("-base-url needs at least one -email: a real environment cannot be seeded with Debitura accounts, so give the e-mail address of the customer to try (repeat -email for several)")
 		}
 		c, err := debitura.New(apiKey,
 			debitura.WithBaseURL(cfg.baseURL),

@@ -30,10 +30,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/examples/internal/cli"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -60,13 +60,7 @@ func main() {
 	baseURL := flag.String("base-url", "", "Referral Partner API base URL (e.g. "+debitura.TestBaseURL+"); needs DEBITURA_API_KEY. Empty: an embedded mock server")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, *baseURL); err != nil {
-		stop()
-		fmt.Fprintln(os.Stderr, "jit-linking:", err)
-		os.Exit(1)
-	}
+	cli.Main("jit-linking", func(ctx context.Context) error { return run(ctx, *baseURL) })
 }
 
 func run(ctx context.Context, baseURL string) error {

@@ -21,10 +21,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/examples/internal/cli"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -36,23 +36,8 @@ func main() {
 	country := flag.String("country", "DK", "the customer's country (ISO 3166-1 alpha-2 code)")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, *baseURL, *tenant, *company, *email, *country); err != nil {
-		stop()
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		var usage usageError
-		if errors.As(err, &usage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	cli.Main("quickstart", func(ctx context.Context) error { return run(ctx, *baseURL, *tenant, *company, *email, *country) })
 }
-
-// usageError is a mistake in how the program was called (exit status 2).
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
 
 func run(ctx context.Context, baseURL, tenant, company, email, country string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -68,7 +53,7 @@ func run(ctx context.Context, baseURL, tenant, company, email, country string) e
 		fmt.Println("Using an embedded mock server at", mock.URL, "(pass -base-url and DEBITURA_API_KEY for a real environment)")
 	} else {
 		if apiKey == "" {
-			return usageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable (it is never taken from a flag, so it stays out of shell history)")
+			return cli.UsageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable (it is never taken from a flag, so it stays out of shell history)")
 		}
 		fmt.Println("Using", baseURL)
 	}

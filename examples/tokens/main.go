@@ -28,13 +28,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/examples/internal/cli"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -50,23 +50,8 @@ func main() {
 	flag.StringVar(&cfg.tenant, "tenant", "tokens-tenant-1", "externalTenantId of a linked, onboarded client (created on the embedded mock)")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, cfg); err != nil {
-		stop()
-		fmt.Fprintln(os.Stderr, "tokens:", err)
-		var usage usageError
-		if errors.As(err, &usage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	cli.Main("tokens", func(ctx context.Context) error { return run(ctx, cfg) })
 }
-
-// usageError is a mistake in how the program was called (exit status 2).
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
 
 func run(ctx context.Context, cfg config) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -81,10 +66,10 @@ func run(ctx context.Context, cfg config) error {
 		fmt.Println("Using an embedded mock server at", mock.URL, "(pass -base-url, -customer-api-url and DEBITURA_API_KEY for a real environment)")
 	} else {
 		if apiKey == "" {
-			return usageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable")
+			return cli.UsageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable")
 		}
 		if cfg.customerAPIURL == "" {
-			return usageError("-base-url needs -customer-api-url: the Customer API is on another host than the Referral Partner API")
+			return cli.UsageError("-base-url needs -customer-api-url: the Customer API is on another host than the Referral Partner API")
 		}
 		fmt.Println("Using", cfg.baseURL, "and the Customer API at", cfg.customerAPIURL)
 	}

@@ -26,7 +26,6 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -36,6 +35,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/debitura-go/debitura/internal/syncbuf"
 )
 
 // StartTimeout bounds how long New waits for the browser to start.
@@ -126,7 +127,7 @@ func New(t testing.TB) context.Context {
 		// chromedp would add --no-sandbox on its own only as root; say so.
 		opts = append(opts, chromedp.Flag("no-sandbox", false))
 	}
-	output := &syncBuffer{}
+	output := &syncbuf.Buffer{Limit: 1 << 20} // collects the browser's output for error messages
 	opts = append(opts, chromedp.CombinedOutput(output))
 
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -164,11 +165,11 @@ func New(t testing.TB) context.Context {
 	select {
 	case err := <-started:
 		if err != nil {
-			t.Fatalf("browsertest: start %s: %v\nbrowser output:\n%s", execPath, err, output.tail(4096))
+			t.Fatalf("browsertest: start %s: %v\nbrowser output:\n%s", execPath, err, tail(output, 4096))
 		}
 	case <-time.After(StartTimeout):
 		browserCancel()
-		t.Fatalf("browsertest: %s did not start within %v\nbrowser output:\n%s", execPath, StartTimeout, output.tail(4096))
+		t.Fatalf("browsertest: %s did not start within %v\nbrowser output:\n%s", execPath, StartTimeout, tail(output, 4096))
 	}
 
 	deadline := time.Now().Add(TestTimeout)
@@ -195,25 +196,9 @@ func removeDir(t testing.TB, dir string) {
 	t.Logf("browsertest: could not remove profile directory %s: %v", dir, err)
 }
 
-// syncBuffer collects the browser's output for error messages.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() < 1<<20 {
-		b.buf.Write(p)
-	}
-	return len(p), nil
-}
-
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
+// tail is the end of the browser's output (at most n bytes), for error messages.
+func tail(out *syncbuf.Buffer, n int) string {
+	s := out.String()
 	if len(s) > n {
 		s = "..." + s[len(s)-n:]
 	}

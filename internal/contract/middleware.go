@@ -31,11 +31,7 @@ const maxCapture = 8 << 20
 // close the httptest.Server in the test.
 func Middleware(t testing.TB, next http.Handler) http.Handler {
 	t.Helper()
-	v, err := Default()
-	if err != nil {
-		t.Fatalf("contract: %v", err)
-	}
-	return v.Middleware(t, next)
+	return must(t, Default).Middleware(t, next)
 }
 
 // Middleware is [Middleware] with this Validator.
@@ -87,6 +83,16 @@ func (v *Validator) Middleware(t testing.TB, next http.Handler) http.Handler {
 				r.Method, r.URL.Path, status, m.describe(), respErr)
 		}
 	})
+}
+
+// must returns the validator load builds, or ends the test.
+func must(t testing.TB, load func() (*Validator, error)) *Validator {
+	t.Helper()
+	v, err := load()
+	if err != nil {
+		t.Fatalf("contract: %v", err)
+	}
+	return v
 }
 
 func where(m *match) string {

@@ -88,19 +88,11 @@ func MockDocuments() ([]Document, error) {
 // server (or to a test server answering in the mock's shapes).
 func MockTransport(t testing.TB, base http.RoundTripper) http.RoundTripper {
 	t.Helper()
-	v, err := Mock()
-	if err != nil {
-		t.Fatalf("contract: %v", err)
-	}
-	return v.Transport(t, base)
+	return must(t, Mock).Transport(t, base)
 }
 
 // MockMiddleware is [Middleware] with the [Mock] validator.
 func MockMiddleware(t testing.TB, next http.Handler) http.Handler {
 	t.Helper()
-	v, err := Mock()
-	if err != nil {
-		t.Fatalf("contract: %v", err)
-	}
-	return v.Middleware(t, next)
+	return must(t, Mock).Middleware(t, next)
 }

@@ -21,11 +21,7 @@ import (
 // response is not validated.
 func Transport(t testing.TB, base http.RoundTripper) http.RoundTripper {
 	t.Helper()
-	v, err := Default()
-	if err != nil {
-		t.Fatalf("contract: %v", err)
-	}
-	return v.Transport(t, base)
+	return must(t, Default).Transport(t, base)
 }
 
 // Transport is [Transport] with this Validator.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/debitura-go/debitura/internal/controltest"
+	"github.com/debitura-go/debitura/internal/syncbuf"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -46,7 +47,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	url    string
 	stdout *firstLine
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	exited chan error
 }
 
@@ -61,7 +62,7 @@ func startMock(t *testing.T, args ...string) *proc {
 
 func launch(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{stdout: newFirstLine(), stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &proc{stdout: newFirstLine(), stderr: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(binPath, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/debitura-go/debitura/internal/contract"
+	"github.com/debitura-go/debitura/internal/syncbuf"
 )
 
 // httpClient talks to the mock under test; it never follows redirects.
@@ -143,28 +144,10 @@ func populate(t *testing.T, base, key string) (approval string) {
 	return jstr(m, "data", "onboardingLinks", "url")
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // firstLine is an io.Writer that reports the first line written to it on a channel and keeps
 // everything.
 type firstLine struct {
-	syncBuffer
+	syncbuf.Buffer
 	once sync.Once
 	ch   chan string
 }
@@ -172,7 +155,7 @@ type firstLine struct {
 func newFirstLine() *firstLine { return &firstLine{ch: make(chan string, 1)} }
 
 func (f *firstLine) Write(p []byte) (int, error) {
-	n, err := f.syncBuffer.Write(p)
+	n, err := f.Buffer.Write(p)
 	if s := f.String(); strings.Contains(s, "\n") {
 		f.once.Do(func() { f.ch <- s[:strings.Index(s, "\n")] })
 	}
@@ -180,7 +163,7 @@ func (f *firstLine) Write(p []byte) (int, error) {
 }
 
 // waitURL waits (bounded) for the "listening on URL" line and returns the URL.
-func (f *firstLine) waitURL(t *testing.T, exited <-chan error, stderr *syncBuffer) string {
+func (f *firstLine) waitURL(t *testing.T, exited <-chan error, stderr *syncbuf.Buffer) string {
 	t.Helper()
 	select {
 	case line := <-f.ch:

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/debitura-go/debitura/internal/syncbuf"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -104,10 +105,10 @@ func TestRouteOf(t *testing.T) {
 
 // startRun runs run in-process with args, returns its URL and a stop function that cancels the
 // context and returns run's error (bounded).
-func startRun(t *testing.T, args ...string) (base string, stderr *syncBuffer, stop func() error) {
+func startRun(t *testing.T, args ...string) (base string, stderr *syncbuf.Buffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errb := newFirstLine(), &syncBuffer{}
+	out, errb := newFirstLine(), &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, "debitura-mock", append([]string{"-addr", "127.0.0.1:0"}, args...), out, errb)
