@@ -34,7 +34,7 @@ func ExampleClientsService_Create() {
 	}
 	switch lc.StatusCode {
 	case 202: // onboarding required
-		fmt.Println("202: send the customer to", shortURL(lc.OnboardingURL()))
+		fmt.Println("202: send the customer to", lc.OnboardingURL())
 	case 201: // linked and onboarded
 		fmt.Println("201: ready")
 	}
@@ -50,7 +50,7 @@ func ExampleClientsService_Create() {
 	}
 	fmt.Println(lc.StatusCode, lc.OnboardingDone, lc.OnboardingURL() == "")
 	// Output:
-	// 202: send the customer to /onboarding/companydetails/…
+	// 202: send the customer to https://mock.debitura.example/onboarding/companydetails/5a8c5284-3324-49a4-84a6-a66a40a811a8
 	// attributed: true users: 2
 	// 201 true true
 }
@@ -130,13 +130,13 @@ func ExampleClientsService_All() {
 		}
 		n++
 		if n <= 2 {
-			fmt.Println(lc.ExternalTenantID, shortURL(lc.OnboardingURL()))
+			fmt.Println(lc.ExternalTenantID, lc.OnboardingURL())
 		}
 	}
 	fmt.Println("clients:", n, "GET /clients requests:", srv.Count(mockserver.OpGetClients))
 	// Output:
-	// tenant-1 /onboarding/companydetails/…
-	// tenant-2 /onboarding/companydetails/…
+	// tenant-1 https://mock.debitura.example/onboarding/companydetails/5a8c5284-3324-49a4-84a6-a66a40a811a8
+	// tenant-2 https://mock.debitura.example/onboarding/companydetails/da441805-541e-458c-9a5c-57a5aa3b5198
 	// clients: 5 GET /clients requests: 3
 }
 

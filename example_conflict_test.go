@@ -32,7 +32,7 @@ func ExampleClientExistsNeedsLinkingError() {
 	var needsLinking *debitura.ClientExistsNeedsLinkingError
 	if errors.As(err, &needsLinking) {
 		fmt.Println("approval required for", needsLinking.ExternalTenantID)
-		fmt.Println("send the customer to", shortURL(needsLinking.ApprovalURL))
+		fmt.Println("send the customer to", needsLinking.ApprovalURL)
 	}
 	fmt.Println("conflict:", errors.Is(err, debitura.ErrConflict))
 
@@ -41,7 +41,7 @@ func ExampleClientExistsNeedsLinkingError() {
 	fmt.Println("linked:", !errors.Is(err, debitura.ErrNotFound))
 	// Output:
 	// approval required for tenant-7
-	// send the customer to /ReferralPartner/Approve?token=…
+	// send the customer to https://mock.debitura.example/ReferralPartner/Approve?token=5a8c52843324f9a484a6a66a40a811a8a6adc4585dd8bfe7
 	// conflict: true
 	// linked: false
 }
@@ -144,7 +144,7 @@ func Example_errorHandling() {
 			fmt.Println(req.ExternalTenantID, "created:", lc.StatusCode)
 		case errors.As(err, &needsLinking):
 			// a link request was created: the customer approves it at needsLinking.ApprovalURL
-			fmt.Println(req.ExternalTenantID, "approval required:", shortURL(needsLinking.ApprovalURL))
+			fmt.Println(req.ExternalTenantID, "approval required:", needsLinking.ApprovalURL)
 		case errors.As(err, &linkedElsewhere):
 			// hard block: the customer must contact Debitura support
 			fmt.Println(req.ExternalTenantID, "linked to another partner")
@@ -186,7 +186,7 @@ func Example_errorHandling() {
 	}
 	// Output:
 	// tenant-1 created: 202
-	// tenant-2 approval required: /ReferralPartner/Approve?token=…
+	// tenant-2 approval required: https://mock.debitura.example/ReferralPartner/Approve?token=05588d5da3a88584ddb5d6cd4d8ee1c1bd60cf566689eaf9
 	// tenant-3 linked to another partner
 	// tenant-4 conflict
 	// tenant-5 error: true debitura: Clients.Create: invalid request: client.supportEmail: "not-an-email" is not an e-mail address (and 1 more problem: users[0].email)

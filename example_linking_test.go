@@ -31,9 +31,9 @@ func ExampleClientsService_EnsureLinked() {
 		case debitura.LinkReady:
 			fmt.Println(req.ExternalTenantID, "ready: mint a token") // c.Tokens.Source(req.ExternalTenantID)
 		case debitura.LinkOnboardingRequired:
-			fmt.Println(req.ExternalTenantID, "onboarding required:", shortURL(out.OnboardingURL))
+			fmt.Println(req.ExternalTenantID, "onboarding required:", out.OnboardingURL)
 		case debitura.LinkApprovalRequired: // the customer already has a Debitura account
-			fmt.Println(req.ExternalTenantID, "approval required:", shortURL(out.ApprovalURL))
+			fmt.Println(req.ExternalTenantID, "approval required:", out.ApprovalURL)
 		}
 	}
 
@@ -53,9 +53,9 @@ func ExampleClientsService_EnsureLinked() {
 		Users:            []debitura.ClientUser{{Name: "Freja Holm", Email: "finance@nordicwidgets.example"}},
 	})
 	// Output:
-	// tenant-42 onboarding required: /onboarding/companydetails/…
+	// tenant-42 onboarding required: https://mock.debitura.example/onboarding/companydetails/5a8c5284-3324-49a4-84a6-a66a40a811a8
 	// tenant-42 ready: mint a token
-	// tenant-7 approval required: /ReferralPartner/Approve?token=…
+	// tenant-7 approval required: https://mock.debitura.example/ReferralPartner/Approve?token=da441805541ec58c9a5c57a5aa3b5198e076c2ee305be2b0
 }
 
 // ExampleClientsService_LinkMany back-fills many customers in one batch.

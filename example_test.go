@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/url"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/debitura-go/debitura"
@@ -33,10 +30,11 @@ func acme(externalTenantID string) *debitura.ClientCreateRequest {
 	}
 }
 
-// startMock starts the bundled mock with seed 1 (so that the printed ids are stable) and returns
-// it with a Client pointed at it; the caller closes the mock. Example spells these steps out.
+// startMock starts the bundled mock with seed 1 and a fixed public URL (so that the printed ids
+// and hosted-page URLs are stable) and returns it with a Client pointed at it; the caller closes
+// the mock. Example spells these steps out.
 func startMock() (*mockserver.Server, *debitura.Client) {
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv := mockserver.New(mockserver.WithSeed(1), mockserver.WithPublicURL("https://mock.debitura.example"))
 	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL))
 	if err != nil {
 		log.Fatal(err)
@@ -55,29 +53,11 @@ func onboarded(ctx context.Context, c *debitura.Client, srv *mockserver.Server, 
 	}
 }
 
-// shortURL shows where a hosted-page URL points without its host and its generated id or token,
-// so the examples' output stays the same from run to run.
-func shortURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || raw == "" {
-		return fmt.Sprintf("%q", raw)
-	}
-	if u.RawQuery != "" {
-		var keys []string
-		for k := range u.Query() {
-			keys = append(keys, k+"=…")
-		}
-		sort.Strings(keys)
-		return u.Path + "?" + strings.Join(keys, "&")
-	}
-	return u.Path[:strings.LastIndex(u.Path, "/")+1] + "…"
-}
-
 // Example links a customer of a partner's platform to Debitura: check the key, create the
 // client, send the customer to onboarding, and mint a Customer API token once it is done.
 func Example() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv := mockserver.New(mockserver.WithSeed(1), mockserver.WithPublicURL("https://mock.debitura.example"))
 	defer srv.Close()
 
 	// Against Debitura: debitura.New(os.Getenv("DEBITURA_API_KEY"), debitura.WithBaseURL(debitura.TestBaseURL))
@@ -104,7 +84,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println("create:", lc.StatusCode, "onboarding done:", lc.OnboardingDone)
-	fmt.Println("send the customer to", shortURL(lc.OnboardingURL()))
+	fmt.Println("send the customer to", lc.OnboardingURL())
 
 	// The customer completes onboarding (the mock plays the customer's part).
 	if err := srv.CompleteOnboarding(mockserver.DefaultAPIKey, "tenant-42"); err != nil {
@@ -127,14 +107,14 @@ func Example() {
 	// Output:
 	// partner: Mock Referral Partner ApS
 	// create: 202 onboarding done: false
-	// send the customer to /onboarding/companydetails/…
+	// send the customer to https://mock.debitura.example/onboarding/companydetails/5a8c5284-3324-49a4-84a6-a66a40a811a8
 	// create: 201 onboarding done: true
 	// token valid for 30m0s
 }
 
 func ExampleNew() {
 	ctx := context.Background()
-	srv := mockserver.New(mockserver.WithSeed(1))
+	srv := mockserver.New(mockserver.WithSeed(1), mockserver.WithPublicURL("https://mock.debitura.example"))
 	defer srv.Close()
 
 	c, err := debitura.New(mockserver.DefaultAPIKey,
