@@ -34,13 +34,17 @@ type sizes struct {
 	memClients                    int
 	listRuns                      int
 	tokenGoroutines               int
+	backfillN                     int
+	backfillShape                 windowShape
 }
 
 var (
 	quickSizes = sizes{overheadRounds: 15, overheadCalls: 300, bulkN: 600, bulkRate: 100,
-		rpsDuration: 1 * time.Second, rpsRounds: 3, memClients: 20_000, listRuns: 21, tokenGoroutines: 10_000}
+		rpsDuration: 1 * time.Second, rpsRounds: 3, memClients: 20_000, listRuns: 21, tokenGoroutines: 10_000,
+		backfillN: 300, backfillShape: quickShape}
 	fullSizes = sizes{overheadRounds: 41, overheadCalls: 1000, bulkN: 5000, bulkRate: 250,
-		rpsDuration: 3 * time.Second, rpsRounds: 5, memClients: 100_000, listRuns: 51, tokenGoroutines: 10_000}
+		rpsDuration: 3 * time.Second, rpsRounds: 5, memClients: 100_000, listRuns: 51, tokenGoroutines: 10_000,
+		backfillN: 900, backfillShape: fullShape}
 )
 
 // figure is one row of the table.
@@ -96,7 +100,7 @@ func main() {
 	}
 	quick := flag.Bool("quick", false, "small workload for CI (under 60 s on 2 cores)")
 	asJSON := flag.Bool("json", false, "print one JSON object instead of the table")
-	only := flag.String("only", "", "comma-separated steps to run (overhead, bulk, naive, rps, memory, tokens); default all")
+	only := flag.String("only", "", "comma-separated steps to run (overhead, bulk, naive, backfill, rps, memory, tokens); default all")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -123,6 +127,7 @@ func main() {
 		{"overhead", "sdk overhead", benchOverhead},
 		{"bulk", "bulk linking", benchBulk},
 		{"naive", "naive retryablehttp", benchNaive},
+		{"backfill", "back-fill under the scaled windows", benchBackfill},
 		{"rps", "mock throughput", benchMockRPS},
 		{"memory", "mock memory and list", benchMockMemory},
 		{"tokens", "token source", benchTokens},
