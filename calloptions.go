@@ -21,6 +21,7 @@ type callSettings struct {
 	attemptTimeout time.Duration
 	idempotencyKey string
 	response       *Response // filled when the call returns (WithResponse)
+	lane           Lane      // WithLane; LaneInteractive by default
 }
 
 // refusedHeaders are the headers WithHeader cannot set: the credentials, and the headers the

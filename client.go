@@ -13,7 +13,6 @@ import (
 
 	"github.com/debitura-go/debitura/internal/redaction"
 	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
 )
 
 // Version is the version of this SDK, sent in the User-Agent header as "debitura-go/<Version>".
@@ -36,7 +35,7 @@ type Client struct {
 	httpc     *http.Client
 	baseURL   *url.URL
 	gate      *rateGate
-	limiter   *rate.Limiter // nil without WithRateLimit
+	budget    Budget // every attempt takes a slot of it (budget.go)
 	userAgent string
 	rndMu     *sync.Mutex
 	rnd       *mrand.Rand
@@ -100,8 +99,8 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	c.rnd = mrand.New(mrand.NewPCG(
 		uint64(seed[0])|uint64(seed[1])<<8|uint64(seed[2])<<16|uint64(seed[3])<<24|uint64(seed[4])<<32|uint64(seed[5])<<40|uint64(seed[6])<<48|uint64(seed[7])<<56,
 		uint64(seed[8])|uint64(seed[9])<<8|uint64(seed[10])<<16|uint64(seed[11])<<24|uint64(seed[12])<<32|uint64(seed[13])<<40|uint64(seed[14])<<48|uint64(seed[15])<<56))
-	if cfg.rateLimit > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(cfg.rateLimit), cfg.rateBurst)
+	if err := c.setBudget(); err != nil {
+		return nil, fmt.Errorf("debitura: New: %w", err)
 	}
 	c.common.client = c
 	c.Clients = (*ClientsService)(&c.common)

@@ -192,6 +192,32 @@ func (s *ClientsService) ensureLinked(ctx context.Context, req *ClientCreateRequ
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
+	if l := s.client.cfg.linkLocker; l != nil {
+		return s.ensureLinkedLocked(ctx, l, req, callOpts)
+	}
+	return createOutcome(s.Create(ctx, req, callOpts...))
+}
+
+// ensureLinkedLocked creates the client under the tenant's lock of l (WithLinkLocker), so that
+// concurrent replicas send one POST /clients: under the lock it reads the tenant again, and
+// creates only when the holder before it did not. A lock that cannot be taken (other than ctx
+// ending) is done without: POST /clients is idempotent per externalTenantId.
+func (s *ClientsService) ensureLinkedLocked(ctx context.Context, l Locker, req *ClientCreateRequest, callOpts []CallOption) (*LinkOutcome, error) {
+	unlock, err := l.Lock(ctx, "ensure-linked\x00"+req.ExternalTenantID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("debitura: Clients.EnsureLinked: waiting for the link lock: %w", ctx.Err())
+		}
+		return createOutcome(s.Create(ctx, req, callOpts...))
+	}
+	defer unlock()
+	lc, err := s.Get(ctx, req.ExternalTenantID, callOpts...)
+	switch {
+	case err == nil && (lc.OnboardingDone || lc.OnboardingURL() != ""):
+		return outcomeOf(lc), nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return nil, err
+	}
 	return createOutcome(s.Create(ctx, req, callOpts...))
 }
 
@@ -270,10 +296,11 @@ type LinkResult struct {
 // budget and for sitting through long window waits (opts.MaxWait). No GET is sent first,
 // because POST /clients is idempotent per externalTenantId and answers an existing client's
 // current state. Up to opts.Concurrency requests are in flight at once; all of them pass
-// through the Client's rate-limit layer (the shared 429 gate, the adaptive pacer, the
-// WithRateLimit limiter), so a rate-limited batch slows down to the allowed rate instead of
-// failing. A wait longer than the Client's maximum retry wait (WithMaxRetryWait; Debitura's
-// hourly and daily windows can ask for one) and longer than opts.MaxWait is not sat through:
+// through the Client's [Budget] in the bulk lane ([LaneBulk]: it leaves the budget's reserve to
+// interactive calls) and its shared 429 gate, so a rate-limited batch runs at the rate the
+// windows allow instead of failing. A wait longer than the bulk lane's maximum wait
+// (WithBulkMaxWait, by default WithMaxRetryWait; Debitura's hourly and daily windows can ask
+// for one) and longer than opts.MaxWait is not sat through:
 // the inputs that meet it fail with an *[APIError] matching ErrRateLimited, whose RetryAfter
 // says when to run the batch again (a repeat is harmless: POST /clients is idempotent).
 //

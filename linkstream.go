@@ -118,7 +118,7 @@ func (s *ClientsService) linkSetup(name string, ctx context.Context, conc int, c
 // bulkLane puts the requests of a back-fill on the budget's bulk lane; the caller's own
 // options come after it, so they may override it.
 func bulkLane(callOpts []CallOption) []CallOption {
-	return callOpts
+	return append([]CallOption{WithLane(LaneBulk)}, callOpts...)
 }
 
 // linkStream is the state of one LinkStream run. Only run's goroutine touches the fields

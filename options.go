@@ -55,8 +55,15 @@ type config struct {
 	maxRetryWait time.Duration
 	rateLimit    float64 // requests per second; 0 means no client-side limiter
 	rateBurst    int
-	noPacing     bool         // WithAdaptivePacing(false)
+	noPacing     bool         // WithAdaptivePacing(false): no correction of the budget's limits
 	logger       *slog.Logger // nil logs nothing
+
+	limits      Limits        // WithLimits; DefaultLimits() otherwise
+	limitsSet   bool          // WithLimits was given
+	budget      Budget        // WithBudget; nil means an in-memory budget of limits
+	bulkMaxWait time.Duration // WithBulkMaxWait; 0 means maxRetryWait
+	tokenCache  TokenCache    // WithTokenCache
+	linkLocker  Locker        // WithLinkLocker
 
 	attemptTimeout   time.Duration // WithAttemptTimeout; 0 means not given
 	maxResponseBytes int64         // WithMaxResponseBytes
@@ -73,6 +80,7 @@ func defaultConfig() config {
 		baseURL:      ProductionBaseURL,
 		maxRetries:   defaultMaxRetries,
 		maxRetryWait: defaultMaxRetryWait,
+		limits:       DefaultLimits(),
 
 		maxResponseBytes: DefaultMaxResponseBytes,
 	}
@@ -265,11 +273,14 @@ func WithMaxRetryWait(d time.Duration) Option {
 	}
 }
 
-// WithRateLimit adds a client-side limiter shared by every request of the Client (all
-// goroutines): at most perSecond requests per second on average with bursts of up to burst
-// requests. Every attempt, retries included, takes a token; waiting for one ends early when the
-// call's ctx ends. perSecond must be positive and finite and burst at least 1. Without this
-// option there is no client-side limit (the shared 429 gate still applies).
+// WithRateLimit adds a client-side limit to the Client's in-memory budget: at most burst
+// requests in any burst/perSecond seconds (a sliding window counted in up to 10 segments), on
+// top of the budget's windows. perSecond must be positive and finite and burst at least 1. A
+// wait for it follows the budget's rules (see WithLimits and WithMaxRetryWait). It cannot be
+// combined with WithBudget.
+//
+// Deprecated: the Client's [Budget] models Debitura's own windows (WithLimits); use it, or a
+// Budget of your own with WithBudget. WithRateLimit is kept as a shim onto the budget.
 func WithRateLimit(perSecond float64, burst int) Option {
 	return func(cfg *config) error {
 		if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond <= 0 {
@@ -283,22 +294,15 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	}
 }
 
-// WithAdaptivePacing turns the Client's adaptive pacer on (the default) or off. Without it, a
-// busy Client (Clients.LinkMany, or many goroutines) meets the server's rate limit once in every
-// rate-limit window: every request in flight when the limit is reached is answered 429. With it,
-// the Client learns from a 429 the rate the server allows and from then on spaces its requests
-// evenly, a little below that rate, so later windows see few or no 429s. The pace relaxes while
-// no 429 comes and the pacer switches itself off after a while; a later 429 teaches it again.
-// A Client that never sees a 429 is never paced, and one that sends too few requests to learn
-// from is left to the 429 gate alone.
+// WithAdaptivePacing turns on (the default) or off the correction of the in-memory budget: a
+// 429 that the budget did not expect (the budget admitted the request and no hold was in force)
+// means the server's limits are lower than the configured ones, so the budget lowers the limit
+// of the window the 429 belongs to to 95 % of what that window had admitted; the lowered limit
+// rises back by 5 % of the configured one per window length. Turning it off leaves the budget at
+// its configured limits, with the shared 429 gate alone handling a server that is stricter.
 //
-// A wait for a paced slot follows the rules of every other wait: one longer than
-// WithMaxRetryWait, or one that would end after the call's ctx deadline, is not started. The
-// request is not sent and the call returns the 429 the pacer learned from as an *APIError
-// matching ErrRateLimited, whose RetryAfter is the wait and whose Attempts counts the attempts
-// sent (0 when none). A call whose wait is refused takes no slot, and one whose ctx ends while
-// it waits gives its slot back, so neither delays the calls after it. Pacing applies on top of
-// WithRateLimit, if any. The pacer's tuning is documented in pacer.go.
+// Deprecated: the adaptive pacer is replaced by the [Budget], which paces to the configured
+// windows from the first request; this option now only turns the budget's correction on or off.
 func WithAdaptivePacing(on bool) Option {
 	return func(cfg *config) error {
 		cfg.noPacing = !on

@@ -87,7 +87,7 @@ func TestOptionsLastWinsAndDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.cfg.maxRetries != 3 || d.cfg.maxRetryWait != 30*time.Second || d.limiter != nil || d.cfg.logger != nil || d.baseURL.String() != ProductionBaseURL {
+	if d.cfg.maxRetries != 3 || d.cfg.maxRetryWait != 30*time.Second || d.cfg.rateLimit != 0 || d.cfg.logger != nil || d.baseURL.String() != ProductionBaseURL {
 		t.Errorf("defaults = %+v, want 3 retries, 30s max wait, no limiter, no logger, production", d.cfg)
 	}
 }

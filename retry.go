@@ -118,7 +118,7 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 		cl.okBody = data
 		if errors.Is(rerr, ErrResponseTooLarge) {
 			// The server answered, and would answer the same again: final, never retried.
-			c.observe(now, resp.StatusCode, 0, nil)
+			c.observe(ctx, now, resp.StatusCode, 0, nil)
 			return false, nil
 		}
 		if rerr != nil {
@@ -145,7 +145,7 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 			cl.last = decodeAPIError(status, resp.Header, body, now, c.cfg.apiKey.Reveal())
 		}
 		if !retryableStatus(status) {
-			c.observe(now, status, 0, nil)
+			c.observe(ctx, now, status, 0, nil)
 			return false, nil
 		}
 		ambiguous = status >= 500 // a 429 is rejected before it does anything
@@ -157,24 +157,18 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 
 	if ambiguous && cl.r.retry == retryUnsent {
 		// The attempt may have had its effect; a second one could repeat it.
-		c.observe(now, status, 0, nil)
+		c.observe(ctx, now, status, 0, nil)
 		return false, nil
 	}
 
 	wait, hinted := c.retryWait(cl.resp.Attempts-1, answer)
-	c.observe(now, status, wait, answer)
+	c.observe(ctx, now, status, wait, answer)
 	if cl.resp.Attempts > cl.set.maxRetries {
 		return false, nil
 	}
 	if hinted && wait > c.cfg.maxRetryWait {
 		// The server asked for more than we are willing to sleep: hand the answer back.
 		return false, nil
-	}
-	if g, _ := c.gate.remaining(now); g > wait {
-		if g > c.cfg.maxRetryWait {
-			return false, nil
-		}
-		wait = g
 	}
 	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
 		return false, nil
@@ -224,121 +218,106 @@ func (c *Client) retryWait(n int, apiErr *APIError) (time.Duration, bool) {
 	return d, false
 }
 
-// The rate-limit layer: admit runs before every attempt and observe after every answer. Today
-// they drive the Client's 429 gate, its adaptive pacer (pacer.go) and the WithRateLimit limiter.
+// The rate-limit layer: admit runs before every attempt and observe after every answer. Both
+// go through the Client's Budget (budget.go): admit takes a slot of the call's lane, observe
+// shares a 429 with every holder of the budget (Hold) and tells the in-memory budget when the
+// server turned out stricter than its limits (correct).
 
-// observe reports an answer to the rate-limit layer: status (0 after a transport error), the
-// wait before the retry (for a 429, the wait the server asked for) and the decoded answer. An
-// answer other than 429 counts as one the server accepted; a 429 closes the gate for its wait
-// and teaches the pacer the server's rate.
-func (c *Client) observe(now time.Time, status int, wait time.Duration, answer *APIError) {
-	switch {
-	case status == 0:
-	case status != http.StatusTooManyRequests:
-		c.gate.pacer.accept(now)
-	default:
-		c.gate.hold(now.Add(wait), answer)
-		if !c.cfg.noPacing {
-			until, _ := c.gate.remaining(now)
-			c.gate.pacer.throttled(now, now.Add(until))
+// setBudget settles the Client's budget: the one of WithBudget, or an in-memory one of the
+// configured limits (with the deprecated WithRateLimit's window) on the Client's clock.
+func (c *Client) setBudget() error {
+	cfg := &c.cfg
+	if cfg.budget != nil {
+		switch {
+		case cfg.limitsSet:
+			return errors.New("WithLimits and WithBudget cannot be combined: WithLimits configures the in-memory budget that WithBudget replaces")
+		case cfg.rateLimit > 0:
+			return errors.New("WithRateLimit and WithBudget cannot be combined: WithRateLimit adds a window to the in-memory budget that WithBudget replaces")
 		}
+		c.budget = cfg.budget
+		return nil
 	}
+	mb := newMemoryBudget(cfg.limits, c.now)
+	if cfg.rateLimit > 0 {
+		mb.extra = append(mb.extra, newRateWindow(cfg.rateLimit, cfg.rateBurst))
+	}
+	c.budget = mb
+	return nil
 }
 
-// admit holds an attempt while the shared 429 gate is closed, then for its slot from the
-// adaptive pacer, then takes a token from the client-side limiter; the time it waits counts as
-// the call's RateLimitWait. A gate or pacer wait longer than the maximum retry wait, or one that
-// would outlive ctx's deadline, is not started: it returns the 429 that closed the gate (the one
-// the pacer learned from), as an *APIError for this call whose RetryAfter is the wait it refused.
+// corrector is a Budget that can lower its limits when the server refuses a request it
+// admitted: the in-memory budget (memoryBudget.correct).
+type corrector interface {
+	correct(retryAfter time.Duration)
+}
+
+// observe reports an answer to the rate-limit layer: status (0 after a transport error), the
+// wait before the retry (for a 429, the wait the server asked for) and the decoded answer. A 429
+// holds the budget for its wait, for every holder of the budget, after telling the in-memory
+// budget (unless WithAdaptivePacing(false)) that the server refused a request it had admitted.
+func (c *Client) observe(ctx context.Context, now time.Time, status int, wait time.Duration, answer *APIError) {
+	if status != http.StatusTooManyRequests {
+		return
+	}
+	c.gate.hold(now.Add(wait), answer)
+	if cr, ok := c.budget.(corrector); ok && !c.cfg.noPacing {
+		cr.correct(wait)
+	}
+	// A budget that cannot record the hold (redisfleet's falls back on its own) must not fail
+	// the call: the retry below waits for the server's retryAfter anyway.
+	_ = c.budget.Hold(context.WithoutCancel(ctx), wait)
+}
+
+// admit takes a slot of the Client's budget for one attempt of cl, in the call's lane, waiting
+// while the budget says when one may free; the time it waits counts as the call's
+// RateLimitWait. An interactive call waits at most WithMaxRetryWait in all; a bulk call sits
+// through single waits up to WithBulkMaxWait for as long as its ctx lasts. A wait beyond that,
+// or one that would outlive ctx's deadline, is not started: admit returns a 429 *APIError for
+// this call whose RetryAfter is the wait it refused (the 429 that holds the budget when this
+// Client met one, else one saying that the request was not sent). An error of the budget other
+// than ctx's does not stop the attempt (see WithBudget).
 func (c *Client) admit(ctx context.Context, cl *call) error {
-	if err := c.waitGate(ctx, cl); err != nil {
-		return err
+	lane := cl.set.lane
+	limit := c.cfg.maxRetryWait
+	if lane == LaneBulk && c.cfg.bulkMaxWait > 0 {
+		limit = c.cfg.bulkMaxWait
 	}
-	// The pacer hands out evenly spaced send slots after a 429. A slot is taken only when its
-	// wait is acceptable, and given back when ctx ends during the wait. When the gate closes
-	// again while this attempt waits for its slot (another request's 429), the attempt waits at
-	// the gate and takes a new slot.
-	for i := 0; !c.cfg.noPacing && i < 3; i++ {
-		now := c.now()
-		dl, _ := ctx.Deadline() // the zero time when there is none
-		slot, d, ok := c.gate.pacer.reserve(now, c.cfg.maxRetryWait, dl)
-		if !ok {
-			_, gerr := c.gate.remaining(now)
-			return gateError(gerr, cl, d)
-		}
-		if d <= 0 {
-			break
-		}
-		cl.log(ctx, slog.LevelDebug, "debitura: pacing after 429 (adaptive pacer)", 0, d, nil)
-		if err := c.sleep(ctx, d); err != nil {
-			c.gate.pacer.cancel(slot, c.now())
-			return err
-		}
-		cl.resp.RateLimitWait += d
-		if rem, _ := c.gate.remaining(c.now()); rem <= 0 {
-			break
-		}
-		if err := c.waitGate(ctx, cl); err != nil {
-			return err
-		}
-	}
-	if c.limiter != nil {
-		start := time.Now() // rate.Limiter runs on the real clock
-		if err := c.limiter.Wait(ctx); err != nil {
+	var waited time.Duration
+	for {
+		wait, err := c.budget.Take(ctx, lane)
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("client-side rate limit (WithRateLimit), not a server answer: %w", err)
+			cl.log(ctx, slog.LevelWarn, "debitura: request budget failed; sending without a slot", 0, 0, err)
+			return nil
 		}
-		cl.resp.RateLimitWait += time.Since(start)
-	}
-	return nil
-}
-
-// waitGate holds an attempt while the shared 429 gate is closed; see admit.
-func (c *Client) waitGate(ctx context.Context, cl *call) error {
-	for range 3 {
+		if wait <= 0 {
+			return nil
+		}
 		now := c.now()
-		rem, gerr := c.gate.remaining(now)
-		if rem <= 0 {
-			break
+		allowed := limit
+		if lane == LaneInteractive {
+			allowed = limit - waited
 		}
-		dl, hasDL := ctx.Deadline()
-		if rem > c.cfg.maxRetryWait || (hasDL && now.Add(rem).After(dl)) {
-			return gateError(gerr, cl, rem)
+		if dl, ok := ctx.Deadline(); wait > allowed || (ok && now.Add(wait).After(dl)) {
+			return c.gate.refusal(now, cl, wait)
 		}
-		cl.log(ctx, slog.LevelDebug, "debitura: waiting for rate-limit gate", 0, rem, nil)
-		if err := c.sleep(ctx, rem); err != nil {
+		cl.log(ctx, slog.LevelDebug, "debitura: waiting for a slot of the request budget", 0, wait, nil)
+		if err := c.sleep(ctx, wait); err != nil {
 			return err
 		}
-		cl.resp.RateLimitWait += rem
+		cl.resp.RateLimitWait += wait
+		waited += wait
 	}
-	return nil
 }
 
-// gateError is the error of a call held back by the 429 gate: the 429 that closed the gate,
-// described as this call.
-func gateError(last *APIError, cl *call, rem time.Duration) *APIError {
-	var e APIError
-	if last != nil {
-		e = *last
-	} else {
-		e = APIError{StatusCode: http.StatusTooManyRequests, Message: http.StatusText(http.StatusTooManyRequests)}
-	}
-	e.RetryAfter = rem
-	e.Method, e.Route, e.Operation = cl.r.method, cl.r.route, cl.r.op
-	e.Attempts = cl.resp.Attempts
-	return &e
-}
-
-// rateGate is the Client-wide 429 gate: after a 429, no request of the Client is sent before
-// the server's retryAfter has passed.
+// rateGate remembers the last 429 the Client met and until when it holds the budget, so that a
+// call the budget holds back gets that answer as its error.
 type rateGate struct {
 	mu    sync.Mutex
 	until time.Time
 	err   *APIError
-	// pacer spaces requests after a 429 (pacer.go); it has its own lock.
-	pacer pacer
 }
 
 func (g *rateGate) hold(until time.Time, err *APIError) {
@@ -349,10 +328,26 @@ func (g *rateGate) hold(until time.Time, err *APIError) {
 	}
 }
 
-func (g *rateGate) remaining(now time.Time) (time.Duration, *APIError) {
+// refusal is the error of a call the budget held back for wait: the 429 that holds the budget
+// when this Client met one that is still in force, otherwise a 429 saying the budget had no slot;
+// described as this call, with RetryAfter the refused wait.
+func (g *rateGate) refusal(now time.Time, cl *call, wait time.Duration) *APIError {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.until.Sub(now), g.err
+	last := g.err
+	if !g.until.After(now) {
+		last = nil
+	}
+	g.mu.Unlock()
+	var e APIError
+	if last != nil {
+		e = *last
+	} else {
+		e = APIError{StatusCode: http.StatusTooManyRequests, Message: "not sent: the request budget (the API key's rate-limit windows) has no free slot within the allowed wait"}
+	}
+	e.RetryAfter = wait
+	e.Method, e.Route, e.Operation = cl.r.method, cl.r.route, cl.r.op
+	e.Attempts = cl.resp.Attempts
+	return &e
 }
 
 // now returns the Client's clock.

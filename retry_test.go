@@ -417,23 +417,22 @@ func TestRetryConnectionRefusedIsNotUncertain(t *testing.T) {
 	}
 }
 
+// WithRateLimit is a deprecated shim onto the budget: a wait for it beyond the deadline is
+// refused like every budget wait, with a 429 *APIError that says the request was not sent.
 func TestRetryClientSideRateLimit(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	srv := newScriptServer(t, clock, status(200, "{}"))
-	c := newTestClient(t, srv, clock, WithRateLimit(0.001, 1)) // one token, then one per 1000s
+	c := newTestClient(t, srv, clock, WithRateLimit(0.001, 1)) // one request, then one per 1000s
 	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
 		t.Fatalf("first do() = %v", err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	_, err := c.do(ctx, opGet(), nil)
-	if err == nil {
-		t.Fatal("second do() = nil, want the limiter to refuse a wait beyond the deadline")
-	}
 	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		t.Errorf("do() = %v, a client-side limit must not look like a server answer", err)
+	if !errors.As(err, &apiErr) || !errors.Is(err, ErrRateLimited) || apiErr.Attempts != 0 || apiErr.RetryAfter <= time.Minute {
+		t.Fatalf("second do() = %v, want a 429 *APIError with Attempts 0 and the refused wait", err)
 	}
 	if h := srv.hits.Load(); h != 1 {
 		t.Errorf("server hits = %d, want 1", h)

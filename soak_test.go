@@ -66,7 +66,9 @@ func TestSoak(t *testing.T) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = soakWorkers * 2 // keep-alive for every worker: no port churn
 	c := newContractClient(t, mockserver.DefaultAPIKey, srv.URL, &http.Client{Transport: tr, Timeout: 10 * time.Second},
-		debitura.WithMaxRetries(2), debitura.WithMaxRetryWait(200*time.Millisecond))
+		debitura.WithMaxRetries(2), debitura.WithMaxRetryWait(200*time.Millisecond),
+		// The mock's rate limit is off, so the Client's budget must not enforce Debitura's.
+		debitura.WithLimits(unlimited()))
 	ctx, cancel := context.WithTimeout(t.Context(), soakBudget)
 	defer cancel()
 
@@ -207,3 +209,11 @@ func TestSoak(t *testing.T) {
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// unlimited returns budget limits no test reaches, for Clients of a mock whose rate limit is
+// off.
+func unlimited() debitura.Limits {
+	l := debitura.DefaultLimits()
+	l.PerMinute, l.PerHour, l.PerDay = 1<<30, 1<<30, 1<<30
+	return l
+}

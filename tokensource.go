@@ -59,6 +59,9 @@ type CachedTokenSource struct {
 	src   TokenSource
 	early time.Duration
 	now   func() time.Time
+	// forget, when set (Tokens.Source with WithTokenCache), drops the token from the fleet's
+	// cache when this source drops it as refused.
+	forget func()
 
 	mu        sync.Mutex
 	tok       *Token
@@ -198,16 +201,23 @@ func (s *CachedTokenSource) Invalidate() {
 	s.mu.Lock()
 	s.tok = nil
 	s.mu.Unlock()
+	if s.forget != nil {
+		s.forget()
+	}
 }
 
 // invalidateToken drops the cached token only if it is stale (the token that was refused), so
 // that concurrent 401s do not throw away a token another goroutine has just refreshed.
 func (s *CachedTokenSource) invalidateToken(stale *Token) {
 	s.mu.Lock()
-	if s.tok != nil && stale != nil && s.tok.AccessToken.Equal(stale.AccessToken) {
+	dropped := s.tok != nil && stale != nil && s.tok.AccessToken.Equal(stale.AccessToken)
+	if dropped {
 		s.tok = nil
 	}
 	s.mu.Unlock()
+	if dropped && s.forget != nil {
+		s.forget()
+	}
 }
 
 // replace caches tok (a token issued by Rotate) in place of the current one.
@@ -267,10 +277,22 @@ func (st *tokenState) source(s *TokensService, id string) *CachedTokenSource {
 	if st.sources == nil {
 		st.sources = make(map[string]weak.Pointer[CachedTokenSource])
 	}
-	src := NewCachedTokenSource(TokenSourceFunc(func(ctx context.Context) (*Token, error) {
-		return s.Mint(ctx, id)
-	}), DefaultRefreshBefore)
+	mint := func(ctx context.Context) (*Token, error) { return s.Mint(ctx, id) }
+	fetch := mint
+	tc := s.client.cfg.tokenCache
+	if tc != nil {
+		// The fleet's cache: one mint per client per token lifetime across every replica.
+		fetch = func(ctx context.Context) (*Token, error) { return tc.Token(ctx, id, mint) }
+	}
+	src := NewCachedTokenSource(TokenSourceFunc(fetch), DefaultRefreshBefore)
 	src.now = s.client.now
+	if tc != nil {
+		src.forget = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), forgetTimeout)
+			defer cancel()
+			_ = tc.Forget(ctx, id) // a token left behind is refused again and forgotten then
+		}
+	}
 	wp := weak.Make(src)
 	st.sources[id] = wp
 	runtime.AddCleanup(src, func(id string) {
@@ -282,6 +304,9 @@ func (st *tokenState) source(s *TokensService, id string) *CachedTokenSource {
 	}, id)
 	return src
 }
+
+// forgetTimeout bounds TokenCache.Forget after a refused token.
+const forgetTimeout = 2 * time.Second
 
 // lookup returns the live source of id, or nil.
 func (st *tokenState) lookup(id string) *CachedTokenSource {

@@ -36,7 +36,8 @@ type Fleet struct {
 	digest    string // hex digest of the API key, the hash tag
 	nameKey   []byte // HMAC key for hashing names (tenant ids, event ids, lock names)
 	opTimeout time.Duration
-	sealKey   []byte // nil unless WithSealingKey
+	sealKey   []byte    // nil unless WithSealingKey
+	fo        *failover // the SDK adapters' failure policy, shared by all of them
 }
 
 // Option configures New.
@@ -98,7 +99,7 @@ func New(rdb redis.UniversalClient, apiKey string, opts ...Option) (*Fleet, erro
 	if apiKey == "" {
 		return nil, errors.New("redisfleet: New: empty API key")
 	}
-	f := &Fleet{rdb: rdb, ns: DefaultPrefix, opTimeout: DefaultOpTimeout}
+	f := &Fleet{rdb: rdb, ns: DefaultPrefix, opTimeout: DefaultOpTimeout, fo: newFailover()}
 	for _, o := range opts {
 		if o == nil {
 			continue

@@ -1,0 +1,299 @@
+package redisfleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/webhook"
+)
+
+// The SDK adapters: the primitives of this package behind the SDK's interfaces
+// (debitura.Budget, debitura.TokenCache, debitura.Locker, webhook.Deduper). Each one falls back
+// to the in-process equivalent when Redis is unavailable (an error wrapping ErrUnavailable):
+// the call goes on without Redis, a Warn record is logged at most once per warn interval
+// (WithLogger, WithFailover), and after the probe interval one call tries Redis again; when it
+// answers, every adapter of the Fleet goes back to it. No call fails, hangs or panics because
+// Redis did: every Redis call is bounded by WithOpTimeout.
+
+// Options returns the SDK options that put every replica of the API key on this fleet: the
+// shared budget with limits l (WithBudget), the shared token cache (WithTokenCache; only when
+// the Fleet has a sealing key, WithSealingKey) and the link lock around EnsureLinked
+// (WithLinkLocker, with DefaultLinkLease). Pass them to debitura.New:
+//
+//	opts, err := fleet.Options(debitura.DefaultLimits())
+//	c, err := debitura.New(apiKey, opts...)
+func (f *Fleet) Options(l debitura.Limits) ([]debitura.Option, error) {
+	b, err := f.SDKBudget(l)
+	if err != nil {
+		return nil, err
+	}
+	opts := []debitura.Option{debitura.WithBudget(b), debitura.WithLinkLocker(f.SDKLinkLocker(0))}
+	if f.sealKey != nil {
+		tc, err := f.SDKTokenCache()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, debitura.WithTokenCache(tc))
+	}
+	return opts, nil
+}
+
+// ---- the budget ----
+
+// SDKBudget returns the fleet's budget with limits l as a debitura.Budget (pass it to
+// debitura.WithBudget): Take and Hold run the Lua scripts of [Budget] atomically across the
+// fleet. While Redis is unavailable it uses an in-process budget of the same limits (this
+// replica's requests only; the server's 429s and the shared gate remain the safety net), and
+// every Hold is also recorded in it, so a 429 holds the fallback too.
+func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
+	rl := Limits{
+		PerMinute: l.PerMinute, PerHour: l.PerHour, PerDay: l.PerDay,
+		Segment: l.Segment, Minute: l.Minute, Hour: l.Hour, Day: l.Day,
+		BulkReserve: l.BulkReserve,
+	}
+	rb, err := f.Budget(rl)
+	if err != nil {
+		return nil, err
+	}
+	mem, err := debitura.NewMemoryBudget(l)
+	if err != nil {
+		return nil, fmt.Errorf("redisfleet: SDKBudget: %w", err)
+	}
+	return &sdkBudget{f: f, rb: rb, mem: mem}, nil
+}
+
+type sdkBudget struct {
+	f   *Fleet
+	rb  *Budget
+	mem debitura.Budget
+}
+
+func (b *sdkBudget) Take(ctx context.Context, lane debitura.Lane) (time.Duration, error) {
+	var rl Lane
+	switch lane {
+	case debitura.LaneInteractive:
+		rl = Interactive
+	case debitura.LaneBulk:
+		rl = Bulk
+	default:
+		return 0, fmt.Errorf("redisfleet: Take: unknown lane %d", int(lane))
+	}
+	if b.f.fo.try() {
+		g, err := b.rb.Take(ctx, rl)
+		if !b.f.fo.result("budget take", err) {
+			if err != nil {
+				return 0, err
+			}
+			if g.Admitted {
+				return 0, nil
+			}
+			return max(g.Wait, time.Microsecond), nil
+		}
+	}
+	return b.mem.Take(ctx, lane)
+}
+
+func (b *sdkBudget) Hold(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	_ = b.mem.Hold(ctx, d) // the fallback honours every hold, in case Redis goes away
+	if b.f.fo.try() {
+		_, err := b.rb.Hold(ctx, d)
+		if !b.f.fo.result("budget hold", err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- the token cache ----
+
+// SDKTokenCache returns the fleet's token cache as a debitura.TokenCache (pass it to
+// debitura.WithTokenCache): one mint per client per token lifetime across the fleet, tokens
+// sealed with the Fleet's sealing key (required: WithSealingKey) and stored until their expiry
+// minus DefaultRefreshMargin. The sealed value is the JSON of the token with its access token
+// revealed; it never appears in a key name or a log. While Redis is unavailable, Token mints
+// itself (the SDK's sources still cache in process).
+func (f *Fleet) SDKTokenCache() (debitura.TokenCache, error) {
+	tc, err := f.TokenCache(TokenCacheConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return &sdkTokenCache{f: f, tc: tc}, nil
+}
+
+type sdkTokenCache struct {
+	f  *Fleet
+	tc *TokenCache
+}
+
+// sealedToken is the plain text of a cached token, sealed before it reaches Redis.
+type sealedToken struct {
+	AccessToken      string    `json:"access_token"`
+	TokenType        string    `json:"token_type"`
+	Expiry           time.Time `json:"expiry"`
+	CreditorID       string    `json:"creditor_id,omitempty"`
+	ExternalTenantID string    `json:"external_tenant_id"`
+}
+
+func (c *sdkTokenCache) Token(ctx context.Context, id string, mint func(ctx context.Context) (*debitura.Token, error)) (*debitura.Token, error) {
+	if !c.f.fo.try() {
+		return mint(ctx)
+	}
+	var minted *debitura.Token
+	fill := func(ctx context.Context) ([]byte, time.Time, error) {
+		tok, err := mint(ctx)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		minted = tok
+		v, err := json.Marshal(sealedToken{
+			AccessToken: tok.AccessToken.Reveal(), TokenType: tok.TokenType, Expiry: tok.Expiry,
+			CreditorID: tok.CreditorID, ExternalTenantID: tok.ExternalTenantID,
+		})
+		return v, tok.Expiry, err
+	}
+	v, err := c.tc.GetOrFill(ctx, id, fill)
+	if c.f.fo.result("token cache", err) {
+		if minted != nil {
+			return minted, nil // minted, but Redis could not store it: good to use
+		}
+		return mint(ctx)
+	}
+	if minted != nil {
+		return minted, nil
+	}
+	if err != nil {
+		return nil, err // mint's error, or ctx's
+	}
+	var st sealedToken
+	if json.Unmarshal(v, &st) != nil || st.AccessToken == "" {
+		return mint(ctx) // unreadable: mint (the next fill overwrites it)
+	}
+	return &debitura.Token{
+		AccessToken: debitura.NewSecret(st.AccessToken), TokenType: st.TokenType, Expiry: st.Expiry,
+		CreditorID: st.CreditorID, ExternalTenantID: st.ExternalTenantID,
+	}, nil
+}
+
+func (c *sdkTokenCache) Forget(ctx context.Context, id string) error {
+	if !c.f.fo.try() {
+		return nil
+	}
+	err := c.tc.Forget(ctx, id)
+	if c.f.fo.result("token forget", err) {
+		return nil // nothing to forget in process; the stale value expires with its TTL
+	}
+	return err
+}
+
+// ---- the link lock ----
+
+// DefaultLinkLease is the lease of SDKLinkLocker's locks when none is given: longer than an
+// EnsureLinked's GET and POST /clients with their retries take in practice.
+const DefaultLinkLease = 30 * time.Second
+
+// SDKLinkLocker returns the fleet's named locks as a debitura.Locker (pass it to
+// debitura.WithLinkLocker), each lock held for at most lease (DefaultLinkLease when lease is
+// not positive). While Redis is unavailable, Lock returns at once without a lock: EnsureLinked
+// already collapses concurrent calls inside one Client, and POST /clients is idempotent per
+// externalTenantId, so a second replica's POST is a wasted request, not an error.
+func (f *Fleet) SDKLinkLocker(lease time.Duration) debitura.Locker {
+	if lease < time.Millisecond {
+		lease = DefaultLinkLease
+	}
+	return &sdkLocker{f: f, locks: f.Locks(), lease: lease}
+}
+
+type sdkLocker struct {
+	f     *Fleet
+	locks *Locks
+	lease time.Duration
+}
+
+func (l *sdkLocker) Lock(ctx context.Context, name string) (func(), error) {
+	noop := func() {}
+	if !l.f.fo.try() {
+		return noop, nil
+	}
+	release, err := l.locks.Acquire(ctx, name, l.lease)
+	if l.f.fo.result("link lock", err) {
+		return noop, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		// A failed release only makes the next holder wait for the lease to end.
+		_ = release(context.Background())
+	}, nil
+}
+
+// ---- webhook de-duplication ----
+
+// WebhookDeduper returns the fleet's webhook de-dupe store as a webhook.Deduper (for the
+// webhook package's handler), so a redelivery that lands on another replica is handled once.
+// While Redis is unavailable it uses an in-memory webhook.MemoryDeduper (this replica's
+// deliveries only); Complete and Release are recorded in it as well, so an id completed during
+// an outage stays completed in this replica.
+func (f *Fleet) WebhookDeduper(cfg DeduperConfig) (webhook.Deduper, error) {
+	d, err := f.Deduper(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &sdkDeduper{f: f, d: d, mem: webhook.NewMemoryDeduper(0, d.retention)}, nil
+}
+
+type sdkDeduper struct {
+	f   *Fleet
+	d   *Deduper
+	mem *webhook.MemoryDeduper
+}
+
+func (d *sdkDeduper) Claim(ctx context.Context, id string) (webhook.Claim, error) {
+	if d.f.fo.try() {
+		c, err := d.d.Claim(ctx, id)
+		if !d.f.fo.result("webhook claim", err) {
+			if err != nil {
+				return 0, err
+			}
+			switch c {
+			case Claimed:
+				return webhook.Claimed, nil
+			case InProgress:
+				return webhook.InFlight, nil
+			case Done:
+				return webhook.Done, nil
+			}
+			return 0, fmt.Errorf("redisfleet: webhook claim: unexpected answer %v", c)
+		}
+	}
+	return d.mem.Claim(ctx, id)
+}
+
+func (d *sdkDeduper) Complete(ctx context.Context, id string) error {
+	merr := d.mem.Complete(ctx, id)
+	if d.f.fo.try() {
+		err := d.d.Complete(ctx, id)
+		if !d.f.fo.result("webhook complete", err) {
+			return errors.Join(err, merr)
+		}
+	}
+	return merr
+}
+
+func (d *sdkDeduper) Release(ctx context.Context, id string) error {
+	merr := d.mem.Release(ctx, id)
+	if d.f.fo.try() {
+		err := d.d.Release(ctx, id)
+		if !d.f.fo.result("webhook release", err) {
+			return errors.Join(err, merr)
+		}
+	}
+	return merr
+}
