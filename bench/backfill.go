@@ -97,8 +97,11 @@ func runBackfillStream(shape windowShape, n int) (backfillRun, error) {
 	var run backfillRun
 	s := mockserver.New(mockserver.WithSeed(11), mockserver.WithRateLimit(shape.mock()))
 	defer s.Close()
+	// The back-fill runs alone on the key, so its Client leaves no reserve (BulkReserve 0) and
+	// its bulk lane sits through a whole scaled hour.
 	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(s.URL),
-		debitura.WithHTTPClient(&http.Client{Transport: newTransport()}))
+		debitura.WithHTTPClient(&http.Client{Transport: newTransport()}),
+		debitura.WithLimits(shape.limits(0)), debitura.WithBulkMaxWait(bulkMaxWait(shape)))
 	if err != nil {
 		return run, err
 	}
@@ -161,7 +164,7 @@ func benchBackfill(r *report, sz sizes) error {
 	r.add(info("backfill_naive_429_pct", pct(nv), "%"))
 	r.add(info("backfill_naive_failed", float64(nv.failed), ""))
 	r.add(le("backfill_vs_naive", st.elapsed.Seconds()/nv.elapsed.Seconds(), "x", 1.0))
-	r.note("backfill: Clients.LinkStream of %d new clients (default concurrency %d, MaxWait %v, default Client options) against a mock limited to %s, started at the top of a scaled hour; backfill_ratio = wall time from that instant to the last result ÷ the floor (floorTime: the windows simulated with every request at its earliest allowed instant, the whole of each window: no other traffic on the key). backfill_429_pct: POST /clients answered 429 ÷ all POST /clients sent. backfill_hour_binds: scaled hours in which the mock admitted its hour limit (the hour-like window bound). %d POST sent, %d answered 429, %d hour(s) bound",
+	r.note("backfill: Clients.LinkStream of %d new clients (default concurrency %d, MaxWait %v; the Client's budget has the same windows, WithLimits with BulkReserve 0 since nothing else uses the key, and WithBulkMaxWait of a scaled hour) against a mock limited to %s, started at the top of a scaled hour; backfill_ratio = wall time from that instant to the last result ÷ the floor (floorTime: the windows simulated with every request at its earliest allowed instant, the whole of each window: no other traffic on the key). backfill_429_pct: POST /clients answered 429 ÷ all POST /clients sent. backfill_hour_binds: scaled hours in which the mock admitted its hour limit (the hour-like window bound). %d POST sent, %d answered 429, %d hour(s) bound",
 		sz.backfillN, debitura.DefaultLinkConcurrency, sz.backfillShape.day, sz.backfillShape, st.total, st.n429, st.hourBinds)
 	r.note("backfill_naive: the same %d clients through the naive go-retryablehttp loop (its defaults: 1-30 s exponential backoff in real seconds, not scaled; it ignores the 429's retryAfter), %d goroutines, a fresh mock with the same windows, from the same phase; floor %.2fs, %d POST sent, %d answered 429, %d failed. backfill_vs_naive = backfill_s ÷ backfill_naive_s",
 		sz.backfillN, debitura.DefaultLinkConcurrency, nv.floor.Seconds(), nv.total, nv.n429, nv.failed)

@@ -103,12 +103,6 @@ func benchFleet(r *report, quick bool) error {
 
 	modes := []fleetMode{{prefix: "fleet_", coordinated: true}, {prefix: "fleet_uncoordinated_"}, {prefix: "fleet_redis_down_", coordinated: true, redisDown: true}}
 	for _, m := range modes {
-		if m.coordinated {
-			if _, _, err := coordinatedOptions(replicaConfig{}); errors.Is(err, errNoFleetSDK) {
-				r.missing = append(r.missing, fmt.Sprintf("%s*: %v", m.prefix, err))
-				continue
-			}
-		}
 		red, err := startRedis(redisBin, filepath.Join(dir, "redis-"+strings.TrimSuffix(m.prefix, "_")))
 		if err != nil {
 			return err
