@@ -23,6 +23,14 @@ func rateLimited(perSecond int) *mockserver.Server {
 	}))
 }
 
+// raisedLimits are windows far above anything a bench run sends: the limits of a key whose
+// limits were raised, so that the server's window (or none) is what binds.
+func raisedLimits() debitura.Limits {
+	l := debitura.DefaultLimits()
+	l.PerMinute, l.PerHour, l.PerDay = 1_000_000, 10_000_000, 100_000_000
+	return l
+}
+
 // count429 counts the 429 answers of POST /clients in the mock's journal, and all requests.
 func count429(s *mockserver.Server) (n429, total int) {
 	for _, e := range s.Requests(mockserver.OpPostClients) {
@@ -45,8 +53,12 @@ func bulkRequests(n int, prefix string) []*debitura.ClientCreateRequest {
 func runBulk(sz sizes, opts ...debitura.Option) (el time.Duration, failed, n429, total int, err error) {
 	s := rateLimited(sz.bulkRate)
 	defer s.Close()
+	// The mock's one 1-second window is not Debitura's documented shape: the Client is told the
+	// key's limits were raised far above it (WithLimits), so the mock's window is what binds and
+	// the budget's correction (WithAdaptivePacing) learns it from the 429s, as for a server whose
+	// limits differ from the configured ones.
 	opts = append([]debitura.Option{debitura.WithBaseURL(s.URL),
-		debitura.WithHTTPClient(&http.Client{Transport: newTransport()})}, opts...)
+		debitura.WithHTTPClient(&http.Client{Transport: newTransport()}), debitura.WithLimits(raisedLimits())}, opts...)
 	c, err := debitura.New(mockserver.DefaultAPIKey, opts...)
 	if err != nil {
 		return 0, 0, 0, 0, err

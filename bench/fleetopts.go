@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,6 +22,9 @@ func (w windowShape) limits(reserve float64) debitura.Limits {
 // with the scaled windows. The bulk lane sits through a whole scaled hour. The returned func
 // closes the Redis client.
 func coordinatedOptions(cfg replicaConfig) ([]debitura.Option, func(), error) {
+	// go-redis logs every failed dial of its pool; while the third run stops redis-server that
+	// floods the output. redisfleet's own Warn records (once per interval) still show.
+	redis.SetLogger(quietRedis{})
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr})
 	fleet, err := redisfleet.New(rdb, mockserver.DefaultAPIKey, redisfleet.WithSealingKey(cfg.SealingKey))
 	if err != nil {
@@ -46,3 +50,8 @@ func perProcessOptions(cfg replicaConfig) []debitura.Option {
 
 // bulkMaxWait is the longest single wait the bench's bulk lane sits through: a scaled hour.
 func bulkMaxWait(w windowShape) time.Duration { return w.hour + w.segment }
+
+// quietRedis drops go-redis's internal log lines.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
