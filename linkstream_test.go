@@ -258,3 +258,50 @@ func TestLinkStreamRefusesWithResponse(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkStreamSlidingWindow: under a sliding window (the documented minute's shape, scaled
+// to 20 per 300 ms in six segments) that the Client's budget knows (WithLimits, no reserve), a
+// stream whose waits exceed WithMaxRetryWait sits through them and links every input. (A few
+// 429s can remain: a request the budget admits at the end of a 50 ms segment may reach the mock
+// in the next one; they are retried, and the count is only logged.)
+func TestLinkStreamSlidingWindow(t *testing.T) {
+	t.Parallel()
+	srv := mockserver.NewTest(t, mockserver.WithRateLimit(mockserver.RateLimitConfig{Windows: []mockserver.RateWindow{
+		{Limit: 20, Period: 300 * time.Millisecond, Segments: 6},
+		{Limit: 1000, Period: time.Hour},
+	}}))
+	limits := debitura.Limits{PerMinute: 20, Segment: 50 * time.Millisecond, Minute: 300 * time.Millisecond,
+		PerHour: 1000, Hour: time.Hour, PerDay: 10000, Day: 24 * time.Hour}
+	c := newContractClient(t, mockserver.DefaultAPIKey, srv.URL, srv.Client(),
+		debitura.WithMaxRetryWait(10*time.Millisecond), debitura.WithLimits(limits))
+	const n = 50
+	reqs := make([]*debitura.ClientCreateRequest, n)
+	for i := range reqs {
+		reqs[i] = createReq(fmt.Sprintf("sliding-%02d", i), "")
+	}
+	waits, linked := 0, 0
+	opts := &debitura.LinkStreamOptions{MaxWait: time.Second, Progress: func(p debitura.LinkProgress) {
+		if p.WaitStarted {
+			waits++
+		}
+	}}
+	start := time.Now()
+	for r, err := range c.Clients.LinkStream(t.Context(), slices.Values(reqs), opts) {
+		if err != nil {
+			t.Fatalf("LinkStream yielded error %v", err)
+		}
+		if r.Err != nil {
+			t.Errorf("input %d: %v", r.Index, r.Err)
+			continue
+		}
+		linked++
+	}
+	// 20 at once, 20 when the first segment leaves (300 ms), the last 10 at 600 ms.
+	if d := time.Since(start); d < 550*time.Millisecond {
+		t.Errorf("50 inputs under 20 per 300 ms took %v; the windows allow no less than ~600 ms", d)
+	}
+	if linked != n || waits == 0 {
+		t.Errorf("linked %d of %d, %d waits reported; want all linked and some waits", linked, n, waits)
+	}
+	t.Logf("%d waits reported, %d answers 429", waits, count429(srv))
+}
