@@ -3,9 +3,11 @@
 // in interleaved rounds, and reported as a median or a ratio, because the 2-core CI machine is
 // noisy. See bench/README.md for what each figure means and how it is measured.
 //
-//	go run ./bench            # full run (about 100 s on 2 cores)
+//	go run ./bench            # full run (about 4 minutes on 2 cores)
 //	go run ./bench -quick     # CI smoke run (under 60 s on 2 cores)
 //	go run ./bench -json      # one JSON object instead of the table
+//	go run ./bench -fleet     # the fleet bench: 8 replica processes, the mock binary, redis-server
+//	go run ./bench -fleet -quick   # its CI run (about 35 s)
 //
 // A missed target is reported (MISS), never an error: the exit status is non-zero only when a
 // measurement itself fails.
