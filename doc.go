@@ -143,24 +143,44 @@
 // RetryAfter says how long the server asked for, so the caller can reschedule. Every wait ends
 // early when ctx ends, and a wait that would outlive ctx's deadline is not started.
 //
-// After a 429, a gate shared by every request of the [Client] holds all of them until the server's
-// wait has passed, so many goroutines do not each run into the limit. A request that would have to
-// wait at the gate longer than the maximum wait, or past its ctx's deadline, is not sent: it
-// returns that 429 as an *APIError (Attempts 0 when nothing was sent). The same 429 teaches the
-// Client's adaptive pacer the rate the server allows, when there is enough to learn from: the
-// answers accepted since the gate last opened, at least 10 of them, over the time until it
-// reopens. From then on the Client spaces its requests evenly at 95% of that rate, so a busy
-// Client (LinkMany, many goroutines) does not meet a 429 in every rate-limit window; the pace
-// relaxes over time and switches off ([WithAdaptivePacing] turns it off altogether). With fewer
-// than 10 accepted answers, or a rate below 1 request per second, the pacer does not pace and the
-// gate alone applies. A wait for a paced slot follows the gate's rules: one longer than the
-// maximum wait, or past ctx's deadline, is not started, and the call returns the same 429 as an
-// *APIError whose RetryAfter is that wait. A call whose wait is refused does not take a slot, and
-// one whose ctx ends while it waits gives its slot back, so it does not hold up the calls after
-// it. [WithRateLimit] adds a client-side limiter on top, shared by every request
-// and retry of the Client. Debitura's documented limits are 2,000 requests per minute, 20,000 per
-// hour and 100,000 per day per API key.
+// Every attempt of every call first takes a slot of the Client's request [Budget], which
+// models Debitura's documented limits per API key exactly ([DefaultLimits]: 2,000 requests per
+// sliding minute counted in 10-second segments, where the next slot frees at the end of the
+// oldest segment that still holds requests; 20,000 per fixed hour; 100,000 per fixed day), so a
+// busy Client (LinkMany, many goroutines) paces itself to the windows instead of meeting a 429
+// in each of them. [WithLimits] sets other numbers, for a partner whose limits were raised. The
+// budget has two lanes: interactive calls (the default) may fill each window; bulk calls
+// (LinkMany, or [WithLane](LaneBulk)) only (1 − BulkReserve) of it, 80 % by default, so a
+// back-fill never takes the slots live calls need, and interactive calls never queue behind
+// bulk ones. After a 429, the budget holds every request (of this Client, or of every holder of
+// a shared budget) until the server's wait has passed. A wait for a slot follows the rules of
+// every other wait: an interactive call waits at most the maximum retry wait in all, a bulk call
+// single waits up to [WithBulkMaxWait]; a longer wait, or one past ctx's deadline, is not
+// started, and the call returns a 429 *APIError (Attempts 0 when nothing was sent; the 429 that
+// holds the budget when there is one) whose RetryAfter is the refused wait.
 //
+// The budget corrects itself when the server turns out stricter than its limits (a 429 for a
+// request it admitted while no hold was in force, for example a key with lower limits or a
+// server whose windows are shaped differently): it learns the server's window from the requests
+// admitted since the last reopening, at least 10 of them, over the time until the server's
+// retryAfter, and from then on also keeps 95 % of that; the learned window relaxes by 1 % per
+// second and is dropped once it has doubled. This is the former adaptive pacer's learning, now
+// only a correction; [WithAdaptivePacing](false) turns it off. It applies to the in-memory
+// budget; a shared budget (package redisfleet) uses its configured limits and the shared hold.
+//
+// # Running many replicas
+//
+// A partner runs several replicas of its service on one API key. [WithBudget], [WithTokenCache]
+// and [WithLinkLocker] plug in what they share; package redisfleet implements all three on
+// Redis (plus a webhook de-dupe store), and redisfleet.Fleet.Options returns them at once: one
+// budget for the whole fleet (a 429 seen by one replica holds all), one token mint per client
+// per token lifetime across the fleet (tokens sealed with AES-256-GCM under a key the partner
+// supplies), and one POST /clients per new tenant when several replicas run EnsureLinked for it
+// (the lock holder creates; the next holder reads the tenant again and finds it). When Redis is
+// unreachable or slow, each of them falls back to the in-process equivalent, logs a Warn at most
+// every 30 seconds, and goes back to Redis when it answers: no call fails, hangs or panics
+// because Redis did. See the README's "Running many replicas" and examples/fleet.
+
 // # Per-call options and response metadata
 //
 // Every service method takes [CallOption] values last. The options given to [New] are the
@@ -194,7 +214,7 @@
 // succeeded, "debitura: call failed" at Info when the API answered with a final 4xx (other than
 // 429: an answer the caller handles, such as a 404 or a conflict) and at Warn when the call failed
 // otherwise (a 429 or 5xx left after its retries, a transport error, a timeout, a ctx that ended).
-// Each retried attempt, and each wait at the 429 gate or for a paced slot, is a Debug record
+// Each retried attempt, and each wait for a slot of the request budget, is a Debug record
 // with the wait. Records carry the operationId (op), method, route template, attempt number,
 // status and request id, never a URL with its query, a header, a body or a secret.
 //
@@ -242,8 +262,8 @@
 //
 // [ClientsService.LinkMany] is bulk linking for back-fill jobs: one POST /clients per distinct
 // ExternalTenantID with bounded concurrency ([LinkManyOptions].Concurrency, default
-// [DefaultLinkConcurrency]), every request under the shared 429 gate and any [WithRateLimit]
-// limiter, a progress callback ([LinkProgress]), and one [LinkResult] per input in input order.
+// [DefaultLinkConcurrency]), every request in the budget's bulk lane and under its shared hold,
+// a progress callback ([LinkProgress]), and one [LinkResult] per input in input order.
 // No single failure aborts the batch: a failed input carries its error in LinkResult.Err, and
 // LinkMany itself fails only for invalid options or a ctx that ended.
 //

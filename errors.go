@@ -83,8 +83,8 @@ type APIError struct {
 	// Method, Route and Operation describe the call: Route is the route template, e.g.
 	// "/clients/{externalTenantId}", never the URL.
 	Method, Route, Operation string
-	// Attempts is how many times the request was sent (0 when it was held back by the Client's
-	// 429 gate and never sent).
+	// Attempts is how many times the request was sent (0 when the Client's request budget held
+	// it back and it was never sent).
 	Attempts int
 	// Body is an excerpt of the response body (at most 2 KiB) with secrets removed; the whole
 	// body is redacted before it is cut, so no part of a secret survives the cut.

@@ -131,7 +131,7 @@ func ExampleNew() {
 		debitura.WithAppInfo("billing-sync", "2.1"),
 		debitura.WithMaxRetries(2),
 		debitura.WithMaxRetryWait(10*time.Second),
-		debitura.WithRateLimit(20, 5),
+		debitura.WithLimits(debitura.DefaultLimits()), // Debitura's windows; raise them if yours were
 	)
 	if err != nil {
 		log.Fatal(err)

@@ -311,7 +311,7 @@ func WithAdaptivePacing(on bool) Option {
 }
 
 // WithLogger makes the Client log to l: one record at the end of each call, with its duration,
-// and one Debug record per retried attempt or wait at the 429 gate. A successful call is logged
+// and one Debug record per retried attempt or wait for a slot of the request budget. A successful call is logged
 // at Debug; a call that ended with a 4xx answer other than 429 at Info; a call that failed
 // otherwise (429 or 5xx after its retries, transport error, timeout, ctx ended) at Warn.
 // Records carry the operationId (op), method, route template, attempt number, status, the wait

@@ -25,8 +25,8 @@ import (
 //     calls do;
 //   - do (this file) builds the HTTP request, sends it through the retry engine, reads the
 //     answer and decodes it;
-//   - retry.go decides after each attempt whether to retry and how long to wait, and holds
-//     every attempt at the Client's 429 gate first;
+//   - retry.go decides after each attempt whether to retry and how long to wait, and takes a
+//     slot of the Client's request budget (budget.go) before every attempt;
 //   - errors.go turns an answer other than 2xx into an *APIError.
 //
 // The state of one call (its settings and what happened across its attempts) is a *call that
@@ -79,8 +79,7 @@ type Response struct {
 	// Attempts is how many times the request was sent.
 	Attempts int
 	// RateLimitWait is the time the call spent waiting because of rate limits: before a retry of
-	// a 429, at the Client's 429 gate, for a slot of the adaptive pacer and for the WithRateLimit
-	// limiter.
+	// a 429, and for a slot of the Client's request budget (its windows and its 429 hold).
 	RateLimitWait time.Duration
 	// BackoffWait is the time the call spent waiting before retries of other failures (5xx
 	// answers, transport errors).
@@ -122,7 +121,7 @@ type call struct {
 // caller's per-call options; the Client's options are their defaults.
 //
 // Errors: a *ValidationError for call options the operation refuses; a non-2xx answer is an
-// *APIError; a call held back by the 429 gate gets the gate's 429 as *APIError with Attempts 0;
+// *APIError; a call the request budget held back gets a 429 *APIError with Attempts 0;
 // a ctx that ends wraps ctx.Err() together with the last *APIError, if any; a transport error
 // wraps the *url.Error (and matches ErrAttemptTimeout when the per-attempt timeout ended it,
 // ErrRedirectRefused for a redirect to another origin); a success body over the
@@ -286,7 +285,7 @@ func (cl *call) lastError() *APIError {
 func (cl *call) error(ctx context.Context, err error) error {
 	r := cl.r
 	var apiErr *APIError
-	if errors.As(err, &apiErr) { // held back by the 429 gate
+	if errors.As(err, &apiErr) { // held back by the request budget
 		return apiErr
 	}
 	var last *APIError

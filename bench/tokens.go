@@ -21,7 +21,8 @@ func benchTokens(r *report, sz sizes) error {
 	short := &shortTokens{base: newTransport()}
 	short.on.Store(true)
 	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(s.URL),
-		debitura.WithHTTPClient(&http.Client{Transport: short}))
+		debitura.WithHTTPClient(&http.Client{Transport: short}),
+		debitura.WithLimits(unlimitedLimits())) // the server has no rate limit
 	if err != nil {
 		return err
 	}

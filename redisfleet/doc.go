@@ -2,11 +2,17 @@
 // webhook de-duplication across every replica that uses the key, on Redis.
 //
 // It is built on github.com/redis/go-redis/v9 and takes the caller's redis.UniversalClient, so
-// a single node, Sentinel and Cluster all work. It does not import the SDK: the SDK's adapters
-// plug these primitives into its own interfaces.
+// a single node, Sentinel and Cluster all work. [Fleet.Options] plugs everything into the SDK at
+// once (the adapters [Fleet.SDKBudget], [Fleet.SDKTokenCache], [Fleet.SDKLinkLocker]; and
+// [Fleet.WebhookDeduper] for package webhook's handler):
 //
 //	rdb := redis.NewUniversalClient(&redis.UniversalOptions{Addrs: []string{"redis:6379"}})
 //	fleet, err := redisfleet.New(rdb, apiKey, redisfleet.WithSealingKey(sealingKey))
+//	opts, err := fleet.Options(debitura.DefaultLimits())
+//	c, err := debitura.New(apiKey, opts...)
+//
+// The primitives can be used on their own as well:
+//
 //	budget, err := fleet.Budget(redisfleet.DefaultLimits())
 //	grant, err := budget.Take(ctx, redisfleet.Bulk)
 //
@@ -44,8 +50,8 @@
 //     segments slid out to bring the count under its share), as ASP.NET Core's
 //     SlidingWindowRateLimiter, which Debitura runs, does. The segments are aligned to the Unix
 //     epoch; the server's are aligned to when its limiter started, which nobody outside knows,
-//     so the two can be out of phase by up to a segment. The SDK's pacer corrects for what this
-//     (or a server whose limits differ) costs.
+//     so the two can be out of phase by up to a segment; the shared 429 hold absorbs what this
+//     costs (the SDK's in-memory budget also corrects its limits; the shared one does not).
 //   - The hour is a fixed window that resets at the top of each hour, UTC.
 //   - The day is a fixed window that resets at midnight UTC (one version of Debitura's page says
 //     the day is anchored to the partition's first request instead; REFERENCE.md §4).
@@ -94,9 +100,13 @@
 // [ErrUnavailable] (the caller's own cancellation is returned as its ctx.Err() instead), never
 // hangs and never panics. The timeout holds even when the go-redis client ignores context
 // deadlines (its default): the call returns on time and the abandoned command ends in the
-// background at the client's own read timeout. The SDK's adapters react to ErrUnavailable by
-// falling back to the in-process budget and cache, logging rarely, and trying Redis again later;
-// Redis coordination is an optimisation, never a dependency of a request's success. Clients
-// configured with ContextTimeoutEnabled: true and a small DialerRetries free their connections
-// soonest during an outage.
+// background at the client's own read timeout. The SDK adapters react to ErrUnavailable by
+// falling back to the in-process equivalent (the SDK's in-memory budget of the same limits, which
+// also records every Hold; minting tokens themselves; no link lock; an in-memory de-dupe store),
+// logging one Warn per Fleet at most every warn interval ([WithLogger], [WithFailover];
+// [DefaultWarnInterval] 30 s), and letting one call try Redis again after the probe interval
+// ([DefaultProbeInterval] 1 s); when it answers, every adapter of the Fleet goes back to it and an
+// Info record says so. Redis coordination is an optimisation, never a dependency of a request's
+// success. Clients configured with ContextTimeoutEnabled: true and a small DialerRetries free
+// their connections soonest during an outage.
 package redisfleet
