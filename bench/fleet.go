@@ -70,7 +70,8 @@ type fleetOutcome struct {
 	failed          int
 	dupCreates      int
 	mintsPerClient  float64
-	p99ms           float64
+	p99ms           float64 // of the wait added to interactive calls
+	p99wallMs       float64 // of their wall time
 	calls           int
 	errs            []string
 	hourBoundaries  int
@@ -136,6 +137,7 @@ func reportFleet(r *report, fs fleetSizes, m fleetMode, o fleetOutcome) {
 		f.target, f.pass = "= 1", o.mintsPerClient == 1
 		r.add(f)
 		r.add(le(p+"interactive_p99_ms", o.p99ms, "ms", 50))
+		r.add(info(p+"interactive_p99_wall_ms", o.p99wallMs, "ms"))
 	} else {
 		r.add(info(p+"floor_s", o.floor.Seconds(), "s"))
 		r.add(info(p+"backfill_s", o.backfill.Seconds(), "s"))
@@ -145,6 +147,7 @@ func reportFleet(r *report, fs fleetSizes, m fleetMode, o fleetOutcome) {
 		r.add(info(p+"dup_creates", float64(o.dupCreates), ""))
 		r.add(info(p+"token_mints_per_client", o.mintsPerClient, ""))
 		r.add(info(p+"interactive_p99_ms", o.p99ms, "ms"))
+		r.add(info(p+"interactive_p99_wall_ms", o.p99wallMs, "ms"))
 	}
 	what := "coordinated (redisfleet: shared budget, token cache, link lock)"
 	if !m.coordinated {
@@ -267,7 +270,7 @@ func runFleetMode(fs fleetSizes, m fleetMode, mock *mockProc, red *redisProc) (f
 	}
 
 	var others []time.Time
-	var lat []float64
+	var lat, added []float64
 	posts, mints := map[string]int{}, map[string]int{}
 	var end time.Time
 	for _, res := range results {
@@ -278,6 +281,7 @@ func runFleetMode(fs fleetSizes, m fleetMode, mock *mockProc, red *redisProc) (f
 		o.errs = append(o.errs, res.Errors...)
 		others = append(others, res.Accepted...)
 		lat = append(lat, res.LatencyMs...)
+		added = append(added, res.AddedMs...)
 		for t, n := range res.Posts {
 			posts[t] += n
 		}
@@ -302,7 +306,8 @@ func runFleetMode(fs fleetSizes, m fleetMode, mock *mockProc, red *redisProc) (f
 		total += mints[fmt.Sprintf("fleet-token-%03d", i)]
 	}
 	o.mintsPerClient = float64(total) / float64(fs.tokenTenants)
-	o.p99ms = percentile(lat, 0.99)
+	o.p99ms = percentile(added, 0.99)
+	o.p99wallMs = percentile(lat, 0.99)
 	return o, nil
 }
 

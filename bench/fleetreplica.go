@@ -85,8 +85,10 @@ type replicaResult struct {
 	// Posts and Mints count POST /clients and POST /oauth/token answered (not 429) per tenant.
 	Posts map[string]int `json:"posts"`
 	Mints map[string]int `json:"mints"`
-	// LatencyMs are the interactive calls' wall times, in milliseconds.
+	// LatencyMs are the interactive calls' wall times, in milliseconds; AddedMs the same minus
+	// the time their HTTP attempts took (the wait the SDK added: budget, 429 hold, retries).
 	LatencyMs []float64 `json:"latencyMs,omitempty"`
+	AddedMs   []float64 `json:"addedMs,omitempty"`
 	Calls     int       `json:"calls"`
 }
 
@@ -98,6 +100,14 @@ type recorder struct {
 	mu          sync.Mutex
 	res         *replicaResult
 	interactive bool
+	inHTTP      time.Duration // the total time of the attempts' round trips
+}
+
+// httpTime is the total time spent in round trips so far.
+func (rc *recorder) httpTime() time.Duration {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.inHTTP
 }
 
 func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -116,6 +126,7 @@ func (rc *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := rc.base.RoundTrip(req)
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	rc.inHTTP += time.Since(sent)
 	rc.res.Attempts++
 	if err != nil {
 		return resp, err
@@ -219,7 +230,7 @@ func replica(cfg replicaConfig) (*replicaResult, error) {
 				return res, nil
 			case <-timer.C:
 			}
-			t0 := time.Now()
+			t0, h0 := time.Now(), rec.httpTime()
 			var err error
 			switch k % 3 {
 			case 0:
@@ -231,7 +242,9 @@ func replica(cfg replicaConfig) (*replicaResult, error) {
 				// race to link each one, as two replicas handling one signup would.
 				_, err = c.Clients.EnsureLinked(ctx, newRequest(fmt.Sprintf("%s-%06d", cfg.NewPrefix, k/3), newOffset+k/3))
 			}
-			res.LatencyMs = append(res.LatencyMs, float64(time.Since(t0))/1e6)
+			wall := time.Since(t0)
+			res.LatencyMs = append(res.LatencyMs, float64(wall)/1e6)
+			res.AddedMs = append(res.AddedMs, float64(max(wall-(rec.httpTime()-h0), 0))/1e6)
 			res.Calls++
 			if err != nil {
 				fail(err)
