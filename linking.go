@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -237,28 +236,46 @@ type LinkManyOptions struct {
 	// Concurrency is how many requests are in flight at once, 1 to MaxLinkConcurrency; 0 means
 	// DefaultLinkConcurrency.
 	Concurrency int
+	// MaxWait is the longest single rate-limit wait the batch sits through instead of failing
+	// the inputs that meet it, 0 to MaxLinkWait; see [LinkStreamOptions].MaxWait. 0 (the
+	// default) sits through nothing beyond the Client's WithMaxRetryWait.
+	MaxWait time.Duration
 	// Progress, when non-nil, is called after each input is settled (its outcome or error is
-	// known), never concurrently with itself, on the goroutine that called LinkMany. It should
-	// return quickly: results are collected while it runs.
+	// known) and when a window wait starts (WaitStarted), never concurrently with itself, on
+	// the goroutine that called LinkMany. It should return quickly: results are collected
+	// while it runs.
 	Progress func(LinkProgress)
 }
 
-// LinkProgress reports how far a [ClientsService.LinkMany] batch has come. The counts are of
-// inputs, so a duplicate ExternalTenantID counts once per input.
+// LinkProgress reports how far a [ClientsService.LinkMany] batch or a
+// [ClientsService.LinkStream] has come. The counts are of inputs, so a duplicate
+// ExternalTenantID counts once per input.
 type LinkProgress struct {
-	// Done is how many inputs are settled; Total is how many there are.
+	// Done is how many inputs are settled; Total is how many there are (for LinkStream, its
+	// LinkStreamOptions.Total: 0 when unknown).
 	Done, Total int
 	// Ready, OnboardingRequired and ApprovalRequired count the settled inputs by outcome;
 	// Failed counts those that ended with an error (invalid inputs included).
 	Ready, OnboardingRequired, ApprovalRequired, Failed int
-	// Last is the result of the input that was settled just now.
+	// Last is the result of the input that was settled just now (Index -1 in a call that
+	// reports the start of a wait).
 	Last LinkResult
+	// WaitStarted is true when this call reports that the batch started to sit through a
+	// rate-limit window (MaxWait) rather than a settled input; Done and the counts are
+	// unchanged.
+	WaitStarted bool
+	// WaitUntil is when the window wait the batch sits through ends, and Waiting how long that
+	// is from the moment of the call; zero when no such wait is under way. They are set on
+	// every call while the wait lasts, so a progress display can show it.
+	WaitUntil time.Time
+	Waiting   time.Duration
 }
 
-// LinkResult is the result of one input of [ClientsService.LinkMany]. Exactly one of Outcome
-// and Err is set.
+// LinkResult is the result of one input of [ClientsService.LinkMany] or
+// [ClientsService.LinkStream]. Exactly one of Outcome and Err is set.
 type LinkResult struct {
-	// Index is the input's position in the slice given to LinkMany.
+	// Index is the input's position in the slice given to LinkMany (in the sequence given to
+	// LinkStream).
 	Index int
 	// ExternalTenantID is the input's ExternalTenantID ("" for a nil input).
 	ExternalTenantID string
@@ -274,23 +291,26 @@ type LinkResult struct {
 }
 
 // LinkMany links many clients in one batch (the bulk back-fill pattern): one POST /clients per
-// distinct ExternalTenantID, through [ClientsService.Create]. No GET is sent first, because
-// POST /clients is idempotent per externalTenantId and answers an existing client's current
-// state. Up to opts.Concurrency requests are in flight at once; all of them pass through the
-// Client's [Budget] in the bulk lane ([LaneBulk]: it leaves the budget's reserve to interactive
-// calls) and its shared 429 gate, so a rate-limited batch runs at the rate the windows allow
-// instead of failing. Only a wait longer than the bulk lane's maximum wait (WithBulkMaxWait,
-// by default WithMaxRetryWait; Debitura's hourly and daily windows can ask for one) is not
-// slept: the
-// inputs that meet it fail with an *[APIError] matching ErrRateLimited, whose RetryAfter says
-// when to run the batch again (a repeat is harmless: POST /clients is idempotent).
+// distinct ExternalTenantID, through [ClientsService.Create]. It is the slice form of
+// [ClientsService.LinkStream], which does the work: see there for the bulk lane of the rate-limit
+// budget and for sitting through long window waits (opts.MaxWait). No GET is sent first,
+// because POST /clients is idempotent per externalTenantId and answers an existing client's
+// current state. Up to opts.Concurrency requests are in flight at once; all of them pass
+// through the Client's [Budget] in the bulk lane ([LaneBulk]: it leaves the budget's reserve to
+// interactive calls) and its shared 429 gate, so a rate-limited batch runs at the rate the
+// windows allow instead of failing. A wait longer than the bulk lane's maximum wait
+// (WithBulkMaxWait, by default WithMaxRetryWait; Debitura's hourly and daily windows can ask
+// for one) and longer than opts.MaxWait is not sat through:
+// the inputs that meet it fail with an *[APIError] matching ErrRateLimited, whose RetryAfter
+// says when to run the batch again (a repeat is harmless: POST /clients is idempotent).
 //
 // LinkMany returns one [LinkResult] per input, in input order. No single failure aborts the
 // batch: a nil or invalid input (the checks of Create) and every failed request become that
 // input's Err, with the counts in [LinkProgress].Failed. Inputs that repeat an earlier
 // input's ExternalTenantID are not sent again: they share the first one's outcome (its request
 // is the one that counts) and are marked Duplicate, so one batch never sends two concurrent
-// requests for one client.
+// requests for one client. LinkMany holds every input and result in memory; for very large
+// back-fills use LinkStream.
 //
 // When ctx ends, LinkMany stops starting requests, lets the ones in flight end (they see the
 // same ctx, so they end at once), and returns promptly with every result: settled inputs keep
@@ -303,36 +323,28 @@ type LinkResult struct {
 //
 // Errors: the returned error is nil when every input was settled, even if some failed (see
 // each LinkResult.Err); a *[ValidationError] (with nil results) for a Concurrency outside
-// 0..MaxLinkConcurrency or invalid callOpts; or ctx's error, wrapped, when ctx ended before every input was
-// settled.
+// 0..MaxLinkConcurrency, a MaxWait outside 0..MaxLinkWait or invalid callOpts; or ctx's error,
+// wrapped, when ctx ended before every input was settled.
 func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateRequest, opts *LinkManyOptions, callOpts ...CallOption) ([]LinkResult, error) {
 	const name = "Clients.LinkMany"
-	if ctx == nil {
-		return nil, errors.New("debitura: " + name + ": nil context")
-	}
-	if set, err := s.client.settle(name, callOpts); err != nil {
-		return nil, err
-	} else if set.response != nil {
-		return nil, invalid(name, "call options", "WithResponse: LinkMany sends one request per input at once; it takes no WithResponse")
-	}
-	// A back-fill runs in the bulk lane, leaving the budget's reserve to interactive calls; the
-	// caller's own WithLane, given later, wins.
-	callOpts = append([]CallOption{WithLane(LaneBulk)}, callOpts...)
-	conc := DefaultLinkConcurrency
-	var progress func(LinkProgress)
+	var o LinkManyOptions
 	if opts != nil {
-		if opts.Concurrency < 0 || opts.Concurrency > MaxLinkConcurrency {
-			return nil, invalid(name, "Concurrency", "must be between 1 and %d (0 for %d), got %d",
-				MaxLinkConcurrency, DefaultLinkConcurrency, opts.Concurrency)
-		}
-		if opts.Concurrency > 0 {
-			conc = opts.Concurrency
-		}
-		progress = opts.Progress
+		o = *opts
+	}
+	if _, err := s.linkSetup(name, ctx, o.Concurrency, callOpts); err != nil {
+		return nil, err
+	}
+	if o.MaxWait < 0 || o.MaxWait > MaxLinkWait {
+		return nil, invalid(name, "MaxWait", "must be between 0 and %v, got %v", MaxLinkWait, o.MaxWait)
 	}
 
 	results := make([]LinkResult, len(reqs))
 	p := LinkProgress{Total: len(reqs)}
+	report := func() {
+		if o.Progress != nil {
+			o.Progress(p)
+		}
+	}
 	settle := func(i int) {
 		res := results[i]
 		p.Done++
@@ -346,10 +358,8 @@ func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateReque
 		case res.Outcome.State == LinkApprovalRequired:
 			p.ApprovalRequired++
 		}
-		p.Last = res
-		if progress != nil {
-			progress(p)
-		}
+		p.Last, p.WaitStarted = res, false
+		report()
 	}
 
 	// Check every input first; the first valid input of each ExternalTenantID leads.
@@ -381,74 +391,60 @@ func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateReque
 		}
 	}
 
-	type settled struct {
-		i   int
-		out *LinkOutcome
-		err error
-	}
-	jobs := make(chan int)
-	done := make(chan settled)
-	var wg sync.WaitGroup
-	for range min(conc, len(leaders)) {
-		wg.Go(func() {
-			for i := range jobs {
-				out, err := createOutcome(s.Create(ctx, reqs[i], callOpts...))
-				done <- settled{i, out, err}
+	// The leaders go through the stream; its index k is leaders[k].
+	in := func(yield func(*ClientCreateRequest) bool) {
+		for _, i := range leaders {
+			if !yield(reqs[i]) {
+				return
 			}
-		})
+		}
 	}
-	record := func(d settled) {
-		results[d.i].Outcome, results[d.i].Err = d.out, d.err
-		settle(d.i)
-		for _, f := range followers[d.i] {
-			results[f].Outcome, results[f].Err = d.out.clone(), d.err
+	sopts := &LinkStreamOptions{Concurrency: o.Concurrency, MaxWait: o.MaxWait, Total: len(leaders),
+		Progress: func(sp LinkProgress) {
+			if sp.WaitStarted { // settled inputs are reported below, with the batch's counts
+				p.Last, p.WaitStarted, p.WaitUntil, p.Waiting = LinkResult{Index: -1}, true, sp.WaitUntil, sp.Waiting
+				report()
+			} else {
+				p.WaitUntil, p.Waiting = sp.WaitUntil, sp.Waiting
+			}
+		}}
+	got := make([]bool, len(leaders))
+	var streamErr error
+	for r, err := range s.linkStreamNamed(name, ctx, in, sopts, callOpts) {
+		if err != nil {
+			streamErr = err
+			break
+		}
+		i := leaders[r.Index]
+		got[r.Index] = true
+		results[i].Outcome, results[i].Err = r.Outcome, r.Err
+		settle(i)
+		for _, f := range followers[i] {
+			results[f].Outcome, results[f].Err = r.Outcome.clone(), r.Err
 			settle(f)
 		}
 	}
-
-	next, inFlight := 0, 0
-	var interrupted error
-	for next < len(leaders) || inFlight > 0 {
-		var send chan<- int
-		var job int
-		if next < len(leaders) && interrupted == nil {
-			send, job = jobs, leaders[next]
-		}
-		var stop <-chan struct{}
-		if interrupted == nil {
-			stop = ctx.Done()
-		}
-		if send == nil && inFlight == 0 {
-			break // interrupted, nothing in flight
-		}
-		select {
-		case send <- job:
-			next++
-			inFlight++
-		case d := <-done:
-			inFlight--
-			record(d)
-		case <-stop:
-			interrupted = ctx.Err()
-		}
-	}
-	close(jobs)
-	wg.Wait()
-
-	if interrupted == nil {
+	if streamErr == nil {
 		return results, nil
 	}
-	for _, i := range leaders[next:] {
+	interrupted := ctx.Err()
+	if interrupted == nil {
+		return nil, streamErr // not expected: the options were checked above
+	}
+	missing := false
+	for k, i := range leaders {
+		if got[k] {
+			continue
+		}
+		missing = true
 		results[i].Err = interrupted
 		for _, f := range followers[i] {
 			results[f].Err = interrupted
 		}
 	}
-	// ctx may have ended just as the last requests succeeded: then the batch is complete.
-	for _, r := range results {
-		if errors.Is(r.Err, interrupted) {
-			return results, fmt.Errorf("debitura: %s: stopped after %d of %d inputs: %w", name, p.Done, p.Total, interrupted)
-		}
+	if !missing {
+		// ctx ended just as the last requests succeeded: the batch is complete.
+		return results, nil
 	}
-	return results, nil
+	return results, fmt.Errorf("debitura: %s: stopped after %d of %d inputs: %w", name, p.Done, p.Total, interrupted)
 }

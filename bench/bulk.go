@@ -124,46 +124,7 @@ type naiveBody struct {
 func benchNaive(r *report, sz sizes) error {
 	s := rateLimited(sz.bulkRate)
 	defer s.Close()
-	rc := retryablehttp.NewClient() // its defaults: 4 retries, 1 s to 30 s exponential backoff
-	rc.Logger = nil                 // silenced only so the table stays readable
-	rc.HTTPClient.Transport = newTransport()
-	reqs := bulkRequests(sz.bulkN, "naive")
-	jobs := make(chan *debitura.ClientCreateRequest)
-	var mu sync.Mutex
-	failed := 0
-	var wg sync.WaitGroup
-	t0 := time.Now()
-	for range debitura.DefaultLinkConcurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for q := range jobs {
-				var b naiveBody
-				b.ExternalTenantID = q.ExternalTenantID
-				b.Client.Name, b.Client.RegistrationNumber = q.Client.Name, q.Client.RegistrationNumber
-				b.Client.Address, b.Client.ZipCode, b.Client.City = q.Client.Address, q.Client.ZipCode, q.Client.City
-				b.Client.Country, b.Client.SupportEmail, b.Client.SupportPhone = q.Client.Country, q.Client.SupportEmail, q.Client.SupportPhone
-				for _, u := range q.Users {
-					b.Users = append(b.Users, struct {
-						Name  string `json:"name"`
-						Email string `json:"email"`
-					}{u.Name, u.Email})
-				}
-				ok := naivePost(rc, s.URL, &b)
-				if !ok {
-					mu.Lock()
-					failed++
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for _, q := range reqs {
-		jobs <- q
-	}
-	close(jobs)
-	wg.Wait()
-	el := time.Since(t0)
+	el, failed := naiveLoop(s.URL, bulkRequests(sz.bulkN, "naive"))
 	n429, total := count429(s)
 	r.add(info("naive_s", el.Seconds(), "s"))
 	r.add(info("naive_ratio", el.Seconds()/(float64(sz.bulkN)/float64(sz.bulkRate)), "x"))
@@ -172,6 +133,53 @@ func benchNaive(r *report, sz sizes) error {
 	r.note("naive: the same %d clients through go-retryablehttp's default client (retryablehttp.NewClient(), logger silenced only to keep the output readable), %d goroutines, POST /clients JSON with XApiKey, against a fresh mock with the same limit; %d requests sent, %d answered 429",
 		sz.bulkN, debitura.DefaultLinkConcurrency, total, n429)
 	return nil
+}
+
+// naiveLoop links reqs at base the way a user without this SDK would: go-retryablehttp's
+// default client, DefaultLinkConcurrency goroutines. It returns the wall time and how many
+// inputs failed.
+func naiveLoop(base string, reqs []*debitura.ClientCreateRequest) (time.Duration, int) {
+	rc := retryablehttp.NewClient() // its defaults: 4 retries, 1 s to 30 s exponential backoff
+	rc.Logger = nil                 // silenced only so the table stays readable
+	rc.HTTPClient.Transport = newTransport()
+	jobs := make(chan *debitura.ClientCreateRequest)
+	var mu sync.Mutex
+	failed := 0
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range debitura.DefaultLinkConcurrency {
+		wg.Go(func() {
+			for q := range jobs {
+				if !naivePost(rc, base, naiveBodyOf(q)) {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, q := range reqs {
+		jobs <- q
+	}
+	close(jobs)
+	wg.Wait()
+	return time.Since(t0), failed
+}
+
+// naiveBodyOf is the documented JSON body of q, built by hand as a user would.
+func naiveBodyOf(q *debitura.ClientCreateRequest) *naiveBody {
+	var b naiveBody
+	b.ExternalTenantID = q.ExternalTenantID
+	b.Client.Name, b.Client.RegistrationNumber = q.Client.Name, q.Client.RegistrationNumber
+	b.Client.Address, b.Client.ZipCode, b.Client.City = q.Client.Address, q.Client.ZipCode, q.Client.City
+	b.Client.Country, b.Client.SupportEmail, b.Client.SupportPhone = q.Client.Country, q.Client.SupportEmail, q.Client.SupportPhone
+	for _, u := range q.Users {
+		b.Users = append(b.Users, struct {
+			Name  string `json:"name"`
+			Email string `json:"email"`
+		}{u.Name, u.Email})
+	}
+	return &b
 }
 
 func naivePost(rc *retryablehttp.Client, base string, b *naiveBody) bool {
