@@ -210,18 +210,14 @@ func (s *WebhooksService) Get(ctx context.Context, id string, callOpts ...CallOp
 	if err := checkUUID(name, "id", id); err != nil {
 		return nil, err
 	}
-	out := new(Webhook)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[Webhook](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "getV1WebhooksById",
 		method: http.MethodGet,
 		route:  "/v1/Webhooks/{id}",
 		path:   webhookPath(id),
 		retry:  retrySafe,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // Create subscribes req.URL to req.Events (POST /v1/Webhooks). The answer's Secret is the
@@ -248,8 +244,7 @@ func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest,
 	if err := req.validate(name); err != nil {
 		return nil, err
 	}
-	out := new(Webhook)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[Webhook](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "postV1Webhooks",
 		method: http.MethodPost,
@@ -257,10 +252,7 @@ func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest,
 		path:   "/v1/Webhooks",
 		body:   req,
 		retry:  retryUnsent,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // Update changes a subscription (PUT /v1/Webhooks/{id}) and returns it. Only the fields set in
@@ -289,8 +281,7 @@ func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpd
 	if req.RegenerateSecret {
 		class = retryUnsent
 	}
-	out := new(Webhook)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[Webhook](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "putV1WebhooksById",
 		method: http.MethodPut,
@@ -298,10 +289,7 @@ func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpd
 		path:   webhookPath(id),
 		body:   req,
 		retry:  class,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // Delete removes a subscription permanently, with its delivery history (DELETE
@@ -341,8 +329,7 @@ func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest, cal
 	if err := req.validate(name); err != nil {
 		return nil, err
 	}
-	out := new(WebhookTestResult)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[WebhookTestResult](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "postV1WebhooksTest",
 		method: http.MethodPost,
@@ -350,10 +337,7 @@ func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest, cal
 		path:   "/v1/Webhooks/test",
 		body:   req,
 		retry:  retryUnsent,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // validate checks r before it is sent and reports every problem it finds.
