@@ -140,16 +140,27 @@ func (b *Backend) ClearFaults() {
 
 // Faults lists the active fault rules.
 func (b *Backend) Faults() []Fault {
+	rules := b.faultRules()
+	out := make([]Fault, len(rules))
+	for i, r := range rules {
+		out[i] = r.Fault
+	}
+	return out
+}
+
+// faultRules lists the active fault rules with their ids, in the order they are matched; Times
+// is what is left of each.
+func (b *Backend) faultRules() []FaultRule {
 	fs := b.faults
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	out := make([]Fault, 0, len(fs.rules))
+	out := make([]FaultRule, 0, len(fs.rules))
 	for _, r := range fs.rules {
 		f := r.f
 		if r.remaining > 0 {
 			f.Times = r.remaining
 		}
-		out = append(out, f)
+		out = append(out, FaultRule{ID: r.id, Fault: f})
 	}
 	return out
 }
