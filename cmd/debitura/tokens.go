@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/debitura-go/debitura"
 )
 
 func newTokensCmd(g *globals, e env) *cobra.Command {
@@ -19,14 +21,11 @@ then it is the only thing on stdout (the expiry goes to stderr), so that
 TOKEN=$(debitura tokens mint ID --reveal) works. Treat it as a password.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, release, err := g.connect(e)
+			tok, err := callAPI(g, e, func(c *debitura.Client) (*debitura.Token, error) {
+				return c.Tokens.Mint(cmd.Context(), args[0])
+			})
 			if err != nil {
 				return err
-			}
-			defer release()
-			tok, err := c.Tokens.Mint(cmd.Context(), args[0])
-			if err != nil {
-				return apiFailure(err)
 			}
 			expiry := fmt.Sprintf("expires %s (in %s)", formatTime(tok.Expiry), time.Until(tok.Expiry).Round(time.Second))
 			switch {
