@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/debitura-go/debitura"
+	"github.com/spf13/cobra"
 )
 
 func newTokensCmd(g *globals, e env) *cobra.Command {
