@@ -57,11 +57,11 @@ type Webhook struct {
 	// UpdatedUTC is when it last changed.
 	UpdatedUTC time.Time `json:"updatedUtc"`
 	// DisabledReason says why the subscription was disabled automatically; "" otherwise.
-	DisabledReason string `json:"disabledReason"`
+	DisabledReason string `json:"disabledReason,omitempty"`
 	// Secret is the Base64 signing secret, present only in the answer of Create and of Update
 	// with RegenerateSecret (zero otherwise). Pass Secret.Reveal() to webhook.Handler or
 	// webhook.NewVerifier.
-	Secret Secret `json:"secret"`
+	Secret Secret `json:"secret,omitzero"` // Secret.MarshalJSON redacts it
 	// IsTestMode is true when the subscription receives only test-classified events.
 	IsTestMode bool `json:"isTestMode"`
 }
@@ -96,18 +96,8 @@ func (w Webhook) LogValue() slog.Value {
 
 // MarshalJSON encodes w as a WebhookDto in camelCase with the secret redacted.
 func (w Webhook) MarshalJSON() ([]byte, error) {
-	type dto struct {
-		ID             string              `json:"id"`
-		URL            string              `json:"url"`
-		Events         []webhook.EventType `json:"events"`
-		IsActive       bool                `json:"isActive"`
-		CreatedUTC     time.Time           `json:"createdUtc"`
-		UpdatedUTC     time.Time           `json:"updatedUtc"`
-		DisabledReason string              `json:"disabledReason,omitempty"`
-		Secret         Secret              `json:"secret,omitzero"` // Secret.MarshalJSON redacts it
-		IsTestMode     bool                `json:"isTestMode"`
-	}
-	return json.Marshal(dto(w))
+	type plain Webhook // without this method
+	return json.Marshal(plain(w))
 }
 
 // WebhookCreateRequest is the body of POST /v1/Webhooks (CreateWebhookRequest).
