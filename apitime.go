@@ -2,7 +2,6 @@ package debitura
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/debitura-go/debitura/internal/apitime"
 )
@@ -11,73 +10,51 @@ import (
 // webhook package shares.
 type apiTime = apitime.Time
 
-// The answers' structs with date-times decode them through apiTime, so a value without a zone
-// does not make the whole answer fail. Each copies the current value first, so a member absent
-// from the JSON leaves the field as it was, as encoding/json does.
+// The answers' structs with date-times decode them through apitime.Into fields that shadow the
+// time.Time fields, so a value without a zone does not make the whole answer fail. A member
+// absent from the JSON leaves the field as it was, as encoding/json does.
 
 // UnmarshalJSON decodes a ClientCreatedResponse; see apiTime for the date-times it accepts.
 func (lc *LinkedClient) UnmarshalJSON(b []byte) error {
 	type plain LinkedClient
-	aux := struct {
+	return json.Unmarshal(b, &struct {
 		*plain
-		DateLinked apiTime `json:"dateLinked"`
-	}{plain: (*plain)(lc), DateLinked: apiTime(lc.DateLinked)}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	lc.DateLinked = time.Time(aux.DateLinked)
-	return nil
+		DateLinked apitime.Into `json:"dateLinked"`
+	}{(*plain)(lc), apitime.To(&lc.DateLinked)})
 }
 
 // UnmarshalJSON decodes a KycVerificationDto; see apiTime for the date-times it accepts.
 func (k *KYCVerification) UnmarshalJSON(b []byte) error {
 	type plain KYCVerification
-	aux := struct {
+	return json.Unmarshal(b, &struct {
 		*plain
-		DateCreated                 apiTime `json:"dateCreated"`
-		VerificationStatusUpdatedAt apiTime `json:"verificationStatusUpdatedAt"`
-	}{plain: (*plain)(k), DateCreated: apiTime(k.DateCreated), VerificationStatusUpdatedAt: apiTime(k.VerificationStatusUpdatedAt)}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	k.DateCreated = time.Time(aux.DateCreated)
-	k.VerificationStatusUpdatedAt = time.Time(aux.VerificationStatusUpdatedAt)
-	return nil
+		DateCreated                 apitime.Into `json:"dateCreated"`
+		VerificationStatusUpdatedAt apitime.Into `json:"verificationStatusUpdatedAt"`
+	}{(*plain)(k), apitime.To(&k.DateCreated), apitime.To(&k.VerificationStatusUpdatedAt)})
 }
 
 // UnmarshalJSON decodes an InvoiceDto; see apiTime for the date-times it accepts.
 func (inv *Invoice) UnmarshalJSON(b []byte) error {
 	type plain Invoice
-	aux := struct {
+	return json.Unmarshal(b, &struct {
 		*plain
-		DateCreated            apiTime `json:"dateCreated"`
-		DateUpdated            apiTime `json:"dateUpdated"`
-		DueDate                apiTime `json:"dueDate"`
-		Date                   apiTime `json:"date"`
-		DateFinished           apiTime `json:"dateFinished"`
-		DateCollectionStarted  apiTime `json:"dateCollectionStarted"`
-		ExclusivePeriodEndDate apiTime `json:"exclusivePeriodEndDate"`
+		DateCreated            apitime.Into `json:"dateCreated"`
+		DateUpdated            apitime.Into `json:"dateUpdated"`
+		DueDate                apitime.Into `json:"dueDate"`
+		Date                   apitime.Into `json:"date"`
+		DateFinished           apitime.Into `json:"dateFinished"`
+		DateCollectionStarted  apitime.Into `json:"dateCollectionStarted"`
+		ExclusivePeriodEndDate apitime.Into `json:"exclusivePeriodEndDate"`
 	}{
-		plain:                  (*plain)(inv),
-		DateCreated:            apiTime(inv.DateCreated),
-		DateUpdated:            apiTime(inv.DateUpdated),
-		DueDate:                apiTime(inv.DueDate),
-		Date:                   apiTime(inv.Date),
-		DateFinished:           apiTime(inv.DateFinished),
-		DateCollectionStarted:  apiTime(inv.DateCollectionStarted),
-		ExclusivePeriodEndDate: apiTime(inv.ExclusivePeriodEndDate),
-	}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	inv.DateCreated = time.Time(aux.DateCreated)
-	inv.DateUpdated = time.Time(aux.DateUpdated)
-	inv.DueDate = time.Time(aux.DueDate)
-	inv.Date = time.Time(aux.Date)
-	inv.DateFinished = time.Time(aux.DateFinished)
-	inv.DateCollectionStarted = time.Time(aux.DateCollectionStarted)
-	inv.ExclusivePeriodEndDate = time.Time(aux.ExclusivePeriodEndDate)
-	return nil
+		(*plain)(inv),
+		apitime.To(&inv.DateCreated),
+		apitime.To(&inv.DateUpdated),
+		apitime.To(&inv.DueDate),
+		apitime.To(&inv.Date),
+		apitime.To(&inv.DateFinished),
+		apitime.To(&inv.DateCollectionStarted),
+		apitime.To(&inv.ExclusivePeriodEndDate),
+	})
 }
 
 // UnmarshalJSON decodes a WebhookDto (camelCase or PascalCase, null for absent values); see
@@ -86,30 +63,19 @@ func (inv *Invoice) UnmarshalJSON(b []byte) error {
 func (w *Webhook) UnmarshalJSON(b []byte) error {
 	type plain Webhook
 	*w = Webhook{}
-	aux := struct {
+	return json.Unmarshal(b, &struct {
 		*plain
-		CreatedUTC apiTime `json:"createdUtc"`
-		UpdatedUTC apiTime `json:"updatedUtc"`
-	}{plain: (*plain)(w)}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	w.CreatedUTC, w.UpdatedUTC = time.Time(aux.CreatedUTC), time.Time(aux.UpdatedUTC)
-	return nil
+		CreatedUTC apitime.Into `json:"createdUtc"`
+		UpdatedUTC apitime.Into `json:"updatedUtc"`
+	}{(*plain)(w), apitime.To(&w.CreatedUTC), apitime.To(&w.UpdatedUTC)})
 }
 
 // UnmarshalJSON decodes a ClientProfile; see apiTime for the date-times it accepts.
 func (p *ClientProfile) UnmarshalJSON(b []byte) error {
 	type plain ClientProfile
-	aux := struct {
+	return json.Unmarshal(b, &struct {
 		*plain
-		UpdatedAt   apiTime `json:"updatedAt"`
-		SuspendedAt apiTime `json:"suspendedAt"`
-	}{plain: (*plain)(p), UpdatedAt: apiTime(p.UpdatedAt), SuspendedAt: apiTime(p.SuspendedAt)}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	p.UpdatedAt = time.Time(aux.UpdatedAt)
-	p.SuspendedAt = time.Time(aux.SuspendedAt)
-	return nil
+		UpdatedAt   apitime.Into `json:"updatedAt"`
+		SuspendedAt apitime.Into `json:"suspendedAt"`
+	}{(*plain)(p), apitime.To(&p.UpdatedAt), apitime.To(&p.SuspendedAt)})
 }

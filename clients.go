@@ -240,8 +240,7 @@ func (s *ClientsService) List(ctx context.Context, opts *ClientListOptions, call
 	if err != nil {
 		return nil, err
 	}
-	out := new(ClientList)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[ClientList](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "getClients",
 		method: "GET",
@@ -249,10 +248,7 @@ func (s *ClientsService) List(ctx context.Context, opts *ClientListOptions, call
 		path:   "/clients",
 		query:  q,
 		retry:  retrySafe,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // Withdraw withdraws an attributed client that never finished onboarding
@@ -312,18 +308,14 @@ func (s *ClientsService) IsDeletable(ctx context.Context, externalTenantID strin
 	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
-	out := new(Deletability)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[Deletability](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "getClientsByExternalTenantIdIsDeletable",
 		method: "GET",
 		route:  "/clients/{externalTenantId}/is-deletable",
 		path:   clientPath(externalTenantID, "/is-deletable"),
 		retry:  retrySafe,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // SubmitKYC submits the client's director data for KYC/AML
@@ -347,8 +339,7 @@ func (s *ClientsService) SubmitKYC(ctx context.Context, externalTenantID string,
 	if req.SendChatNotification != nil {
 		q = url.Values{"sendChatNotification": {strconv.FormatBool(*req.SendChatNotification)}}
 	}
-	out := new(KYCVerification)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[KYCVerification](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "postClientsByExternalTenantIdKycVerification",
 		method: "POST",
@@ -357,10 +348,7 @@ func (s *ClientsService) SubmitKYC(ctx context.Context, externalTenantID string,
 		query:  q,
 		body:   req,
 		retry:  retryWithKey,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 func (r *KYCRequest) validate(op string) error {

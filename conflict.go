@@ -63,6 +63,24 @@ func (e *ConflictError) Unwrap() error {
 	return e.Err
 }
 
+// errorOr is the Error of e, or for a nil e a message naming typ. The specific conflict errors
+// share it, so one built without its *ConflictError still prints.
+func (e *ConflictError) errorOr(typ ConflictType) string {
+	if e == nil {
+		return "debitura: 409 " + string(typ)
+	}
+	return e.Error()
+}
+
+// asError returns e as an error: nil (not a typed nil) when e is nil, so errors.Is and errors.As
+// stop there.
+func (e *ConflictError) asError() error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
 // ClientExistsNeedsLinkingError is the ClientExistsNeedsLinking conflict: the client already
 // exists in Debitura and a link request was created. Send the client to ApprovalURL; once it
 // approves, the link is active (with isAttributedClient=false). Calling Clients.Create again
@@ -78,19 +96,11 @@ type ClientExistsNeedsLinkingError struct {
 
 // Error is the Error of the underlying *APIError.
 func (e *ClientExistsNeedsLinkingError) Error() string {
-	if e.Err == nil {
-		return "debitura: 409 " + string(ClientExistsNeedsLinking)
-	}
-	return e.Err.Error()
+	return e.Err.errorOr(ClientExistsNeedsLinking)
 }
 
 // Unwrap returns the *ConflictError.
-func (e *ClientExistsNeedsLinkingError) Unwrap() error {
-	if e.Err == nil {
-		return nil
-	}
-	return e.Err
-}
+func (e *ClientExistsNeedsLinkingError) Unwrap() error { return e.Err.asError() }
 
 // AlreadyLinkedToAnotherPartnerError is the conflict of a client already linked to another
 // referral partner (type ClientAlreadyLinkedToAnotherPartner or AlreadyLinkedToAnotherPartner).
@@ -104,16 +114,8 @@ type AlreadyLinkedToAnotherPartnerError struct {
 
 // Error is the Error of the underlying *APIError.
 func (e *AlreadyLinkedToAnotherPartnerError) Error() string {
-	if e.Err == nil {
-		return "debitura: 409 " + string(ClientAlreadyLinkedToAnotherPartner)
-	}
-	return e.Err.Error()
+	return e.Err.errorOr(ClientAlreadyLinkedToAnotherPartner)
 }
 
 // Unwrap returns the *ConflictError.
-func (e *AlreadyLinkedToAnotherPartnerError) Unwrap() error {
-	if e.Err == nil {
-		return nil
-	}
-	return e.Err
-}
+func (e *AlreadyLinkedToAnotherPartnerError) Unwrap() error { return e.Err.asError() }

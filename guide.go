@@ -90,7 +90,7 @@ func (s *ClientsService) Update(ctx context.Context, externalTenantID string, re
 	if err := req.validate(name); err != nil {
 		return nil, err
 	}
-	return s.profileCall(ctx, &apiRequest{
+	return doResult[ClientProfile](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "patchClient",
 		method: "PATCH",
@@ -111,7 +111,7 @@ func (s *ClientsService) Profile(ctx context.Context, externalTenantID string, c
 	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
-	return s.profileCall(ctx, &apiRequest{
+	return doResult[ClientProfile](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "getClientProfile",
 		method: "GET",
@@ -144,7 +144,7 @@ func (s *ClientsService) lifecycle(ctx context.Context, name, op, verb, external
 	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
 		return nil, err
 	}
-	return s.profileCall(ctx, &apiRequest{
+	return doResult[ClientProfile](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     op,
 		method: "POST",
@@ -152,14 +152,6 @@ func (s *ClientsService) lifecycle(ctx context.Context, name, op, verb, external
 		path:   clientPath(externalTenantID, "/"+verb),
 		retry:  retrySafe,
 	}, callOpts)
-}
-
-func (s *ClientsService) profileCall(ctx context.Context, r *apiRequest, callOpts []CallOption) (*ClientProfile, error) {
-	out := new(ClientProfile)
-	if _, err := s.client.do(ctx, r, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // RotatedToken is the answer of [TokensService.Rotate] (RotateTokenResponse): the new token and
@@ -229,10 +221,7 @@ func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, cal
 	}, &out, callOpts...); err != nil {
 		return nil, err
 	}
-	if out.AccessToken == "" {
-		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", name)
-	}
-	life, err := tokenLifetime(name, out.ExpiresIn)
+	life, err := tokenLifetime(name, out.AccessToken, out.ExpiresIn)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/debitura-go/debitura/internal/contract"
+	"github.com/debitura-go/debitura/mockserver"
 )
 
 // The harness of the package's internal tests, in the spirit of go-github's setup: a
@@ -245,26 +246,17 @@ func checkRequest(t *testing.T, got request, want wantRequest) {
 // Retry-After values convert exactly; Sleep records the wait and moves the clock on at once (or
 // returns ctx's error), so no test sleeps for real.
 type fakeClock struct {
+	*mockserver.FakeClock // Now and Advance (which records no wait)
+
 	mu    sync.Mutex
-	t     time.Time
 	waits []time.Duration
 }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Now().Truncate(time.Second)}
-}
+func newFakeClock() *fakeClock { return newFakeClockAt(time.Now().Truncate(time.Second)) }
 
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.t
-}
-
-// Advance moves the clock on by d without recording a wait.
-func (f *fakeClock) Advance(d time.Duration) {
-	f.mu.Lock()
-	f.t = f.t.Add(d)
-	f.mu.Unlock()
+// newFakeClockAt returns a fakeClock that starts at start.
+func newFakeClockAt(start time.Time) *fakeClock {
+	return &fakeClock{FakeClock: mockserver.NewFakeClock(start)}
 }
 
 func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
@@ -274,7 +266,7 @@ func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.waits = append(f.waits, d)
-	f.t = f.t.Add(d)
+	f.Advance(d)
 	return nil
 }
 

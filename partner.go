@@ -40,16 +40,12 @@ type Partner struct {
 // Errors: *[APIError] matching ErrUnauthorized (missing or invalid key) or ErrNotFound (the
 // partner's configuration is invalid).
 func (s *PartnerService) Me(ctx context.Context, callOpts ...CallOption) (*Partner, error) {
-	out := new(Partner)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[Partner](ctx, s.client, &apiRequest{
 		name:   "Partner.Me",
 		op:     "getMe",
 		method: "GET",
 		route:  "/me",
 		path:   "/me",
 		retry:  retrySafe,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }

@@ -142,6 +142,16 @@ func (c *Client) do(ctx context.Context, r *apiRequest, out any, opts ...CallOpt
 	return &cl.resp, nil
 }
 
+// doResult runs r through do and returns the answer decoded into a new T: the step that every
+// operation with a result shares.
+func doResult[T any](ctx context.Context, c *Client, r *apiRequest, opts []CallOption) (*T, error) {
+	out := new(T)
+	if _, err := c.do(ctx, r, out, opts...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // newCall settles the call's settings (the Client's defaults, then opts) and its
 // Idempotency-Key.
 func (c *Client) newCall(r *apiRequest, opts []CallOption) (*call, error) {

@@ -410,7 +410,7 @@ func TestRetryClientSideRateLimit(t *testing.T) {
 	c, h := setup(t, WithRateLimit(0.001, 1)) // one request, then one per 1000s
 	// Start at a multiple of the window from the Unix epoch (the budget's windows are aligned
 	// to it), so the first request opens the window and the refused wait is the whole 1000s.
-	h.useClock(&fakeClock{t: time.Unix(time.Now().Unix()/1000*1000, 0)})
+	h.useClock(newFakeClockAt(time.Unix(time.Now().Unix()/1000*1000, 0)))
 	h.script(status(200, "{}"))
 	if _, err := c.do(t.Context(), opGet(), nil); err != nil {
 		t.Fatalf("first do() = %v", err)

@@ -138,9 +138,12 @@ type accessTokenResponse struct {
 	TokenType        string `json:"tokenType"`
 }
 
-// tokenLifetime applies the rule of [MaxTokenLifetime] to the answer's expiresIn (seconds).
-func tokenLifetime(op string, expiresIn *int64) (time.Duration, error) {
+// tokenLifetime checks a token answer (Mint's and Rotate's) and applies the rule of
+// [MaxTokenLifetime] to its expiresIn (seconds). An answer without an access token is an error.
+func tokenLifetime(op, accessToken string, expiresIn *int64) (time.Duration, error) {
 	switch {
+	case accessToken == "":
+		return 0, fmt.Errorf("debitura: %s: the answer carries no access token", op)
 	case expiresIn == nil:
 		return DefaultTokenLifetime, nil
 	case *expiresIn <= 0:
@@ -192,10 +195,7 @@ func (s *TokensService) Mint(ctx context.Context, externalTenantID string, callO
 	}, &out, callOpts...); err != nil {
 		return nil, err
 	}
-	if out.AccessToken == "" {
-		return nil, fmt.Errorf("debitura: %s: the answer carries no access token", name)
-	}
-	life, err := tokenLifetime(name, out.ExpiresIn)
+	life, err := tokenLifetime(name, out.AccessToken, out.ExpiresIn)
 	if err != nil {
 		return nil, err
 	}

@@ -57,11 +57,11 @@ type Webhook struct {
 	// UpdatedUTC is when it last changed.
 	UpdatedUTC time.Time `json:"updatedUtc"`
 	// DisabledReason says why the subscription was disabled automatically; "" otherwise.
-	DisabledReason string `json:"disabledReason"`
+	DisabledReason string `json:"disabledReason,omitempty"`
 	// Secret is the Base64 signing secret, present only in the answer of Create and of Update
 	// with RegenerateSecret (zero otherwise). Pass Secret.Reveal() to webhook.Handler or
 	// webhook.NewVerifier.
-	Secret Secret `json:"secret"`
+	Secret Secret `json:"secret,omitzero"` // Secret.MarshalJSON redacts it
 	// IsTestMode is true when the subscription receives only test-classified events.
 	IsTestMode bool `json:"isTestMode"`
 }
@@ -96,18 +96,8 @@ func (w Webhook) LogValue() slog.Value {
 
 // MarshalJSON encodes w as a WebhookDto in camelCase with the secret redacted.
 func (w Webhook) MarshalJSON() ([]byte, error) {
-	type dto struct {
-		ID             string              `json:"id"`
-		URL            string              `json:"url"`
-		Events         []webhook.EventType `json:"events"`
-		IsActive       bool                `json:"isActive"`
-		CreatedUTC     time.Time           `json:"createdUtc"`
-		UpdatedUTC     time.Time           `json:"updatedUtc"`
-		DisabledReason string              `json:"disabledReason,omitempty"`
-		Secret         Secret              `json:"secret,omitzero"` // Secret.MarshalJSON redacts it
-		IsTestMode     bool                `json:"isTestMode"`
-	}
-	return json.Marshal(dto(w))
+	type plain Webhook // without this method
+	return json.Marshal(plain(w))
 }
 
 // WebhookCreateRequest is the body of POST /v1/Webhooks (CreateWebhookRequest).
@@ -210,18 +200,14 @@ func (s *WebhooksService) Get(ctx context.Context, id string, callOpts ...CallOp
 	if err := checkUUID(name, "id", id); err != nil {
 		return nil, err
 	}
-	out := new(Webhook)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[Webhook](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "getV1WebhooksById",
 		method: http.MethodGet,
 		route:  "/v1/Webhooks/{id}",
 		path:   webhookPath(id),
 		retry:  retrySafe,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // Create subscribes req.URL to req.Events (POST /v1/Webhooks). The answer's Secret is the
@@ -248,8 +234,7 @@ func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest,
 	if err := req.validate(name); err != nil {
 		return nil, err
 	}
-	out := new(Webhook)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[Webhook](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "postV1Webhooks",
 		method: http.MethodPost,
@@ -257,10 +242,7 @@ func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest,
 		path:   "/v1/Webhooks",
 		body:   req,
 		retry:  retryUnsent,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // Update changes a subscription (PUT /v1/Webhooks/{id}) and returns it. Only the fields set in
@@ -289,8 +271,7 @@ func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpd
 	if req.RegenerateSecret {
 		class = retryUnsent
 	}
-	out := new(Webhook)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[Webhook](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "putV1WebhooksById",
 		method: http.MethodPut,
@@ -298,10 +279,7 @@ func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpd
 		path:   webhookPath(id),
 		body:   req,
 		retry:  class,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // Delete removes a subscription permanently, with its delivery history (DELETE
@@ -341,8 +319,7 @@ func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest, cal
 	if err := req.validate(name); err != nil {
 		return nil, err
 	}
-	out := new(WebhookTestResult)
-	if _, err := s.client.do(ctx, &apiRequest{
+	return doResult[WebhookTestResult](ctx, s.client, &apiRequest{
 		name:   name,
 		op:     "postV1WebhooksTest",
 		method: http.MethodPost,
@@ -350,10 +327,7 @@ func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest, cal
 		path:   "/v1/Webhooks/test",
 		body:   req,
 		retry:  retryUnsent,
-	}, out, callOpts...); err != nil {
-		return nil, err
-	}
-	return out, nil
+	}, callOpts)
 }
 
 // validate checks r before it is sent and reports every problem it finds.

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/debitura-go/debitura/internal/apikey"
 )
 
 // Errors of the typed control API. They are matched with errors.Is.
@@ -75,19 +77,6 @@ type CreditorSpec struct {
 	OnboardingDone           bool       `json:"onboardingDone,omitempty"`
 }
 
-// validAPIKey reports whether key can be sent in an XApiKey header as it is.
-func validAPIKey(key string) bool {
-	if len(key) < 1 || len(key) > 256 {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] <= ' ' || key[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
 // AddPartner adds a partner and returns its spec with defaults filled in.
 func (b *Backend) AddPartner(p PartnerSpec) (PartnerSpec, error) {
 	b.mu.Lock()
@@ -96,10 +85,10 @@ func (b *Backend) AddPartner(p PartnerSpec) (PartnerSpec, error) {
 }
 
 func (b *Backend) addPartnerLocked(p PartnerSpec) (PartnerSpec, error) {
-	if !validAPIKey(p.APIKey) {
+	if !apikey.Valid(p.APIKey) {
 		return p, fmt.Errorf("%w: apiKey: a partner API key is 1-256 printable ASCII characters without spaces", ErrInvalid)
 	}
-	if p.ID != "" && !validAPIKey(p.ID) {
+	if p.ID != "" && !apikey.Valid(p.ID) {
 		return p, fmt.Errorf("%w: id: a partner id is 1-256 printable ASCII characters without spaces", ErrInvalid)
 	}
 	if math.IsNaN(p.ReferralFeePercentage) || p.ReferralFeePercentage < 0 || p.ReferralFeePercentage > 100 {

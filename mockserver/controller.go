@@ -147,20 +147,7 @@ func (b *Backend) DeleteFault(id string) error {
 }
 
 // ListFaults lists the armed fault rules with their ids, in the order they are matched.
-func (b *Backend) ListFaults() ([]FaultRule, error) {
-	fs := b.faults
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	out := make([]FaultRule, 0, len(fs.rules))
-	for _, r := range fs.rules {
-		f := r.f
-		if r.remaining > 0 {
-			f.Times = r.remaining
-		}
-		out = append(out, FaultRule{ID: r.id, Fault: f})
-	}
-	return out, nil
-}
+func (b *Backend) ListFaults() ([]FaultRule, error) { return b.faultRules(), nil }
 
 // RateLimits returns the rate-limit configuration.
 func (b *Backend) RateLimits() (RateLimitConfig, error) { return b.RateLimit(), nil }

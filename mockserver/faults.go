@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/debitura-go/debitura/internal/statuswriter"
 )
 
 // FaultShape names a documented error body a [Fault] can answer with.
@@ -140,16 +142,27 @@ func (b *Backend) ClearFaults() {
 
 // Faults lists the active fault rules.
 func (b *Backend) Faults() []Fault {
+	rules := b.faultRules()
+	out := make([]Fault, len(rules))
+	for i, r := range rules {
+		out[i] = r.Fault
+	}
+	return out
+}
+
+// faultRules lists the active fault rules with their ids, in the order they are matched; Times
+// is what is left of each.
+func (b *Backend) faultRules() []FaultRule {
 	fs := b.faults
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	out := make([]Fault, 0, len(fs.rules))
+	out := make([]FaultRule, 0, len(fs.rules))
 	for _, r := range fs.rules {
 		f := r.f
 		if r.remaining > 0 {
 			f.Times = r.remaining
 		}
-		out = append(out, f)
+		out = append(out, FaultRule{ID: r.id, Fault: f})
 	}
 	return out
 }
@@ -304,9 +317,9 @@ func (b *Backend) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 	if !f.replaces() {
 		// Latency only: the response is the real handler's, unaltered, so it is not marked and
 		// contract validation checks it.
-		rec := &statusWriter{ResponseWriter: w}
+		rec := statuswriter.New(w)
 		real(rec)
-		return rec.code()
+		return rec.Code()
 	}
 	var status int
 	var ctype string
@@ -369,33 +382,4 @@ func abortConnection(w http.ResponseWriter, write func(*bufio.Writer)) {
 		_ = tc.SetLinger(0) // a TCP reset rather than an orderly close
 	}
 	_ = conn.Close()
-}
-
-// statusWriter records the status code a handler writes.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(p)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func (s *statusWriter) code() int {
-	if s.status == 0 {
-		return http.StatusOK
-	}
-	return s.status
 }

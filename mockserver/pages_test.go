@@ -110,17 +110,10 @@ func pageAPI(t *testing.T, srv *mockserver.Server, method, path string, body any
 	req.Header.Set("Content-Type", "application/json")
 	// The API call goes through the contract validator (with the mock's documented deviations):
 	// request and response are checked against the API documents.
-	vc := *pageClient
-	vc.Transport = contract.MockTransport(t, pageClient.Transport)
-	res, err := vc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
+	status, raw := contract.MockDo(t, pageClient, req)
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
-	return res.StatusCode, m
+	return status, m
 }
 
 func pageCreateBody(ext, email string) map[string]any {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/debitura-go/debitura/internal/apikey"
 )
 
 // validate checks a store read by Restore before anything uses it: no null records, every map
@@ -26,7 +28,7 @@ func (s *store) validate() error {
 			bad("partners[%q] is null", id)
 		case p.ID != id:
 			bad("partners[%q] has id %q", id, p.ID)
-		case !validAPIKey(p.APIKey):
+		case !apikey.Valid(p.APIKey):
 			bad("partners[%q].apiKey is not 1-256 printable ASCII characters without spaces", id)
 		case keys[p.APIKey] != "":
 			bad("partners[%q].apiKey is also the key of partner %q", id, keys[p.APIKey])

@@ -2,6 +2,8 @@ package mockserver
 
 import (
 	"net/http"
+
+	"github.com/debitura-go/debitura/internal/statuswriter"
 )
 
 // call is the per-request context the middleware hands to a handler.
@@ -123,9 +125,9 @@ func (b *Backend) wrap(rt route) http.Handler {
 			b.finish(entry, c)
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := statuswriter.New(w)
 		real(sw)
-		entry.Status = sw.code()
+		entry.Status = sw.Code()
 		b.finish(entry, c)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/debitura-go/debitura"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -89,25 +90,20 @@ type Limits struct {
 	BulkReserve float64
 }
 
-// Debitura's documented limits per API key (REFERENCE.md §4) and the default reserve.
+// Debitura's documented limits per API key (REFERENCE.md §4) and the default reserve: the SDK's.
 const (
-	DefaultPerMinute   = 2000
-	DefaultPerHour     = 20000
-	DefaultPerDay      = 100000
-	DefaultSegment     = 10 * time.Second
-	DefaultBulkReserve = 0.20
+	DefaultPerMinute   = debitura.DefaultPerMinute
+	DefaultPerHour     = debitura.DefaultPerHour
+	DefaultPerDay      = debitura.DefaultPerDay
+	DefaultSegment     = debitura.DefaultSegment
+	DefaultBulkReserve = debitura.DefaultBulkReserve
 )
 
-// DefaultLimits returns Debitura's documented windows: 2,000 per sliding minute counted in
-// 10-second segments, 20,000 per fixed hour (top of the hour, UTC), 100,000 per fixed day
-// (midnight UTC), with a 20 % reserve for the interactive lane.
-func DefaultLimits() Limits {
-	return Limits{
-		PerMinute: DefaultPerMinute, PerHour: DefaultPerHour, PerDay: DefaultPerDay,
-		Segment: DefaultSegment, Minute: time.Minute, Hour: time.Hour, Day: 24 * time.Hour,
-		BulkReserve: DefaultBulkReserve,
-	}
-}
+// DefaultLimits returns Debitura's documented windows, as [debitura.DefaultLimits] does: 2,000
+// per sliding minute counted in 10-second segments, 20,000 per fixed hour (top of the hour,
+// UTC), 100,000 per fixed day (midnight UTC), with a 20 % reserve for the interactive lane.
+// Limits has the fields of debitura.Limits, so either converts to the other.
+func DefaultLimits() Limits { return Limits(debitura.DefaultLimits()) }
 
 // BulkLimits returns the per-window limits of the bulk lane: floor(limit × (1 − BulkReserve)).
 func (l Limits) BulkLimits() (perMinute, perHour, perDay int) {
@@ -173,6 +169,19 @@ type Grant struct {
 	Window Window
 }
 
+// luaNow is the scripts' prelude: it sets now to Redis's own time (TIME) in µs, or to the
+// override in ARGV[arg] (tests) when that is given.
+func luaNow(arg int) string {
+	return fmt.Sprintf(`if redis.replicate_commands then pcall(redis.replicate_commands) end
+local now
+if ARGV[%[1]d] and ARGV[%[1]d] ~= '' then
+  now = tonumber(ARGV[%[1]d])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end`, arg)
+}
+
 // takeScript checks the gate and every window for the lane and, only if all have room, counts
 // the request in each (all or nothing). Time is Redis's own (TIME), in µs.
 //
@@ -180,15 +189,7 @@ type Grant struct {
 // window index, n: count), gate (hold-until, µs).
 // ARGV: segment µs, segments per sliding window, hour µs, day µs, limits per minute, hour, day
 // for the lane, and an optional time override (tests).
-var takeScript = redis.NewScript(`
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local now
-if ARGV[8] and ARGV[8] ~= '' then
-  now = tonumber(ARGV[8])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+var takeScript = redis.NewScript(luaNow(8) + `
 local seg, nseg = tonumber(ARGV[1]), tonumber(ARGV[2])
 local hourUs, dayUs = tonumber(ARGV[3]), tonumber(ARGV[4])
 local limMin, limHour, limDay = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -260,15 +261,7 @@ return {1, now, 0, 0}
 `)
 
 // holdScript sets the gate to now+ARGV[1] µs unless it already holds later; returns the gate.
-var holdScript = redis.NewScript(`
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local now
-if ARGV[2] and ARGV[2] ~= '' then
-  now = tonumber(ARGV[2])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+var holdScript = redis.NewScript(luaNow(2) + `
 local untilUs = now + tonumber(ARGV[1])
 local g = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 if untilUs > g then

@@ -17,6 +17,19 @@ type fakeClock struct{ us atomic.Int64 }
 func (c *fakeClock) set(t time.Time) { c.us.Store(t.UnixMicro()) }
 func (c *fakeClock) now() int64      { return c.us.Load() }
 
+// budgetOnFakeClock returns f's budget with limits l, reading its time from the returned clock
+// instead of Redis's.
+func budgetOnFakeClock(t *testing.T, f *Fleet, l Limits) (*Budget, *fakeClock) {
+	t.Helper()
+	b, err := f.Budget(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := new(fakeClock)
+	b.now = clock.now
+	return b, clock
+}
+
 // budgetStep is one call of a scripted budget test: n Takes (or one Hold when hold > 0) at base+at.
 type budgetStep struct {
 	at     time.Duration
@@ -123,12 +136,7 @@ func TestBudgetWindows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := f.Budget(l)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var clock fakeClock
-			b.now = clock.now
+			b, clock := budgetOnFakeClock(t, f, l)
 			ctx := context.Background()
 			for i, s := range tt.steps {
 				at := clockBase.Add(s.at)
@@ -160,12 +168,7 @@ func TestBudgetDefaultWindowsAreUTC(t *testing.T) {
 	f := fleetOn(t, fleetSrv(t))
 	l := DefaultLimits()
 	l.PerHour, l.PerDay = 2, 3
-	b, err := f.Budget(l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var clock fakeClock
-	b.now = clock.now
+	b, clock := budgetOnFakeClock(t, f, l)
 	ctx := context.Background()
 	take := func(at time.Time) Grant {
 		t.Helper()

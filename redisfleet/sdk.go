@@ -50,12 +50,7 @@ func (f *Fleet) Options(l debitura.Limits) ([]debitura.Option, error) {
 // replica's requests only; the server's 429s and the shared gate remain the safety net), and
 // every Hold is also recorded in it, so a 429 holds the fallback too.
 func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
-	rl := Limits{
-		PerMinute: l.PerMinute, PerHour: l.PerHour, PerDay: l.PerDay,
-		Segment: l.Segment, Minute: l.Minute, Hour: l.Hour, Day: l.Day,
-		BulkReserve: l.BulkReserve,
-	}
-	rb, err := f.Budget(rl)
+	rb, err := f.Budget(Limits(l))
 	if err != nil {
 		return nil, err
 	}
@@ -277,21 +272,20 @@ func (d *sdkDeduper) Claim(ctx context.Context, id string) (webhook.Claim, error
 }
 
 func (d *sdkDeduper) Complete(ctx context.Context, id string) error {
-	merr := d.mem.Complete(ctx, id)
-	if d.f.fo.try() {
-		err := d.d.Complete(ctx, id)
-		if !d.f.fo.result("webhook complete", err) {
-			return errors.Join(err, merr)
-		}
-	}
-	return merr
+	return d.both(ctx, id, "webhook complete", d.mem.Complete, d.d.Complete)
 }
 
 func (d *sdkDeduper) Release(ctx context.Context, id string) error {
-	merr := d.mem.Release(ctx, id)
+	return d.both(ctx, id, "webhook release", d.mem.Release, d.d.Release)
+}
+
+// both records a Complete or Release in the in-memory deduper and, while Redis is available, in
+// Redis; an error of either is returned.
+func (d *sdkDeduper) both(ctx context.Context, id, what string, inMem, inRedis func(context.Context, string) error) error {
+	merr := inMem(ctx, id)
 	if d.f.fo.try() {
-		err := d.d.Release(ctx, id)
-		if !d.f.fo.result("webhook release", err) {
+		err := inRedis(ctx, id)
+		if !d.f.fo.result(what, err) {
 			return errors.Join(err, merr)
 		}
 	}

@@ -51,14 +51,11 @@ func newClientsCmd(g *globals, e env) *cobra.Command {
 		Short: "Show one linked client",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, release, err := g.connect(e)
+			lc, err := callAPI(g, e, func(c *debitura.Client) (*debitura.LinkedClient, error) {
+				return c.Clients.Get(cmd.Context(), args[0])
+			})
 			if err != nil {
 				return err
-			}
-			defer release()
-			lc, err := c.Clients.Get(cmd.Context(), args[0])
-			if err != nil {
-				return apiFailure(err)
 			}
 			if getJSON {
 				return writeJSON(e.stdout, lc)

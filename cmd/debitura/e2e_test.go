@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/debitura-go/debitura/internal/testenv"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -25,24 +26,10 @@ import (
 var cliBin, mockBin string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "debitura-cli-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	cliBin, mockBin = filepath.Join(dir, "debitura"), filepath.Join(dir, "debitura-mock")
-	for bin, pkg := range map[string]string{cliBin: ".", mockBin: "github.com/debitura-go/debitura/cmd/debitura-mock"} {
-		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
-			return 1
-		}
-	}
-	return m.Run()
+	os.Exit(testenv.BuildAndRun(m, map[*string]string{
+		&cliBin:  "github.com/debitura-go/debitura/cmd/debitura",
+		&mockBin: "github.com/debitura-go/debitura/cmd/debitura-mock",
+	}))
 }
 
 // startMockBin starts the mock binary on a free loopback port and returns its URL.

@@ -177,6 +177,19 @@ func (p *progress) etaLocked() (eta time.Duration, rate float64, ok bool) {
 	return eta, rate, true
 }
 
+// writeTimingLocked writes the rate, the ETA when known and the current window wait to b, each
+// after sep; waitFormat formats the wait from its time left and its end.
+func (p *progress) writeTimingLocked(b *strings.Builder, sep, waitFormat string) {
+	eta, rate, ok := p.etaLocked()
+	b.WriteString(sep + formatRate(rate))
+	if ok {
+		fmt.Fprintf(b, "%sETA %s", sep, eta.Round(time.Second))
+	}
+	if !p.waitTill.IsZero() {
+		fmt.Fprintf(b, sep+waitFormat, roundWait(max(p.waitTill.Sub(p.now()), 0)), p.waitTill.Format(time.TimeOnly))
+	}
+}
+
 // describeLocked is the bar's text: counts by state, rate, ETA and the current wait.
 func (p *progress) describeLocked() string {
 	var b strings.Builder
@@ -185,14 +198,7 @@ func (p *progress) describeLocked() string {
 	if c.Bad > 0 {
 		fmt.Fprintf(&b, " · bad %d", c.Bad)
 	}
-	eta, rate, ok := p.etaLocked()
-	fmt.Fprintf(&b, " | %s", formatRate(rate))
-	if ok {
-		fmt.Fprintf(&b, " | ETA %s", eta.Round(time.Second))
-	}
-	if !p.waitTill.IsZero() {
-		fmt.Fprintf(&b, " | window wait: %s left, until %s", roundWait(max(p.waitTill.Sub(p.now()), 0)), p.waitTill.Format(time.TimeOnly))
-	}
+	p.writeTimingLocked(&b, " | ", "window wait: %s left, until %s")
 	return b.String()
 }
 
@@ -216,14 +222,7 @@ func (p *progress) lineLocked() string {
 	if c.Bad > 0 {
 		fmt.Fprintf(&b, ", bad %d", c.Bad)
 	}
-	eta, rate, ok := p.etaLocked()
-	fmt.Fprintf(&b, "; %s", formatRate(rate))
-	if ok {
-		fmt.Fprintf(&b, "; ETA %s", eta.Round(time.Second))
-	}
-	if !p.waitTill.IsZero() {
-		fmt.Fprintf(&b, "; in a window wait, %s left, until %s", roundWait(max(p.waitTill.Sub(p.now()), 0)), p.waitTill.Format(time.TimeOnly))
-	}
+	p.writeTimingLocked(&b, "; ", "in a window wait, %s left, until %s")
 	return b.String()
 }
 

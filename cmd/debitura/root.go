@@ -130,6 +130,22 @@ func apiFailure(err error) error {
 	return fail(err)
 }
 
+// callAPI connects, makes one call with the Client and releases the connection. Its error is
+// connect's, or the call's through apiFailure.
+func callAPI[T any](g *globals, e env, call func(*debitura.Client) (T, error)) (T, error) {
+	c, release, err := g.connect(e)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer release()
+	v, err := call(c)
+	if err != nil {
+		return v, apiFailure(err)
+	}
+	return v, nil
+}
+
 // formatTime prints a time for tables: RFC 3339 in UTC, "" for the zero time.
 func formatTime(t time.Time) string {
 	if t.IsZero() {

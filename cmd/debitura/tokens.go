@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/debitura-go/debitura"
 	"github.com/spf13/cobra"
 )
 
@@ -19,14 +20,11 @@ then it is the only thing on stdout (the expiry goes to stderr), so that
 TOKEN=$(debitura tokens mint ID --reveal) works. Treat it as a password.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, release, err := g.connect(e)
+			tok, err := callAPI(g, e, func(c *debitura.Client) (*debitura.Token, error) {
+				return c.Tokens.Mint(cmd.Context(), args[0])
+			})
 			if err != nil {
 				return err
-			}
-			defer release()
-			tok, err := c.Tokens.Mint(cmd.Context(), args[0])
-			if err != nil {
-				return apiFailure(err)
 			}
 			expiry := fmt.Sprintf("expires %s (in %s)", formatTime(tok.Expiry), time.Until(tok.Expiry).Round(time.Second))
 			switch {

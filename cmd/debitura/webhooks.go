@@ -18,14 +18,11 @@ func newWebhooksCmd(g *globals, e env) *cobra.Command {
 		Short: "List your webhook subscriptions (never their secrets)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, release, err := g.connect(e)
+			hooks, err := callAPI(g, e, func(c *debitura.Client) ([]*debitura.Webhook, error) {
+				return c.Webhooks.List(cmd.Context())
+			})
 			if err != nil {
 				return err
-			}
-			defer release()
-			hooks, err := c.Webhooks.List(cmd.Context())
-			if err != nil {
-				return apiFailure(err)
 			}
 			if listJSON {
 				for _, h := range hooks {
@@ -67,14 +64,11 @@ func newWebhooksCmd(g *globals, e env) *cobra.Command {
 				return usageErr("--event is required (one of %s)", strings.Join(known, ", "))
 			}
 			req.EventType = webhook.EventType(event)
-			c, release, err := g.connect(e)
+			res, err := callAPI(g, e, func(c *debitura.Client) (*debitura.WebhookTestResult, error) {
+				return c.Webhooks.Test(cmd.Context(), &req)
+			})
 			if err != nil {
 				return err
-			}
-			defer release()
-			res, err := c.Webhooks.Test(cmd.Context(), &req)
-			if err != nil {
-				return apiFailure(err)
 			}
 			_, err = fmt.Fprintf(e.stdout, "queued %d deliveries of %s: %s\n", res.EnqueuedCount, res.EventType, res.Message)
 			return err

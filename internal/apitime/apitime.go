@@ -13,6 +13,17 @@ import (
 // OpenAPI document says); null and "" are the zero time.
 type Time time.Time
 
+// Into decodes a date-time as [Time] does, straight into the time.Time it was made for (see
+// [To]). A struct that shadows its time.Time fields with Into fields in an UnmarshalJSON method
+// gets them decoded through Time, and those absent from the JSON keep their value.
+type Into struct{ p *time.Time }
+
+// To returns an Into that decodes into *p.
+func To(p *time.Time) Into { return Into{p} }
+
+// UnmarshalJSON decodes a JSON string or null into the time.Time of t; see [Time].
+func (t Into) UnmarshalJSON(b []byte) error { return (*Time)(t.p).UnmarshalJSON(b) }
+
 // UnmarshalJSON decodes a JSON string or null; see [Time].
 func (t *Time) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {

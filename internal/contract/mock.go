@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -89,6 +90,25 @@ func MockDocuments() ([]Document, error) {
 func MockTransport(t testing.TB, base http.RoundTripper) http.RoundTripper {
 	t.Helper()
 	return must(t, Mock).Transport(t, base)
+}
+
+// MockDo sends req with a copy of c whose transport is [MockTransport] (API routes are checked
+// against the API documents; /__mock/ and page routes pass unchecked) and returns the answer's
+// status and body. A transport or read error fails t.
+func MockDo(t testing.TB, c *http.Client, req *http.Request) (int, []byte) {
+	t.Helper()
+	vc := *c
+	vc.Transport = MockTransport(t, c.Transport)
+	res, err := vc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, body
 }
 
 // MockMiddleware is [Middleware] with the [Mock] validator.

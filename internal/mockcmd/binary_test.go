@@ -3,7 +3,6 @@ package mockcmd
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/debitura-go/debitura/internal/controltest"
 	"github.com/debitura-go/debitura/internal/syncbuf"
+	"github.com/debitura-go/debitura/internal/testenv"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -23,23 +23,7 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "debitura-mock-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binPath = filepath.Join(dir, "debitura-mock")
-	out, err := exec.Command("go", "build", "-o", binPath, "github.com/debitura-go/debitura/cmd/debitura-mock").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		return 1
-	}
-	return m.Run()
+	os.Exit(testenv.BuildAndRun(m, map[*string]string{&binPath: "github.com/debitura-go/debitura/cmd/debitura-mock"}))
 }
 
 // proc is a running debitura-mock process.

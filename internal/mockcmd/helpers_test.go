@@ -45,18 +45,7 @@ func call(t *testing.T, method, u, key string, body any) (int, []byte) {
 	}
 	// API routes are validated against the API documents (with the mock's documented
 	// deviations); /__mock/ and page routes are not in them and pass unchecked.
-	vc := *httpClient
-	vc.Transport = contract.MockTransport(t, httpClient.Transport)
-	res, err := vc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, out
+	return contract.MockDo(t, httpClient, req)
 }
 
 // mustCall is call that fails the test unless the status is want.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/debitura-go/debitura/internal/apikey"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -91,7 +92,7 @@ func parseFlags(name string, args []string, stderr io.Writer) (config, error) {
 	default:
 		return bad("-env must be test or production, not %q", *env)
 	}
-	if !validKey(c.apiKey) {
+	if !apikey.Valid(c.apiKey) {
 		return bad("-api-key must be 1-256 printable ASCII characters without spaces")
 	}
 	if c.saveInterval < 0 || c.ratePerMinute < 0 || c.shutdownTimeout <= 0 {
@@ -135,19 +136,6 @@ func defaultPartner(key string) mockserver.PartnerSpec {
 		BackgroundColorCode: "#FFFFFF", FontColor: "#1A1A1A",
 		FontFamily: "Arial, sans-serif", InvoicingTriggerMode: "PayWhenPaid", ApprovalTTLDays: 7,
 	}
-}
-
-// validKey reports whether key can be sent in an XApiKey header as it is (the mock's rule).
-func validKey(key string) bool {
-	if len(key) < 1 || len(key) > 256 {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] <= ' ' || key[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 // listenURL is the URL printed for a listener: an unspecified host (":8080", "0.0.0.0") is

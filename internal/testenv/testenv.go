@@ -4,7 +4,11 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
 	"testing"
 )
 
@@ -28,3 +32,25 @@ func SkipUnlessLong(tb testing.TB) {
 // InCI reports whether the tests run in CI (the CI variable is set), where a missing external
 // program (redis-server, Chromium) is a failure rather than a reason to skip.
 func InCI() bool { return os.Getenv("CI") != "" }
+
+// BuildAndRun is for a TestMain whose tests run the repository's programs: it builds each
+// package of bins (a variable to set → the package's import path) into a temporary directory,
+// sets the variable to the binary's path (named after the package's last element), runs m and
+// removes the directory. It returns m.Run's exit code, or 1 when a build fails, with the output
+// of go build on stderr.
+func BuildAndRun(m *testing.M, bins map[*string]string) int {
+	dir, err := os.MkdirTemp("", "debitura-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	for bin, pkg := range bins {
+		*bin = filepath.Join(dir, path.Base(pkg))
+		if out, err := exec.Command("go", "build", "-o", *bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
+			return 1
+		}
+	}
+	return m.Run()
+}
