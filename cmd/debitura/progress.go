@@ -142,7 +142,12 @@ func (p *progress) WindowWaitOver() {
 	if p.waitFrom.IsZero() {
 		return
 	}
-	waited := p.now().Sub(p.waitFrom)
+	// The stream reports the end of a wait with the first row settled after it, a little later.
+	end := p.now()
+	if !p.waitTill.IsZero() && p.waitTill.Before(end) {
+		end = p.waitTill
+	}
+	waited := end.Sub(p.waitFrom)
 	shown := p.waitShown
 	p.waitFrom, p.waitTill, p.waitShown = time.Time{}, time.Time{}, false
 	if p.bar != nil {
@@ -190,7 +195,7 @@ func (p *progress) describeLocked() string {
 	if ok {
 		fmt.Fprintf(&b, " | ETA %s", eta.Round(time.Second))
 	}
-	if !p.waitTill.IsZero() {
+	if p.waitTill.After(p.now()) {
 		fmt.Fprintf(&b, " | window wait: %s left, until %s", roundWait(max(p.waitTill.Sub(p.now()), 0)), p.waitTill.Format(time.TimeOnly))
 	}
 	return b.String()
@@ -221,7 +226,7 @@ func (p *progress) lineLocked() string {
 	if ok {
 		fmt.Fprintf(&b, "; ETA %s", eta.Round(time.Second))
 	}
-	if !p.waitTill.IsZero() {
+	if p.waitTill.After(p.now()) {
 		fmt.Fprintf(&b, "; in a window wait, %s left, until %s", roundWait(max(p.waitTill.Sub(p.now()), 0)), p.waitTill.Format(time.TimeOnly))
 	}
 	return b.String()
