@@ -115,7 +115,7 @@ func (p *progress) update(f func(*counts)) {
 	}
 }
 
-// WindowWait implements waitReporter: a rate-limit window closed the pool until until.
+// WindowWait implements waitReporter: a rate-limit window holds every request until until.
 func (p *progress) WindowWait(d time.Duration, until time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
