@@ -31,11 +31,14 @@
 // flight when the process died is sent again; POST /clients is idempotent per externalTenantId,
 // so that answers the client's current state instead of creating a second one.
 //
-// Rows are linked by a bounded pool (--concurrency) over Clients.Create; the engine sits behind
-// the small linker interface so that the SDK's streaming bulk form can replace it in one place. A
-// rate-limit window that asks for a wait longer than the SDK sleeps itself (--call-max-wait,
-// WithMaxRetryWait) pauses every worker until the window reopens, up to --max-wait; a longer wait
-// stops the run and leaves the remaining rows unsettled for the next run.
+// Rows are linked through the SDK's streaming bulk form, Clients.LinkStream (--concurrency in
+// flight), in the bulk lane of the Client's request budget, which paces them to the API key's
+// windows (--limits, WithLimits; default Debitura's documented ones, debitura.DefaultLimits) and
+// leaves a fifth of each window to the partner's interactive calls. A rate-limit window that asks
+// for a wait longer than the SDK sleeps inside a request (--call-max-wait, WithMaxRetryWait)
+// holds every request until the window reopens, up to --max-wait (LinkStreamOptions.MaxWait),
+// and the progress shows it; a longer wait stops the run and leaves the remaining rows unsettled
+// for the next run.
 //
 // Exit status: 0 success (for link: every row settled, failed ones included); 1 bad input,
 // unsettled rows, or an API or network error; 2 a command-line error; 130 interrupted by

@@ -248,53 +248,81 @@ func TestE2EKillAndResume(t *testing.T) {
 
 // TestE2EWindowWaitIsSatThrough: a rate-limit window that asks for longer than the SDK's retry
 // wait (--call-max-wait, WithMaxRetryWait) pauses the run, which then finishes; a wait longer
-// than --max-wait stops the run with rows unsettled (exit 1) instead of failing them.
+// than --max-wait stops the run with rows unsettled (exit 1) instead of failing them. The window
+// is met two ways: from the mock's 429s (the CLI paces to the documented limits, so it does not
+// know the mock's scaled window), and from the Client's budget, told the window with --limits
+// (then no request is refused: the budget holds the rows back itself).
 func TestE2EWindowWaitIsSatThrough(t *testing.T) {
 	t.Parallel()
 	const rows = 30
+	tests := []struct {
+		name    string
+		window  map[string]any
+		args    []string
+		want429 bool
+	}{
+		// A fixed 2 s window from the first request: the 21st request waits for well over
+		// --call-max-wait (200ms), so the SDK hands the wait back.
+		{name: "from 429s", window: map[string]any{"limit": 20, "period": "2s", "anchorFirstRequest": true}, want429: true},
+		// An hour-like fixed 2 s window (aligned to the epoch, as the SDK's hour): 25 per window
+		// is 20 for the bulk lane (80%), so no request is refused.
+		{name: "from --limits", window: map[string]any{"limit": 20, "period": "2s"}, args: []string{"--limits", "2000,25/2s,100000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			base := startMockBin(t)
+			admin(t, "PUT", base+"/__mock/rate-limit", map[string]any{"windows": []map[string]any{tt.window}}, nil)
+			in := writeCSV(t, rows)
+			out := filepath.Join(t.TempDir(), "results.jsonl")
+			if tt.args != nil {
+				// Start just after a window boundary, so the first window's rest is a wait
+				// well over --call-max-wait.
+				time.Sleep(time.Until(time.Now().Truncate(2 * time.Second).Add(2*time.Second + 20*time.Millisecond)))
+			}
+
+			start := time.Now()
+			cmd := cli(base, append([]string{"link", "--in", in, "--out", out, "--concurrency", "4", "--call-max-wait", "200ms", "--max-wait", "5s", "--progress-interval", "500ms"}, tt.args...)...)
+			var stderr syncBuffer
+			cmd.Stderr = &stderr
+			code := exitCode(cmd.Run())
+			t.Logf("took %v; progress:\n%s", time.Since(start).Round(time.Millisecond), stderr.String())
+			if code != exitOK {
+				t.Fatalf("link = exit %d; want 0", code)
+			}
+			if s := stderr.String(); !strings.Contains(s, "window wait: ") || !strings.Contains(s, "window wait over") {
+				t.Errorf("progress does not report the window wait and its end")
+			}
+			if took := time.Since(start); took < time.Second {
+				t.Errorf("the run took %v: it cannot have sat through the window", took)
+			}
+			if got := readResults(t, out); len(got) != rows {
+				t.Errorf("%d results, want %d", len(got), rows)
+			}
+			var j []mockserver.JournalEntry
+			admin(t, "GET", base+"/__mock/journal?operation="+mockserver.OpPostClients, nil, &j)
+			limited := 0
+			for _, e := range j {
+				if e.Status == http.StatusTooManyRequests {
+					limited++
+				}
+			}
+			switch {
+			case tt.want429 && limited == 0:
+				t.Errorf("no 429 in the journal: the window never bound, so the test proves nothing")
+			case !tt.want429 && limited > 0:
+				t.Errorf("%d requests refused with 429: the budget did not pace to --limits", limited)
+			}
+		})
+	}
+
 	base := startMockBin(t)
-	// A fixed 2 s window from the first request: the 21st request waits for well over
-	// --call-max-wait (200ms, the SDK's WithMaxRetryWait), so the SDK hands the wait back.
-	admin(t, "PUT", base+"/__mock/rate-limit", map[string]any{"windows": []map[string]any{{"limit": 20, "period": "2s", "anchorFirstRequest": true}}}, nil)
 	in := writeCSV(t, rows)
-	out := filepath.Join(t.TempDir(), "results.jsonl")
-
-	start := time.Now()
-	cmd := cli(base, "link", "--in", in, "--out", out, "--concurrency", "4", "--call-max-wait", "200ms", "--max-wait", "5s", "--progress-interval", "500ms")
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	code := exitCode(cmd.Run())
-	t.Logf("took %v; progress:\n%s", time.Since(start).Round(time.Millisecond), stderr.String())
-	if code != exitOK {
-		t.Fatalf("link = exit %d; want 0", code)
-	}
-	if s := stderr.String(); !strings.Contains(s, "window wait: ") || !strings.Contains(s, "window wait over") {
-		t.Errorf("progress does not report the window wait and its end")
-	}
-	if took := time.Since(start); took < time.Second {
-		t.Errorf("the run took %v: it cannot have sat through the window", took)
-	}
-	if got := readResults(t, out); len(got) != rows {
-		t.Errorf("%d results, want %d", len(got), rows)
-	}
-	var j []mockserver.JournalEntry
-	admin(t, "GET", base+"/__mock/journal?operation="+mockserver.OpPostClients, nil, &j)
-	limited := 0
-	for _, e := range j {
-		if e.Status == http.StatusTooManyRequests {
-			limited++
-		}
-	}
-	if limited == 0 {
-		t.Errorf("no 429 in the journal: the window never bound, so the test proves nothing")
-	}
-
 	// The same window with --max-wait below its wait: the run stops, nothing is marked failed.
-	admin(t, "POST", base+"/__mock/reset", nil, nil)
 	admin(t, "PUT", base+"/__mock/rate-limit", map[string]any{"windows": []map[string]any{{"limit": 20, "period": "1m"}}}, nil)
 	out2 := filepath.Join(t.TempDir(), "results.jsonl")
-	cmd = cli(base, "link", "--in", in, "--out", out2, "--concurrency", "4", "--call-max-wait", "200ms", "--max-wait", "1s")
-	stderr = syncBuffer{}
+	cmd := cli(base, "link", "--in", in, "--out", out2, "--concurrency", "4", "--call-max-wait", "200ms", "--max-wait", "1s")
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if code := exitCode(cmd.Run()); code != exitFailure || !strings.Contains(stderr.String(), "--max-wait") {
 		t.Errorf("link with a window over --max-wait = exit %d; want 1 naming --max-wait\nstderr:\n%s", code, stderr.String())

@@ -22,6 +22,7 @@ type linkFlags struct {
 	concurrency      int
 	maxWait          time.Duration
 	callMaxWait      time.Duration
+	limits           limitsFlag
 	progressInterval time.Duration
 }
 
@@ -54,16 +55,21 @@ it (matched by line number and externalTenantId), cuts off a torn last line, and
 settled row again. A row that was in flight when the run died is sent again: POST /clients is
 idempotent per externalTenantId, so that is harmless.
 
-Rate limits: a 429 whose wait is at most --call-max-wait is retried by the SDK; a longer one (an
-hourly window) pauses every worker until the window reopens, up to --max-wait per wait; a longer
-wait still stops the run (rows left unsettled; run again later).
+Rate limits: rows go through the SDK's streaming bulk form (Clients.LinkStream) in the bulk
+lane of the request budget, which paces to the API key's windows (--limits; default Debitura's
+documented 2,000/min, 20,000/h, 100,000/day) and uses at most 80% of each, leaving the rest to
+your service's interactive calls. A wait of at most --call-max-wait happens inside a request; a
+longer one (an hourly window) pauses every request until the window reopens, up to --max-wait per
+wait, and is shown in the progress; a longer wait still stops the run (rows left unsettled; run
+again later).
 
 Progress goes to stderr: a live bar on a terminal, a plain line every --progress-interval
 otherwise. The ETA is rows left ÷ this run's rate so far (window waits included), plus what is
 left of the current window wait.
 
 SIGINT/SIGTERM: no new rows start, rows in flight finish and are written, exit 130 (a second
-signal exits at once). Exit 0 when every row is settled (failed rows included), 1 on bad input
+signal exits at once). Rows held back by a window wait are not in flight: they are left
+unsettled at once. Exit 0 when every row is settled (failed rows included), 1 on bad input
 or when rows remain unsettled, 2 on usage errors. --dry-run checks every row, lists every bad one
 with its line and field, sends nothing and exits 1 if any row is bad.`,
 		Args: noArgs,
@@ -75,8 +81,9 @@ with its line and field, sends nothing and exits 1 if any row is bad.`,
 	fl.StringVar(&f.format, "format", "", "input format: csv or jsonl (default: from the extension)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "check every row and list the bad ones; send nothing")
 	fl.IntVar(&f.concurrency, "concurrency", defaultConcurrency, fmt.Sprintf("requests in flight at once (1-%d)", debitura.MaxLinkConcurrency))
-	fl.DurationVar(&f.maxWait, "max-wait", defaultMaxWait, "longest single rate-limit window wait to sit through; a longer one stops the run")
+	fl.DurationVar(&f.maxWait, "max-wait", defaultMaxWait, fmt.Sprintf("longest single rate-limit window wait to sit through (at most %s); a longer one stops the run", debitura.MaxLinkWait))
 	fl.DurationVar(&f.callMaxWait, "call-max-wait", 30*time.Second, "longest wait the SDK sleeps inside one call before a retry (WithMaxRetryWait); longer waits are window waits")
+	fl.Var(&f.limits, "limits", limitsUsage)
 	fl.DurationVar(&f.progressInterval, "progress-interval", 10*time.Second, "how often a plain progress line is written when stderr is not a terminal (0: none)")
 	return cmd
 }
@@ -98,8 +105,10 @@ func runLink(ctx context.Context, g *globals, f *linkFlags, e env) error {
 		return usageErr("--out is required (it is also what a re-run resumes from)")
 	case f.concurrency < 1 || f.concurrency > debitura.MaxLinkConcurrency:
 		return usageErr("--concurrency must be between 1 and %d", debitura.MaxLinkConcurrency)
-	case f.maxWait < 0 || f.callMaxWait <= 0 || f.progressInterval < 0:
-		return usageErr("--max-wait and --progress-interval must not be negative, --call-max-wait must be positive")
+	case f.maxWait < 0 || f.maxWait > debitura.MaxLinkWait:
+		return usageErr("--max-wait must be between 0 and %s", debitura.MaxLinkWait)
+	case f.callMaxWait <= 0 || f.progressInterval < 0:
+		return usageErr("--progress-interval must not be negative, --call-max-wait must be positive")
 	}
 	format, err := formatOf(f.format, f.in)
 	if err != nil {
@@ -138,7 +147,7 @@ func runLink(ctx context.Context, g *globals, f *linkFlags, e env) error {
 		fmt.Fprintf(e.stderr, "resuming: %s already settles %d rows; they are skipped\n", f.out, len(settled))
 	}
 
-	client, release, err := g.connect(e, debitura.WithMaxRetryWait(f.callMaxWait))
+	client, release, err := g.connect(e, debitura.WithMaxRetryWait(f.callMaxWait), debitura.WithLimits(f.limits.limits()))
 	if err != nil {
 		_ = out.close()
 		return err
@@ -146,7 +155,7 @@ func runLink(ctx context.Context, g *globals, f *linkFlags, e env) error {
 	defer release()
 
 	p := newProgress(e.stderr, e.stderrTerminal, f.progressInterval, total, time.Now)
-	var l linker = &poolLinker{c: client, concurrency: f.concurrency, maxWait: f.maxWait, waits: p, now: time.Now}
+	var l linker = &streamLinker{c: client, concurrency: f.concurrency, maxWait: f.maxWait, waits: p, now: time.Now}
 
 	// runCtx stops the run early: ctx (a signal) or a fatal condition found on the way.
 	runCtx, stopRun := context.WithCancelCause(ctx)

@@ -16,9 +16,6 @@ import (
 // up on, never concurrently. Link returns when rows is exhausted and every started row has been
 // emitted, or earlier when stop ends (rows not yet started are then left alone) or a window
 // asks for a wait longer than the engine may sit through (the returned error says so).
-//
-// The SDK's streaming bulk form of LinkMany will implement this in one place; until then
-// poolLinker does.
 type linker interface {
 	Link(stop context.Context, rows iter.Seq[row], emit func(linkResult)) error
 }
@@ -39,16 +36,12 @@ type waitReporter interface {
 // errWaitTooLong ends a run whose window asks for a wait over --max-wait.
 var errWaitTooLong = errors.New("rate-limit window wait longer than --max-wait")
 
-// maxWindowWaits bounds how often one row waits for a window before it is given up as unsettled
-// (a server that keeps answering 429 must not hold a row forever).
-const maxWindowWaits = 50
-
-// poolLinker links rows with a bounded pool of workers, one POST /clients per row
-// (Clients.Create, idempotent per externalTenantId; no GET first, as LinkMany). A 429 whose wait
-// is longer than the Client's WithMaxRetryWait comes back as an *APIError with RetryAfter; then
-// the whole pool pauses until the window reopens (up to maxWait per wait) and the row is sent
-// again.
-type poolLinker struct {
+// streamLinker links rows through the SDK's streaming bulk form, Clients.LinkStream: one POST
+// /clients per row (idempotent per externalTenantId) in the bulk lane of the Client's request
+// budget, up to concurrency in flight, each result as it settles. The SDK sits through a window
+// wait longer than the Client's WithMaxRetryWait up to maxWait (LinkStreamOptions.MaxWait) and
+// reports it through LinkProgress, which streamLinker passes on to waits.
+type streamLinker struct {
 	c           *debitura.Client
 	concurrency int
 	maxWait     time.Duration
@@ -56,126 +49,90 @@ type poolLinker struct {
 	now         func() time.Time
 }
 
-// Link implements linker. In-flight requests run under context.WithoutCancel(stop), so a stop
-// lets them finish; a row still waiting for a window when stop ends is given up (emitted with
-// stop's error).
-func (l *poolLinker) Link(stop context.Context, rows iter.Seq[row], emit func(linkResult)) error {
-	reqCtx := context.WithoutCancel(stop)
-	g := &windowGate{now: l.now, waits: l.waits}
-	// abort ends waiting (not requests) when a window asks for more than maxWait.
-	abortCtx, abort := context.WithCancelCause(stop)
-	defer abort(nil)
+// Link implements linker. The stream runs under context.WithoutCancel(stop), so a stop only
+// ends the input: the requests in flight finish and are emitted. The one exception is a window
+// wait: rows the stream holds back for a window are not in flight, so a stop during such a wait
+// (or a wait that starts after the stop) ends the stream at once, and those rows are emitted
+// with the stop's error (unsettled: they run again next time).
+//
+// A row refused with a wait longer than maxWait ends the input too, and Link returns an
+// error wrapping errWaitTooLong that says when to run again.
+func (l *streamLinker) Link(stop context.Context, rows iter.Seq[row], emit func(linkResult)) error {
+	streamCtx, cancel := context.WithCancelCause(context.WithoutCancel(stop))
+	defer cancel(nil)
 
-	jobs := make(chan row)
-	var emitMu sync.Mutex
-	var wg sync.WaitGroup
-	for range l.concurrency {
-		wg.Go(func() {
-			for r := range jobs {
-				res := l.linkRow(reqCtx, abortCtx, abort, g, r)
-				emitMu.Lock()
-				emit(res)
-				emitMu.Unlock()
+	var mu sync.Mutex
+	var waitUntil time.Time // end of the window wait the stream sits in; zero when none
+	// giveUp ends the stream when stop has ended and the stream sits in a window wait.
+	giveUp := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stop.Err() != nil && waitUntil.After(l.now()) {
+			cancel(context.Cause(stop))
+		}
+	}
+	defer context.AfterFunc(stop, giveUp)()
+
+	// pending holds the rows the stream has read and not yet settled, by LinkResult.Index: at
+	// most 2×concurrency (LinkStream's in-flight rows and their duplicates).
+	pending := map[int]row{}
+	var tooLong error // set when a wait over maxWait ended the input
+	index := 0
+	in := func(yield func(*debitura.ClientCreateRequest) bool) {
+		for r := range rows {
+			if stop.Err() != nil || tooLong != nil {
+				return
 			}
-		})
-	}
-feed:
-	for r := range rows {
-		select {
-		case jobs <- r:
-		case <-abortCtx.Done():
-			break feed
+			pending[index] = r
+			index++
+			if !yield(r.Req) {
+				return
+			}
 		}
 	}
-	close(jobs)
-	wg.Wait()
-	if err := context.Cause(abortCtx); errors.Is(err, errWaitTooLong) {
-		return err
+	opts := &debitura.LinkStreamOptions{
+		Concurrency: l.concurrency,
+		MaxWait:     l.maxWait,
+		Progress: func(p debitura.LinkProgress) {
+			mu.Lock()
+			was := waitUntil
+			waitUntil = p.WaitUntil
+			mu.Unlock()
+			switch {
+			case p.WaitStarted:
+				l.waits.WindowWait(p.Waiting, p.WaitUntil)
+			case p.WaitUntil.IsZero() && !was.IsZero():
+				l.waits.WindowWaitOver()
+			}
+			giveUp()
+		},
 	}
-	return nil
+	for res, err := range l.c.Clients.LinkStream(streamCtx, in, opts) {
+		if res.Index < 0 {
+			// The stream's own error: invalid options, or streamCtx ended (by giveUp, which the
+			// caller knows of through stop).
+			if err != nil && streamCtx.Err() == nil {
+				return err
+			}
+			continue
+		}
+		r := pending[res.Index]
+		delete(pending, res.Index)
+		if tooLong == nil {
+			tooLong = l.waitTooLong(res.Err)
+		}
+		emit(linkResult{Row: r, Outcome: res.Outcome, Err: res.Err})
+	}
+	return tooLong
 }
 
-// linkRow sends one row until it settles, sitting through window waits.
-func (l *poolLinker) linkRow(reqCtx, abortCtx context.Context, abort context.CancelCauseFunc, g *windowGate, r row) linkResult {
-	for waits := 0; ; waits++ {
-		if err := g.wait(abortCtx); err != nil {
-			return linkResult{Row: r, Err: err}
-		}
-		if err := abortCtx.Err(); err != nil {
-			return linkResult{Row: r, Err: context.Cause(abortCtx)}
-		}
-		lc, err := l.c.Clients.Create(reqCtx, r.Req)
-		out, err := createOutcome(lc, err)
-		var ae *debitura.APIError
-		if err == nil || !errors.Is(err, debitura.ErrRateLimited) || !errors.As(err, &ae) || ae.RetryAfter <= 0 || waits >= maxWindowWaits {
-			return linkResult{Row: r, Outcome: out, Err: err}
-		}
-		if ae.RetryAfter > l.maxWait {
-			abort(fmt.Errorf("%w: the API asks for %s (--max-wait is %s); run the same command again after %s",
-				errWaitTooLong, ae.RetryAfter.Round(time.Second), l.maxWait, l.now().Add(ae.RetryAfter).Format(time.TimeOnly)))
-			return linkResult{Row: r, Err: err}
-		}
-		g.hold(ae.RetryAfter)
+// waitTooLong returns the error that ends a run when err is a rate-limit refusal whose wait is
+// over maxWait (the stream did not sit through it), else nil.
+func (l *streamLinker) waitTooLong(err error) error {
+	var ae *debitura.APIError
+	if !errors.Is(err, debitura.ErrRateLimited) || !errors.As(err, &ae) || ae.RetryAfter <= l.maxWait {
+		return nil
 	}
-}
-
-// createOutcome turns the answer of Clients.Create into an outcome as LinkMany does: 201 ready,
-// 202 onboarding required, the 409 ClientExistsNeedsLinking approval required; any other error
-// is returned.
-func createOutcome(lc *debitura.LinkedClient, err error) (*debitura.LinkOutcome, error) {
-	if err == nil {
-		if lc.OnboardingDone {
-			return &debitura.LinkOutcome{State: debitura.LinkReady, Client: lc}, nil
-		}
-		return &debitura.LinkOutcome{State: debitura.LinkOnboardingRequired, Client: lc, OnboardingURL: lc.OnboardingURL()}, nil
-	}
-	var needs *debitura.ClientExistsNeedsLinkingError
-	if errors.As(err, &needs) {
-		return &debitura.LinkOutcome{State: debitura.LinkApprovalRequired, ApprovalURL: needs.ApprovalURL}, nil
-	}
-	return nil, err
-}
-
-// windowGate holds every worker of a pool until a rate-limit window reopens.
-type windowGate struct {
-	now   func() time.Time
-	waits waitReporter
-
-	mu    sync.Mutex
-	until time.Time
-	ended time.Time // the until of the last wait reported over
-}
-
-// hold closes the gate for d from now (or keeps a later end).
-func (g *windowGate) hold(d time.Duration) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	until := g.now().Add(d)
-	if until.After(g.until) {
-		g.until = until
-		g.waits.WindowWait(d, until)
-	}
-}
-
-// wait returns when the gate is open, or with ctx's cause when ctx ends first.
-func (g *windowGate) wait(ctx context.Context) error {
-	for {
-		g.mu.Lock()
-		d := g.until.Sub(g.now())
-		if d <= 0 && !g.until.IsZero() && !g.ended.Equal(g.until) {
-			g.ended = g.until
-			g.waits.WindowWaitOver()
-		}
-		g.mu.Unlock()
-		if d <= 0 {
-			return nil
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		case <-t.C:
-		}
-	}
+	return fmt.Errorf("%w: the API asks for %s (--max-wait is %s); run the same command again after %s",
+		errWaitTooLong, ae.RetryAfter.Round(time.Second), l.maxWait, l.now().Add(ae.RetryAfter).Format(time.TimeOnly))
 }

@@ -115,7 +115,7 @@ func (p *progress) update(f func(*counts)) {
 	}
 }
 
-// WindowWait implements waitReporter: a rate-limit window closed the pool until until.
+// WindowWait implements waitReporter: a rate-limit window holds every request until until.
 func (p *progress) WindowWait(d time.Duration, until time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -142,7 +142,12 @@ func (p *progress) WindowWaitOver() {
 	if p.waitFrom.IsZero() {
 		return
 	}
-	waited := p.now().Sub(p.waitFrom)
+	// The stream reports the end of a wait with the first row settled after it, a little later.
+	end := p.now()
+	if !p.waitTill.IsZero() && p.waitTill.Before(end) {
+		end = p.waitTill
+	}
+	waited := end.Sub(p.waitFrom)
 	shown := p.waitShown
 	p.waitFrom, p.waitTill, p.waitShown = time.Time{}, time.Time{}, false
 	if p.bar != nil {
@@ -185,7 +190,7 @@ func (p *progress) writeTimingLocked(b *strings.Builder, sep, waitFormat string)
 	if ok {
 		fmt.Fprintf(b, "%sETA %s", sep, eta.Round(time.Second))
 	}
-	if !p.waitTill.IsZero() {
+	if p.waitTill.After(p.now()) {
 		fmt.Fprintf(b, sep+waitFormat, roundWait(max(p.waitTill.Sub(p.now()), 0)), p.waitTill.Format(time.TimeOnly))
 	}
 }

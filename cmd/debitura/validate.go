@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 
 	"github.com/debitura-go/debitura"
@@ -19,7 +20,9 @@ func (refuseTransport) RoundTrip(*http.Request) (*http.Response, error) { return
 
 // validator checks rows with the SDK's own pre-send checks, so --dry-run and the link run refuse
 // exactly what Clients.Create would refuse: it calls Create on a Client whose transport sends
-// nothing and that never retries. Nothing reaches the network.
+// nothing and that never retries. Nothing reaches the network, so its request budget has no
+// real windows to model: it gets windows it never fills (noLimits), or checking more rows than a
+// minute's limit would wait for slots and then report rows as bad.
 type validator struct {
 	c *debitura.Client
 	// csv names fields by their CSV column.
@@ -31,7 +34,7 @@ func newValidator(format inputFormat) (*validator, error) {
 		debitura.WithBaseURL("http://127.0.0.1"),
 		debitura.WithHTTPClient(&http.Client{Transport: refuseTransport{}}),
 		debitura.WithMaxRetries(0),
-		debitura.WithAdaptivePacing(false))
+		debitura.WithLimits(noLimits()))
 	if err != nil {
 		return nil, err
 	}
@@ -60,4 +63,11 @@ func (v *validator) check(ctx context.Context, r row) *rowError {
 	default:
 		return &rowError{Line: r.Line, Message: err.Error()}
 	}
+}
+
+// noLimits are windows the validator never fills: math.MaxInt32 requests per minute, hour and day.
+func noLimits() debitura.Limits {
+	l := debitura.DefaultLimits()
+	l.PerMinute, l.PerHour, l.PerDay = math.MaxInt32, math.MaxInt32, math.MaxInt32
+	return l
 }

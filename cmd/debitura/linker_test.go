@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/debitura-go/debitura/mockserver"
+)
+
+// TestInterruptDuringAWindowWait: a signal while the run sits in a window wait ends the run at
+// once (exit 130): rows held back by the wait are not in flight, so they are left unsettled,
+// never marked failed, and the rows settled before the wait stay written.
+func TestInterruptDuringAWindowWait(t *testing.T) {
+	t.Parallel()
+	srv := mockserver.NewTest(t)
+	// 5 requests, then a wait of about a minute (far over --call-max-wait, within --max-wait).
+	if err := srv.SetRateLimit(mockserver.RateLimitConfig{Windows: []mockserver.RateWindow{{Limit: 5, Period: time.Minute, AnchorFirstRequest: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString(csvHeader)
+	for i := range 10 {
+		fmt.Fprintf(&b, "t%d,C%d,DK,s@c%d.example,U,u@c%d.example\n", i, i, i, i)
+	}
+	in, out := writeFile(t, "in.csv", b.String()), filepath.Join(t.TempDir(), "o.jsonl")
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	e := env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return map[string]string{keyEnv: mockserver.DefaultAPIKey}[k] }}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--base-url", srv.URL, "link", "--in", in, "--out", out, "--concurrency", "2",
+			"--call-max-wait", "100ms", "--max-wait", "5m", "--progress-interval", "0"}, e)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "window wait: "); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no window wait after 10s; stderr:\n%s", stderr.String())
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitInterrupted {
+			t.Errorf("interrupted in a window wait = exit %d, want 130\nstderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the run sat on in the window wait after the signal\nstderr:\n%s", stderr.String())
+	}
+	results := readResults(t, out)
+	for _, r := range results {
+		if r.State == stateFailed {
+			t.Errorf("row %d marked failed by the interrupted wait: %+v", r.Line, r)
+		}
+	}
+	if len(results) != 5 {
+		t.Errorf("%d rows settled; want the 5 the window let through", len(results))
+	}
+}
