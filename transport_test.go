@@ -65,7 +65,7 @@ func TestTransport(t *testing.T) {
 			t.Parallel()
 			c, _, m := newMintAPI(t)
 			cust, srv := newCustomerAPI(t, tc.reject)
-			hc := &http.Client{Transport: c.Tokens.Transport("t1", nil)}
+			hc := &http.Client{Transport: c.Tokens.Transport("t1", ownTransport(t))}
 			var body io.Reader
 			method := http.MethodGet
 			if tc.body != nil {
@@ -110,7 +110,7 @@ func TestTransportTokenErrorCarriesNoToken(t *testing.T) {
 	c, h := setup(t)
 	h.answer("POST /oauth/token", http.StatusNotFound, `{"error":"No active client link","message":"No active client link","businessErrors":null}`)
 	_, srv := newCustomerAPI(t, func(string) bool { return false })
-	hc := &http.Client{Transport: c.Tokens.Transport("t1", nil)}
+	hc := &http.Client{Transport: c.Tokens.Transport("t1", ownTransport(t))}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/cases", nil)
 	_, err := hc.Do(req)
 	if err == nil {
@@ -164,7 +164,7 @@ func TestTransportTokenStaysOnItsOrigin(t *testing.T) {
 				target = origin.URL + "/cases/moved"
 			}
 			mu.Unlock()
-			hc := &http.Client{Transport: c.Tokens.Transport("t1", nil)}
+			hc := &http.Client{Transport: c.Tokens.Transport("t1", ownTransport(t))}
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, origin.URL+"/cases", nil)
 			resp, err := hc.Do(req)
 			if err != nil {
@@ -189,4 +189,14 @@ func TestTransportTokenStaysOnItsOrigin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ownTransport is a transport of the test's own: http.DefaultTransport is shared by the
+// package's parallel tests, and every httptest.Server.Close calls its CloseIdleConnections,
+// which can fail a request that is just picking up an idle connection
+// ("http: CloseIdleConnections called").
+func ownTransport(t *testing.T) http.RoundTripper {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
 }

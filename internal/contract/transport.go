@@ -9,9 +9,9 @@ import (
 )
 
 // Transport returns a RoundTripper that sends requests through base (nil
-// means http.DefaultTransport) and validates every request and response
-// against [Documents], reporting each violation with t.Errorf as [Middleware]
-// does. Use it on the SDK's side, around an httptest client's transport or an
+// means a clone of http.DefaultTransport, closed at the end of the test) and
+// validates every request and response against [Documents], reporting each
+// violation with t.Errorf as [Middleware] does. Use it on the SDK's side, around an httptest client's transport or an
 // httpmock.MockTransport.
 //
 // The caller's request is not modified: a clone carrying a replayable copy of
@@ -27,7 +27,13 @@ func Transport(t testing.TB, base http.RoundTripper) http.RoundTripper {
 // Transport is [Transport] with this Validator.
 func (v *Validator) Transport(t testing.TB, base http.RoundTripper) http.RoundTripper {
 	if base == nil {
-		base = http.DefaultTransport
+		// A transport of the test's own rather than http.DefaultTransport: every
+		// httptest.Server.Close of a parallel test calls the default transport's
+		// CloseIdleConnections, which can fail a request that is just picking up an idle
+		// connection ("http: CloseIdleConnections called").
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		t.Cleanup(tr.CloseIdleConnections)
+		base = tr
 	}
 	return &transport{t: t, v: v, base: base}
 }
