@@ -106,4 +106,3 @@ func TestShareLimits(t *testing.T) {
 		}
 	}
 }
-
