@@ -2,11 +2,14 @@ package redisfleet
 
 import (
 	"log/slog"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/debitura-go/debitura"
+	"github.com/debitura-go/debitura/mockserver"
 )
 
 // fallbackLimits bind only the fixed "hour" (a real hour, so a sub-second test does not cross
@@ -104,5 +107,73 @@ func TestShareLimits(t *testing.T) {
 		if err := s.Validate(); err != nil {
 			t.Errorf("shareLimits(n=%d) is not valid: %v", tc.n, err)
 		}
+	}
+}
+
+// Four replicas (each its own Client, Fleet and Redis connection; eight goroutines each) call a
+// mock whose sliding window they share, at full speed; redis-server is stopped for part of the run and started
+// again. The Clients allow one retry (WithMaxRetries(1)), so a call that met two 429s would
+// fail under a count. No call fails: while Redis is away each replica keeps to its share of the
+// window, and the 429s that remain (the phase of the server's segments, Redis's return with
+// empty windows) are retried within WithMaxRetryWait.
+func TestSDKFleetRedisStoppedNoCallFails(t *testing.T) {
+	t.Parallel()
+	srv := fleetSrv(t)
+	const perWindow = 40
+	l := debitura.Limits{
+		PerMinute: perWindow, PerHour: 1 << 20, PerDay: 1 << 20,
+		Segment: 50 * time.Millisecond, Minute: 300 * time.Millisecond,
+		Hour: time.Hour, Day: 24 * time.Hour, BulkReserve: 0.25,
+	}
+	mock := mockserver.NewTest(t, mockserver.WithRateLimit(mockserver.RateLimitConfig{Windows: []mockserver.RateWindow{
+		{Limit: perWindow, Period: l.Minute, Segments: 6},
+	}}))
+	fopts := []Option{WithLogger(slog.New(slog.DiscardHandler)), WithFailover(50*time.Millisecond, time.Minute), WithOpTimeout(200 * time.Millisecond)}
+	ctx := t.Context()
+	var clients []*debitura.Client
+	for range 4 {
+		clients = append(clients, fleetClient(t, srv, mockserver.DefaultAPIKey, mock.URL, mock.Client(), l, fopts, debitura.WithMaxRetries(1)))
+	}
+	if _, err := clients[0].Clients.EnsureLinked(ctx, newTenant("fallback-0")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Redis is away for four windows of the run's five.
+	const run, perClient = 1500 * time.Millisecond, 8
+	start := time.Now()
+	restarted := make(chan struct{})
+	go func() {
+		defer close(restarted)
+		time.Sleep(run / 10)
+		srv.Stop()
+		time.Sleep(run * 8 / 10)
+		srv.Restart()
+	}()
+	var calls, failed atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 4 * perClient {
+		c := clients[i%len(clients)]
+		wg.Go(func() {
+			for time.Since(start) < run {
+				calls.Add(1)
+				if _, err := c.Clients.Get(ctx, "fallback-0"); err != nil {
+					if failed.Add(1) == 1 {
+						t.Errorf("a call failed: %v", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	<-restarted
+	n429 := 0
+	for _, e := range mock.Journal() {
+		if e.Status == http.StatusTooManyRequests {
+			n429++
+		}
+	}
+	t.Logf("%d calls, %d failed, %d answers 429, %d requests", calls.Load(), failed.Load(), n429, len(mock.Journal()))
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d calls failed because Redis went away, want 0", failed.Load(), calls.Load())
 	}
 }
