@@ -177,3 +177,69 @@ func TestSDKFleetRedisStoppedNoCallFails(t *testing.T) {
 		t.Errorf("%d of %d calls failed because Redis went away, want 0", failed.Load(), calls.Load())
 	}
 }
+
+// redis-server restarts empty after an outage: the holders credit the shared hour with what
+// they admitted (told by their lost heartbeat entries) at their first Take on the returned
+// Redis, so the fleet does not admit the hour's limit a second time; at most one request per
+// holder (that first Take) slips through.
+func TestSDKBudgetCreditsAfterRedisRestart(t *testing.T) {
+	t.Parallel()
+	srv := fleetSrv(t)
+	l := fallbackLimits()
+	hourAtStart := time.Now().Truncate(time.Hour)
+	ctx := t.Context()
+	var budgets []debitura.Budget
+	for range 2 {
+		f := fleetOn(t, srv, WithLogger(slog.New(slog.DiscardHandler)), WithFailover(10*time.Millisecond, time.Minute), WithOpTimeout(200*time.Millisecond))
+		b, err := f.SDKBudget(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		budgets = append(budgets, b)
+	}
+	drain := func() (n int) {
+		for _, b := range budgets {
+			for range 1000 { // bounded: stops at the first refusal
+				w, err := b.Take(ctx, debitura.LaneInteractive)
+				if err != nil {
+					t.Fatalf("Take: %v", err)
+				}
+				if w > 0 {
+					break
+				}
+				n++
+			}
+		}
+		return n
+	}
+	for range 2 { // learn that there are two holders
+		for _, b := range budgets {
+			if w, err := b.Take(ctx, debitura.LaneInteractive); err != nil || w > 0 {
+				t.Fatalf("Take = %v, %v; want a slot", w, err)
+			}
+		}
+		time.Sleep(l.Segment + 10*time.Millisecond)
+	}
+	srv.Stop()
+	during := drain()
+	srv.Restart()
+	time.Sleep(l.Segment + 20*time.Millisecond) // past the probe interval and the next heartbeat
+	// Each holder credits at its first Take on the returned Redis (a live replica takes often);
+	// that Take itself is admitted, as the restarted windows are empty.
+	after := 0
+	for _, b := range budgets {
+		if w, err := b.Take(ctx, debitura.LaneInteractive); err == nil && w == 0 {
+			after++
+		}
+	}
+	after += drain()
+	if time.Now().Truncate(time.Hour) != hourAtStart {
+		t.Skip("the test crossed the top of an hour; the fixed window reset")
+	}
+	if 4+during != l.PerHour {
+		t.Errorf("during the outage the fleet admitted %d + the 4 before, want the hour's limit %d", during, l.PerHour)
+	}
+	if after > len(budgets) {
+		t.Errorf("after the restart the fleet admitted %d more in the same hour, want at most %d (one per holder)", after, len(budgets))
+	}
+}

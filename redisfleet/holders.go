@@ -18,7 +18,7 @@ import (
 // in-process fallback (see the package doc's failure policy).
 
 // holdersScript records holder ARGV[1] as active until now+ARGV[2] µs, forgets the holders
-// whose time ran out, and returns how many are active. Time is Redis's own (TIME) unless
+// whose time ran out, and returns how many are active and whether ARGV[1]'s entry was new. Time is Redis's own (TIME) unless
 // ARGV[3] overrides it (tests).
 //
 // KEYS: the holders' sorted set (member: holder id, score: active-until µs).
@@ -32,10 +32,10 @@ else
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local ttl = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], string.format('%.0f', now + ttl), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
+local added = redis.call('ZADD', KEYS[1], string.format('%.0f', now + ttl), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], math.ceil(ttl / 1000) + 1000)
-return redis.call('ZCARD', KEYS[1])
+return {redis.call('ZCARD', KEYS[1]), added}
 `)
 
 // holderTTL is how long a holder counts as active after its last heartbeat: two sliding
@@ -53,18 +53,19 @@ func newHolderID() string {
 }
 
 // beat records holder id as active for ttl and returns how many holders of the budget are
-// active. Errors wrap ErrUnavailable or the caller's ctx.Err().
-func (b *Budget) beat(ctx context.Context, id string, ttl time.Duration) (int, error) {
-	n, err := run(ctx, b.f, "holders", func(ctx context.Context) (int64, error) {
-		return holdersScript.Run(ctx, b.f.rdb, []string{b.f.key("b", "holders")}, id, ttl.Microseconds(), b.nowArg()).Int64()
+// active, and whether id's entry was new (first beat, or Redis lost it: restarted, or an
+// outage longer than ttl). Errors wrap ErrUnavailable or the caller's ctx.Err().
+func (b *Budget) beat(ctx context.Context, id string, ttl time.Duration) (n int, added bool, err error) {
+	res, err := run(ctx, b.f, "holders", func(ctx context.Context) ([]int64, error) {
+		return holdersScript.Run(ctx, b.f.rdb, []string{b.f.key("b", "holders")}, id, ttl.Microseconds(), b.nowArg()).Int64Slice()
 	})
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	if n < 1 {
-		return 0, fmt.Errorf("redisfleet: holders: %w: unexpected script answer %d", ErrUnavailable, n)
+	if len(res) != 2 || res[0] < 1 {
+		return 0, false, fmt.Errorf("redisfleet: holders: %w: unexpected script answer %v", ErrUnavailable, res)
 	}
-	return int(n), nil
+	return int(res[0]), res[1] == 1, nil
 }
 
 // shareLimits returns one holder's share of l when n holders share it: each window's limit
@@ -87,4 +88,58 @@ func shareLimits(l debitura.Limits, n int) debitura.Limits {
 		return l
 	}
 	return s
+}
+
+// creditScript adds what holders admitted without Redis (during an outage, or all of it when
+// Redis lost its state) to the fixed hour and day, if those windows are still current, so the
+// shared windows count them when Redis answers again. It never refuses: the requests were
+// sent. Time is Redis's own (TIME) unless ARGV[8] overrides it (tests).
+//
+// KEYS: hour hash, day hash. ARGV: hour µs, day µs, segment µs, hour index, hour count, day
+// index, day count.
+var creditScript = redis.NewScript(`
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local now
+if ARGV[8] and ARGV[8] ~= '' then
+  now = tonumber(ARGV[8])
+else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local seg = tonumber(ARGV[3])
+local function credit(key, size, idx, k)
+  if k <= 0 or math.floor(now / size) ~= idx then return end
+  local h = redis.call('HMGET', key, 'i', 'n')
+  if tonumber(h[1]) == idx then
+    redis.call('HINCRBY', key, 'n', k)
+  else
+    redis.call('DEL', key)
+    redis.call('HSET', key, 'i', string.format('%.0f', idx), 'n', k)
+  end
+  redis.call('PEXPIRE', key, math.ceil(((idx + 1) * size - now + seg) / 1000))
+end
+credit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+credit(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[6]), tonumber(ARGV[7]))
+return 1
+`)
+
+// tally counts admissions in one fixed window (idx: the window's index).
+type tally struct{ idx, n int64 }
+
+func (t *tally) add(idx int64) {
+	if idx != t.idx {
+		t.idx, t.n = idx, 0
+	}
+	t.n++
+}
+
+// credit adds hour and day (counts of this holder's admissions that Redis did not see) to the
+// shared fixed windows.
+func (b *Budget) credit(ctx context.Context, hour, day tally) error {
+	l := b.limits
+	_, err := run(ctx, b.f, "credit", func(ctx context.Context) (int64, error) {
+		return creditScript.Run(ctx, b.f.rdb, b.keys[1:3], l.Hour.Microseconds(), l.Day.Microseconds(), l.Segment.Microseconds(),
+			hour.idx, hour.n, day.idx, day.n, b.nowArg()).Int64()
+	})
+	return err
 }

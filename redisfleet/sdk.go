@@ -58,7 +58,8 @@ func (f *Fleet) Options(l debitura.Limits) ([]debitura.Option, error) {
 // requests, so the fleet as a whole stays within l: each holder continues from what it took
 // of the current windows, within its share. Every Hold is recorded in it as well, so a 429
 // holds the fallback too. A budget that never reached Redis counts itself alone (the full l).
-// The excess this still allows, and why, is in the package doc's failure policy.
+// When Redis answers again, the budget credits the shared hour and day with what it admitted
+// without Redis. The excess this still allows, and why, is in the package doc's failure policy.
 func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
 	rl := Limits{
 		PerMinute: l.PerMinute, PerHour: l.PerHour, PerDay: l.PerDay,
@@ -87,10 +88,13 @@ type sdkBudget struct {
 	holders        int             // active holders when Redis last answered
 	nextBeat       time.Time
 	beating        bool
+	registered     bool      // a heartbeat reached Redis
 	holdUntil      time.Time // the latest Hold's end, carried into a new share
-	// hourIdx and hourN count this holder's admissions in the current fixed hour, which a new
-	// share is given again when the holder count changes.
-	hourIdx, hourN int64
+	// own counts this holder's admissions in the current fixed hour and day (a new share is
+	// given the hour's again); unseen those Redis did not see (admitted by the fallback), to be
+	// credited to the shared windows when Redis answers again.
+	ownHour, ownDay       tally
+	unseenHour, unseenDay tally
 }
 
 func (b *sdkBudget) fallback() debitura.Budget {
@@ -101,32 +105,39 @@ func (b *sdkBudget) fallback() debitura.Budget {
 
 // heartbeat renews this holder's entry when it is due (one caller at a time) and, when the
 // number of active holders changed, replaces the fallback with a budget of the new share. A
-// failed heartbeat changes nothing: the last known count stays.
-func (b *sdkBudget) heartbeat(ctx context.Context) {
+// failed heartbeat changes nothing: the last known count stays. It reports whether Redis had
+// lost this holder's entry after an earlier heartbeat (restarted, or an outage longer than
+// the entry lasts), so it lost the windows' counts too.
+func (b *sdkBudget) heartbeat(ctx context.Context) (lost bool) {
 	now := time.Now()
 	b.mu.Lock()
 	if b.beating || now.Before(b.nextBeat) {
 		b.mu.Unlock()
-		return
+		return false
 	}
 	b.beating = true
 	b.mu.Unlock()
-	n, err := b.rb.beat(context.WithoutCancel(ctx), b.id, b.ttl)
+	n, added, err := b.rb.beat(context.WithoutCancel(ctx), b.id, b.ttl)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.beating = false
 	b.nextBeat = now.Add(b.beatEvery)
-	if err != nil || n == b.holders {
-		return
+	if err != nil {
+		return false
+	}
+	lost = added && b.registered
+	b.registered = true
+	if n == b.holders {
+		return lost
 	}
 	mem, err := debitura.NewMemoryBudget(shareLimits(b.limits, n))
 	if err != nil {
-		return
+		return lost
 	}
 	// Carry over what this holder took of the current hour (counted now: conservative for the
 	// sliding minute, which it may fill until it slides out), then the hold.
-	if b.hourIdx == now.UnixNano()/int64(b.limits.Hour) {
-		for range b.hourN {
+	if b.ownHour.idx == now.UnixMicro()/b.limits.Hour.Microseconds() {
+		for range b.ownHour.n {
 			if w, _ := mem.Take(ctx, debitura.LaneInteractive); w > 0 {
 				break
 			}
@@ -136,17 +147,38 @@ func (b *sdkBudget) heartbeat(ctx context.Context) {
 		_ = mem.Hold(ctx, d)
 	}
 	b.mem, b.holders = mem, n
+	return lost
 }
 
-// counted records an admission of this holder in the current fixed hour.
-func (b *sdkBudget) counted() {
-	idx := time.Now().UnixNano() / int64(b.limits.Hour)
+// counted records an admission of this holder; unseen: the fallback admitted it, not Redis.
+func (b *sdkBudget) counted(unseen bool) {
+	now := time.Now().UnixMicro()
+	h, d := now/b.limits.Hour.Microseconds(), now/b.limits.Day.Microseconds()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if idx != b.hourIdx {
-		b.hourIdx, b.hourN = idx, 0
+	b.ownHour.add(h)
+	b.ownDay.add(d)
+	if unseen {
+		b.unseenHour.add(h)
+		b.unseenDay.add(d)
 	}
-	b.hourN++
+}
+
+// settle credits the shared fixed windows, once Redis answers again, with what they missed:
+// this holder's admissions during the outage, or all of its admissions of the current hour
+// and day when Redis lost its state (lost). Otherwise a fleet back on a restarted Redis would
+// see empty windows and admit a whole hour's worth again. A failed credit is dropped.
+func (b *sdkBudget) settle(ctx context.Context, lost bool) {
+	b.mu.Lock()
+	hour, day := b.unseenHour, b.unseenDay
+	if lost {
+		hour, day = b.ownHour, b.ownDay
+	}
+	b.unseenHour, b.unseenDay = tally{}, tally{}
+	b.mu.Unlock()
+	if hour.n > 0 || day.n > 0 {
+		_ = b.rb.credit(context.WithoutCancel(ctx), hour, day)
+	}
 }
 
 func (b *sdkBudget) Take(ctx context.Context, lane debitura.Lane) (time.Duration, error) {
@@ -165,12 +197,12 @@ func (b *sdkBudget) Take(ctx context.Context, lane debitura.Lane) (time.Duration
 			if err != nil {
 				return 0, err
 			}
-			b.heartbeat(ctx)
+			b.settle(ctx, b.heartbeat(ctx))
 			if g.Admitted {
 				// Count it in this holder's share too, so a fallback starts from what this
 				// replica already took of the current windows (a full share counts no more).
 				_, _ = b.fallback().Take(ctx, lane)
-				b.counted()
+				b.counted(false)
 				return 0, nil
 			}
 			return max(g.Wait, time.Microsecond), nil
@@ -178,7 +210,7 @@ func (b *sdkBudget) Take(ctx context.Context, lane debitura.Lane) (time.Duration
 	}
 	w, err := b.fallback().Take(ctx, lane)
 	if err == nil && w == 0 {
-		b.counted()
+		b.counted(true)
 	}
 	return w, err
 }
