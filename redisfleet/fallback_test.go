@@ -3,6 +3,7 @@ package redisfleet
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -186,6 +187,7 @@ func TestSDKBudgetCreditsAfterRedisRestart(t *testing.T) {
 	t.Parallel()
 	srv := fleetSrv(t)
 	l := fallbackLimits()
+	l.Minute = 3 * time.Second // so the credited segments are still in it when the test looks
 	hourAtStart := time.Now().Truncate(time.Hour)
 	ctx := t.Context()
 	var budgets []debitura.Budget
@@ -233,11 +235,25 @@ func TestSDKBudgetCreditsAfterRedisRestart(t *testing.T) {
 		}
 	}
 	after += drain()
+	// The sliding minute was credited too, segment by segment.
+	f := fleetOn(t, srv)
+	segs, err := f.rdb.HGetAll(ctx, f.key("b", "min")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inMinute := 0
+	for _, v := range segs {
+		n, _ := strconv.Atoi(v)
+		inMinute += n
+	}
 	if time.Now().Truncate(time.Hour) != hourAtStart {
 		t.Skip("the test crossed the top of an hour; the fixed window reset")
 	}
 	if 4+during != l.PerHour {
 		t.Errorf("during the outage the fleet admitted %d + the 4 before, want the hour's limit %d", during, l.PerHour)
+	}
+	if inMinute < l.PerHour {
+		t.Errorf("the shared minute counts %d requests after the restart, want the %d the fleet sent", inMinute, l.PerHour)
 	}
 	if after > len(budgets) {
 		t.Errorf("after the restart the fleet admitted %d more in the same hour, want at most %d (one per holder)", after, len(budgets))

@@ -91,12 +91,13 @@ func shareLimits(l debitura.Limits, n int) debitura.Limits {
 }
 
 // creditScript adds what holders admitted without Redis (during an outage, or all of it when
-// Redis lost its state) to the fixed hour and day, if those windows are still current, so the
-// shared windows count them when Redis answers again. It never refuses: the requests were
-// sent. Time is Redis's own (TIME) unless ARGV[8] overrides it (tests).
+// Redis lost its state) to the windows that are still current: the sliding minute's segments
+// (ARGV[9]…: segment index, count pairs) and the fixed hour and day, so the shared windows
+// count them when Redis answers again. It never refuses: the requests were sent. Time is
+// Redis's own (TIME) unless ARGV[8] overrides it (tests).
 //
-// KEYS: hour hash, day hash. ARGV: hour µs, day µs, segment µs, hour index, hour count, day
-// index, day count.
+// KEYS: minute hash, hour hash, day hash. ARGV: hour µs, day µs, segment µs, hour index, hour
+// count, day index, day count, time override, segments per sliding window, then the pairs.
 var creditScript = redis.NewScript(`
 if redis.replicate_commands then pcall(redis.replicate_commands) end
 local now
@@ -106,7 +107,17 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-local seg = tonumber(ARGV[3])
+local seg, nseg = tonumber(ARGV[3]), tonumber(ARGV[9])
+local first = math.floor(now / seg) - nseg + 1
+local any = false
+for i = 10, #ARGV - 1, 2 do
+  local idx, k = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  if idx >= first and k > 0 then
+    redis.call('HINCRBY', KEYS[1], string.format('%.0f', idx), k)
+    any = true
+  end
+end
+if any then redis.call('PEXPIRE', KEYS[1], math.ceil((nseg + 1) * seg / 1000)) end
 local function credit(key, size, idx, k)
   if k <= 0 or math.floor(now / size) ~= idx then return end
   local h = redis.call('HMGET', key, 'i', 'n')
@@ -118,8 +129,8 @@ local function credit(key, size, idx, k)
   end
   redis.call('PEXPIRE', key, math.ceil(((idx + 1) * size - now + seg) / 1000))
 end
-credit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[4]), tonumber(ARGV[5]))
-credit(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[6]), tonumber(ARGV[7]))
+credit(KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+credit(KEYS[3], tonumber(ARGV[2]), tonumber(ARGV[6]), tonumber(ARGV[7]))
 return 1
 `)
 
@@ -133,13 +144,43 @@ func (t *tally) add(idx int64) {
 	t.n++
 }
 
-// credit adds hour and day (counts of this holder's admissions that Redis did not see) to the
-// shared fixed windows.
-func (b *Budget) credit(ctx context.Context, hour, day tally) error {
+// counts are one holder's admissions in the windows that are current: the sliding minute's
+// segments (oldest first), the fixed hour and the fixed day.
+type counts struct {
+	segs      []tally
+	hour, day tally
+}
+
+// add counts an admission at now (µs) under l.
+func (c *counts) add(now int64, l debitura.Limits) {
+	seg := now / l.Segment.Microseconds()
+	first := seg - int64(l.Minute/l.Segment) + 1
+	i := 0
+	for i < len(c.segs) && c.segs[i].idx < first {
+		i++
+	}
+	c.segs = append(c.segs[:0], c.segs[i:]...)
+	if n := len(c.segs); n > 0 && c.segs[n-1].idx == seg {
+		c.segs[n-1].n++
+	} else {
+		c.segs = append(c.segs, tally{idx: seg, n: 1})
+	}
+	c.hour.add(now / l.Hour.Microseconds())
+	c.day.add(now / l.Day.Microseconds())
+}
+
+func (c counts) empty() bool { return len(c.segs) == 0 && c.hour.n == 0 && c.day.n == 0 }
+
+// credit adds c (admissions of this holder that Redis did not see) to the shared windows.
+func (b *Budget) credit(ctx context.Context, c counts) error {
 	l := b.limits
+	args := []any{l.Hour.Microseconds(), l.Day.Microseconds(), l.Segment.Microseconds(),
+		c.hour.idx, c.hour.n, c.day.idx, c.day.n, b.nowArg(), int64(l.Minute / l.Segment)}
+	for _, s := range c.segs {
+		args = append(args, s.idx, s.n)
+	}
 	_, err := run(ctx, b.f, "credit", func(ctx context.Context) (int64, error) {
-		return creditScript.Run(ctx, b.f.rdb, b.keys[1:3], l.Hour.Microseconds(), l.Day.Microseconds(), l.Segment.Microseconds(),
-			hour.idx, hour.n, day.idx, day.n, b.nowArg()).Int64()
+		return creditScript.Run(ctx, b.f.rdb, b.keys[0:3], args...).Int64()
 	})
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -90,11 +91,10 @@ type sdkBudget struct {
 	beating        bool
 	registered     bool      // a heartbeat reached Redis
 	holdUntil      time.Time // the latest Hold's end, carried into a new share
-	// own counts this holder's admissions in the current fixed hour and day (a new share is
-	// given the hour's again); unseen those Redis did not see (admitted by the fallback), to be
-	// credited to the shared windows when Redis answers again.
-	ownHour, ownDay       tally
-	unseenHour, unseenDay tally
+	// own counts this holder's admissions in the current windows (a new share is given the
+	// hour's again); unseen those Redis did not see (admitted by the fallback), to be credited to
+	// the shared windows when Redis answers again.
+	own, unseen counts
 }
 
 func (b *sdkBudget) fallback() debitura.Budget {
@@ -136,8 +136,8 @@ func (b *sdkBudget) heartbeat(ctx context.Context) (lost bool) {
 	}
 	// Carry over what this holder took of the current hour (counted now: conservative for the
 	// sliding minute, which it may fill until it slides out), then the hold.
-	if b.ownHour.idx == now.UnixMicro()/b.limits.Hour.Microseconds() {
-		for range b.ownHour.n {
+	if b.own.hour.idx == now.UnixMicro()/b.limits.Hour.Microseconds() {
+		for range b.own.hour.n {
 			if w, _ := mem.Take(ctx, debitura.LaneInteractive); w > 0 {
 				break
 			}
@@ -153,31 +153,29 @@ func (b *sdkBudget) heartbeat(ctx context.Context) (lost bool) {
 // counted records an admission of this holder; unseen: the fallback admitted it, not Redis.
 func (b *sdkBudget) counted(unseen bool) {
 	now := time.Now().UnixMicro()
-	h, d := now/b.limits.Hour.Microseconds(), now/b.limits.Day.Microseconds()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.ownHour.add(h)
-	b.ownDay.add(d)
+	b.own.add(now, b.limits)
 	if unseen {
-		b.unseenHour.add(h)
-		b.unseenDay.add(d)
+		b.unseen.add(now, b.limits)
 	}
 }
 
-// settle credits the shared fixed windows, once Redis answers again, with what they missed:
-// this holder's admissions during the outage, or all of its admissions of the current hour
-// and day when Redis lost its state (lost). Otherwise a fleet back on a restarted Redis would
+// settle credits the shared windows, once Redis answers again, with what they missed: this
+// holder's admissions during the outage, or all of its admissions in the current windows when
+// Redis lost its state (lost). Otherwise a fleet back on a restarted Redis would
 // see empty windows and admit a whole hour's worth again. A failed credit is dropped.
 func (b *sdkBudget) settle(ctx context.Context, lost bool) {
 	b.mu.Lock()
-	hour, day := b.unseenHour, b.unseenDay
+	c := b.unseen
 	if lost {
-		hour, day = b.ownHour, b.ownDay
+		c = b.own
 	}
-	b.unseenHour, b.unseenDay = tally{}, tally{}
+	c.segs = slices.Clone(c.segs)
+	b.unseen = counts{}
 	b.mu.Unlock()
-	if hour.n > 0 || day.n > 0 {
-		_ = b.rb.credit(context.WithoutCancel(ctx), hour, day)
+	if !c.empty() {
+		_ = b.rb.credit(context.WithoutCancel(ctx), c)
 	}
 }
 
