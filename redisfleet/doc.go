@@ -124,11 +124,12 @@
 // if it were all in the current segment, which is stricter; the day's earlier hours are lost);
 // a holder that never reached Redis counts itself alone; holders idle for longer than two
 // sliding windows are not counted. When Redis answers again, each holder, at its first Take
-// there, credits the shared hour and day with what its fallback admitted in them (or, when its
-// heartbeat entry is gone because Redis restarted empty, with everything it admitted in them),
-// so a fleet on a restarted Redis does not spend the hour's limit twice; until every holder
-// has taken once, and for the sliding minute (not credited: it forgets within a minute), the
-// shared windows lack what the outage admitted. The server's 429s cover these: a 429 holds the fallback for its retryAfter (Hold is recorded in it too), and the SDK
+// there, credits the shared windows (the minute's segments that are still in it, the hour,
+// the day) with what its fallback admitted in them (or, when its heartbeat entry is gone
+// because Redis restarted empty, with everything it admitted in them), so a fleet on a
+// restarted Redis does not spend the windows twice; until every holder has taken once (that
+// first Take is admitted on Redis's counts alone), the shared windows lack what the outage
+// admitted. The server's 429s cover these: a 429 holds the fallback for its retryAfter (Hold is recorded in it too), and the SDK
 // retries an interactive call's 429s for as long as its waits fit in WithMaxRetryWait, so a
 // 429 delays such a call rather than failing it. Clients configured with ContextTimeoutEnabled: true and a small DialerRetries free
 // their connections soonest during an outage.

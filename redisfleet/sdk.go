@@ -59,7 +59,7 @@ func (f *Fleet) Options(l debitura.Limits) ([]debitura.Option, error) {
 // requests, so the fleet as a whole stays within l: each holder continues from what it took
 // of the current windows, within its share. Every Hold is recorded in it as well, so a 429
 // holds the fallback too. A budget that never reached Redis counts itself alone (the full l).
-// When Redis answers again, the budget credits the shared hour and day with what it admitted
+// When Redis answers again, the budget credits the shared windows with what it admitted
 // without Redis. The excess this still allows, and why, is in the package doc's failure policy.
 func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
 	rl := Limits{
