@@ -116,7 +116,7 @@
 // requests with 8 replicas). So while Redis answers, each SDKBudget renews its entry in b:holders
 // once per segment (an entry lasts two sliding windows) and reads how many holders are active,
 // and it counts its own admissions in an in-process budget of its share: every window's limit ÷
-// the active holders, rounded down (never below 2, the least that leaves the bulk lane a slot).
+// the active holders, rounded down (never below the fewest that leave the bulk lane a slot: 2 at the default reserve).
 // That budget takes over when Redis goes away, continuing from what this replica took of the
 // current windows, so the fleet's fallbacks together admit no more than the windows hold. The
 // excess that remains is bounded and documented: a holder's share is rebuilt when the holder

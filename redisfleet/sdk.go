@@ -54,8 +54,8 @@ func (f *Fleet) Options(l debitura.Limits) ([]debitura.Option, error) {
 // budget (a heartbeat once per segment of l; a holder counts as active for two sliding windows
 // after its last one) and learns how many holders are active, and it counts its own admitted
 // requests in an in-process budget of its share: l with every window's limit divided by the
-// number of active holders (rounded down, never below the 2 slots a window needs to leave the
-// bulk lane one). While Redis is unavailable, that in-process budget admits this replica's
+// number of active holders (rounded down, never below the fewest slots that leave the bulk
+// lane one: 2 at the default reserve). While Redis is unavailable, that in-process budget admits this replica's
 // requests, so the fleet as a whole stays within l: each holder continues from what it took
 // of the current windows, within its share. Every Hold is recorded in it as well, so a 429
 // holds the fallback too. A budget that never reached Redis counts itself alone (the full l).
