@@ -110,27 +110,31 @@
 // Info record says so. Redis coordination is an optimisation, never a dependency of a request's
 // success.
 //
+// Clients configured with ContextTimeoutEnabled: true and a small DialerRetries free their
+// connections soonest during an outage.
+//
 // The budget's fallback is a share, not the whole. If every replica fell back to an in-process
 // budget of the fleet's full limits, N replicas would admit N times the windows while Redis is
 // away, and the server would answer the excess with 429s (the fleet bench measured 45 % of all
-// requests with 8 replicas). So while Redis answers, each SDKBudget renews its entry in b:holders
-// once per segment (an entry lasts two sliding windows) and reads how many holders are active,
-// and it counts its own admissions in an in-process budget of its share: every window's limit ÷
-// the active holders, rounded down (never below the fewest that leave the bulk lane a slot: 2 at the default reserve).
-// That budget takes over when Redis goes away, continuing from what this replica took of the
-// current windows, so the fleet's fallbacks together admit no more than the windows hold. The
-// excess that remains is bounded and documented: a holder's share is rebuilt when the holder
-// count changes, carrying over only its count of the current hour (the minute is counted as
-// if it were all in the current segment, which is stricter; the day's earlier hours are lost);
-// a holder that never reached Redis counts itself alone; holders idle for longer than two
-// sliding windows are not counted. When Redis answers again, each holder, at its first Take
-// there, credits the shared windows (the minute's segments that are still in it, the hour,
-// the day) with what its fallback admitted in them (or, when its heartbeat entry is gone
-// because Redis restarted empty, with everything it admitted in them), so a fleet on a
-// restarted Redis does not spend the windows twice; until every holder has taken once (that
-// first Take is admitted on Redis's counts alone), the shared windows lack what the outage
-// admitted. The server's 429s cover these: a 429 holds the fallback for its retryAfter (Hold is recorded in it too), and the SDK
-// retries an interactive call's 429s for as long as its waits fit in WithMaxRetryWait, so a
-// 429 delays such a call rather than failing it. Clients configured with ContextTimeoutEnabled: true and a small DialerRetries free
-// their connections soonest during an outage.
+// requests with 8 replicas). So while Redis answers, each SDKBudget renews its entry in
+// b:holders once per segment (an entry lasts two sliding windows) and reads how many holders
+// are active, and it counts its own admissions in an in-process budget of its share: every
+// window's limit ÷ the active holders, rounded down (never below the fewest slots that leave
+// the bulk lane one: 2 at the default reserve). That budget takes over when Redis goes away,
+// continuing from what this replica took of the current windows, so the fleet's fallbacks
+// together admit no more than the windows hold. When Redis answers again, each holder, at its
+// first Take there, credits the shared windows (the minute's segments still in it, the hour,
+// the day) with what its fallback admitted in them, or, when its heartbeat entry is gone
+// because Redis restarted empty, with everything it admitted in them, so a fleet on a
+// restarted Redis does not spend the windows twice.
+//
+// The excess that remains is bounded: a holder's share is rebuilt when the holder count
+// changes, carrying over only its count of the current hour (all of it counted in the current
+// segment, which is stricter for the minute; the day's earlier hours are lost); a holder that
+// never reached Redis counts itself alone; holders idle for longer than two sliding windows are
+// not counted; a holder's first Take on the returned Redis is admitted on Redis's counts alone,
+// before its credit lands. The server's 429s cover these: a 429 holds the fallback for its
+// retryAfter (Hold is recorded in it too), and the SDK retries an interactive call's 429s for
+// as long as its waits fit in WithMaxRetryWait, so a 429 delays such a call rather than
+// failing it.
 package redisfleet
