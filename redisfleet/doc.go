@@ -132,8 +132,9 @@
 // changes, carrying over only its count of the current hour (all of it counted in the current
 // segment, which is stricter for the minute; the day's earlier hours are lost); a holder that
 // never reached Redis counts itself alone; holders idle for longer than two sliding windows are
-// not counted; a holder's first Take on the returned Redis is admitted on Redis's counts alone,
-// before its credit lands. The server's 429s cover these: a 429 holds the fallback for its
+// not counted; a holder's first Takes on the returned Redis are admitted on Redis's counts
+// alone, until its credit lands (one round trip later: heartbeat and credit run in the
+// background, so a Take never waits for them). The server's 429s cover these: a 429 holds the fallback for its
 // retryAfter (Hold is recorded in it too), and the SDK retries an interactive call's 429s for
 // as long as its waits fit in WithMaxRetryWait, so a 429 delays such a call rather than
 // failing it.

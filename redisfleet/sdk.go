@@ -161,6 +161,28 @@ func (b *sdkBudget) counted(unseen bool) {
 	}
 }
 
+// upkeep runs the heartbeat when it is due and the credit when the fallback admitted requests
+// Redis has not seen, in the background: Take never waits for them (each is bounded by the
+// op timeout, and one heartbeat runs at a time).
+func (b *sdkBudget) upkeep(ctx context.Context) {
+	now := time.Now()
+	b.mu.Lock()
+	beat := !b.beating && !now.Before(b.nextBeat)
+	credit := !b.unseen.empty()
+	b.mu.Unlock()
+	if !beat && !credit {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		lost := false
+		if beat {
+			lost = b.heartbeat(ctx)
+		}
+		b.settle(ctx, lost)
+	}()
+}
+
 // settle credits the shared windows, once Redis answers again, with what they missed: this
 // holder's admissions during the outage, or all of its admissions in the current windows when
 // Redis lost its state (lost). Otherwise a fleet back on a restarted Redis would
@@ -195,7 +217,7 @@ func (b *sdkBudget) Take(ctx context.Context, lane debitura.Lane) (time.Duration
 			if err != nil {
 				return 0, err
 			}
-			b.settle(ctx, b.heartbeat(ctx))
+			b.upkeep(ctx)
 			if g.Admitted {
 				// Count it in this holder's share too, so a fallback starts from what this
 				// replica already took of the current windows (a full share counts no more).
