@@ -69,7 +69,8 @@ func WithHeader(name, value string) CallOption {
 
 // WithCallMaxRetries overrides [WithMaxRetries] for one call: how many times a failed attempt
 // may be retried (0 to 10; 0 turns retries off). The operation's retry class still decides what
-// may be retried.
+// may be retried, and an interactive call retries 429s beyond the count while its rate-limit
+// waits stay within WithMaxRetryWait (see WithMaxRetries).
 func WithCallMaxRetries(n int) CallOption {
 	return func(s *callSettings) error {
 		if n < 0 || n > maxMaxRetries {

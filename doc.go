@@ -138,7 +138,8 @@
 // legacy body's retry_after, the Retry-After header (seconds or an HTTP date), and otherwise
 // exponential backoff with full jitter (from 0.5s, doubling, capped at 8s or the maximum wait
 // if smaller). [WithMaxRetries] sets how many retries a call may make (default 3; 0 turns
-// retries off). [WithMaxRetryWait] sets the longest wait the SDK sleeps (default 30s): when the
+// retries off); beyond it, an interactive call still retries 429s (which did nothing) while its
+// rate-limit waits in all stay within the maximum wait. [WithMaxRetryWait] sets the longest wait the SDK sleeps (default 30s): when the
 // server asks for longer, the call does not sleep but returns the answer as an *APIError whose
 // RetryAfter says how long the server asked for, so the caller can reschedule. Every wait ends
 // early when ctx ends, and a wait that would outlive ctx's deadline is not started.

@@ -248,6 +248,13 @@ func WithAppInfo(name, version string) Option {
 // WithMaxRetries sets how many times a failed attempt may be retried (0 to 10; default 3, so at
 // most 4 attempts). 0 turns retries off. Only operations whose retry is safe are retried; see
 // the package documentation. WithCallMaxRetries overrides it for one call.
+//
+// A 429 is the exception once the count is used up: the server refused the request before it
+// did anything, so an interactive call (not [LaneBulk]) whose retries are not turned off keeps
+// retrying 429s, each after the wait the server asked for, as long as the call's rate-limit
+// waits in all ([Response].RateLimitWait) stay within WithMaxRetryWait. Time bounds it, not a
+// count: a busy key (for example a fleet whose shared budget fell back to per-process shares)
+// delays a call instead of failing it.
 func WithMaxRetries(n int) Option {
 	return func(cfg *config) error {
 		if n < 0 || n > maxMaxRetries {

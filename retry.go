@@ -36,7 +36,7 @@ func (cl *call) engine() *retryablehttp.Client {
 	}
 	return &retryablehttp.Client{
 		HTTPClient:   hc,
-		RetryMax:     cl.set.maxRetries,
+		RetryMax:     cl.retryMax(),
 		CheckRetry:   cl.checkRetry,
 		Backoff:      func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 },
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
@@ -163,7 +163,7 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 
 	wait, hinted := c.retryWait(cl.resp.Attempts-1, answer)
 	c.observe(ctx, now, status, wait, answer)
-	if cl.resp.Attempts > cl.set.maxRetries {
+	if cl.resp.Attempts > cl.set.maxRetries && !cl.retryRateLimited(status, wait) {
 		return false, nil
 	}
 	if hinted && wait > c.cfg.maxRetryWait {
@@ -186,6 +186,31 @@ func (cl *call) checkRetry(ctx context.Context, resp *http.Response, err error) 
 		cl.resp.Uncertain = true
 	}
 	return true, nil
+}
+
+// retryMax is the engine's limit of retries: WithMaxRetries, or for an interactive call that
+// may retry, room for the 429 retries of retryRateLimited as well (each waits at least
+// waitFloor, so no more than WithMaxRetryWait ÷ waitFloor fit); checkRetry enforces the real
+// limits.
+func (cl *call) retryMax() int {
+	n := cl.set.maxRetries
+	if n > 0 && cl.set.lane == LaneInteractive {
+		n += int(cl.c.cfg.maxRetryWait/waitFloor) + 1
+	}
+	return n
+}
+
+// retryRateLimited reports whether an interactive call whose retries (WithMaxRetries) are used
+// up may still retry a 429 that asks for wait: a 429 is refused before the request does
+// anything, so retrying it is always safe, and what bounds it is time, not a count. It may as
+// long as the call's rate-limit waits (its RateLimitWait: waits for a budget slot and for
+// earlier 429s) plus wait stay within WithMaxRetryWait. Every 429 holds the budget for its
+// wait, so these retries follow the server's pace instead of adding load. A call with retries
+// turned off (WithMaxRetries(0), WithCallMaxRetries(0)) and bulk calls (whose back-fills
+// re-queue a 429 themselves) keep the count.
+func (cl *call) retryRateLimited(status int, wait time.Duration) bool {
+	return status == http.StatusTooManyRequests && cl.set.lane == LaneInteractive && cl.set.maxRetries > 0 &&
+		cl.resp.RateLimitWait+wait <= cl.c.cfg.maxRetryWait
 }
 
 // retryWait returns the wait before retry number n (0-based) and whether the server asked for

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/mockserver"
@@ -34,16 +35,23 @@ func benchTokens(r *report, sz sizes) error {
 	if err := s.CompleteOnboarding(mockserver.DefaultAPIKey, id); err != nil {
 		return err
 	}
-	// The first mint's answer says expiresIn = DefaultRefreshBefore: the token the source caches
-	// is inside its refresh window (expired for the source) from the moment it arrives. Later
-	// mints carry the mock's normal 30-minute lifetime.
+	// The first mint's answer says expiresIn = shortTokenLife (later mints carry the mock's
+	// normal 30-minute lifetime). The source refreshes a token that short half-way through its
+	// life, and never sooner than a second after it arrived (tokensource.go): the bench waits
+	// until that instant has passed, while the token is still valid, so the cached token is due
+	// for its refresh when the goroutines ask.
 	src := c.Tokens.Source(id)
-	if _, err := src.Token(ctx); err != nil {
+	first, err := src.Token(ctx)
+	if err != nil {
 		return err
 	}
 	short.on.Store(false)
 	if short.rewritten.Load() != 1 {
 		return fmt.Errorf("tokens: the first token answer was not shortened")
+	}
+	time.Sleep(time.Until(first.Expiry.Add(-shortTokenLife/2 + refreshDueMargin)))
+	if !time.Now().Before(first.Expiry) {
+		return fmt.Errorf("tokens: the first token expired before the goroutines asked (the machine stalled for %v); run again", refreshDueMargin)
 	}
 	before := s.Count(mockserver.OpToken)
 	start := make(chan struct{})
@@ -71,7 +79,7 @@ func benchTokens(r *report, sz sizes) error {
 	}
 	mints := s.Count(mockserver.OpToken) - before
 	r.add(eq("token_mints_for_10k_concurrent", float64(mints), "", 1))
-	r.note("token_mints_for_10k_concurrent: POST /oauth/token counted at the mock while %d goroutines call Token on one Tokens.Source whose cached token expired (its first mint was answered with expiresIn = the refresh window, %s); exactly 1 refresh is the target (0 would mean a stale token was served)", sz.tokenGoroutines, debitura.DefaultRefreshBefore)
+	r.note("token_mints_for_10k_concurrent: POST /oauth/token counted at the mock while %d goroutines call Token on one Tokens.Source whose cached token is due for its refresh (its first mint was answered with expiresIn = %v, so the source refreshes it half-way through its life; the goroutines ask %v after that, while it is still valid); exactly 1 refresh is the target (0 would mean the due token was served without a refresh, more that the refresh was not shared)", sz.tokenGoroutines, shortTokenLife, refreshDueMargin)
 	return nil
 }
 
@@ -80,8 +88,16 @@ func eq(key string, v float64, unit string, limit float64) figure {
 	return figure{key: key, value: v, unit: unit, target: "== " + num(limit), pass: v == limit, hasT: true}
 }
 
-// shortTokens rewrites the expiresIn of POST /oauth/token answers to DefaultRefreshBefore while
-// on is set, so that the SDK computes a token that expires for its source at once.
+// shortTokenLife is the lifetime the bench gives the first token, and refreshDueMargin how long
+// after that token's refresh time (half its life) the goroutines ask for it.
+const (
+	shortTokenLife   = 2 * time.Second
+	refreshDueMargin = 100 * time.Millisecond
+)
+
+// shortTokens rewrites the expiresIn of POST /oauth/token answers to shortTokenLife while on is
+// set, so that the source holds a short-lived token that falls due for a refresh within
+// seconds.
 type shortTokens struct {
 	base      http.RoundTripper
 	on        atomic.Bool
@@ -100,7 +116,7 @@ func (t *shortTokens) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err == nil {
-		m["expiresIn"] = int(debitura.DefaultRefreshBefore.Seconds())
+		m["expiresIn"] = int(shortTokenLife.Seconds())
 		if b, err := json.Marshal(m); err == nil {
 			data = b
 			t.rewritten.Add(1)

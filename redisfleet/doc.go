@@ -29,12 +29,13 @@
 //	b:hour        hash: i = fixed-hour index, n = requests admitted in it
 //	b:day         hash: i = fixed-day index, n = requests admitted in it
 //	b:gate        the 429 gate: the instant (µs, Redis time) before which nothing is admitted
+//	b:holders     sorted set: active holders of the budget (random id → active until, µs)
 //	tok:<name>    a sealed cached value (token); tok:<name>:lease is its refresher's lease
 //	lock:<name>   a named lock's lease
 //	wh:<id>       a webhook event's de-dupe mark: "inflight" or "done"
 //
 // Every key expires: the window keys a segment past their window, the gate a second past its
-// end, tokens at their expiry minus the refresh margin, leases and marks at their lease or
+// end, the holders a second past the last one's, tokens at their expiry minus the refresh margin, leases and marks at their lease or
 // retention. [Fleet.Namespace] returns the prefix, for operators.
 //
 // # Windows
@@ -107,6 +108,34 @@
 // [DefaultWarnInterval] 30 s), and letting one call try Redis again after the probe interval
 // ([DefaultProbeInterval] 1 s); when it answers, every adapter of the Fleet goes back to it and an
 // Info record says so. Redis coordination is an optimisation, never a dependency of a request's
-// success. Clients configured with ContextTimeoutEnabled: true and a small DialerRetries free
-// their connections soonest during an outage.
+// success.
+//
+// Clients configured with ContextTimeoutEnabled: true and a small DialerRetries free their
+// connections soonest during an outage.
+//
+// The budget's fallback is a share, not the whole. If every replica fell back to an in-process
+// budget of the fleet's full limits, N replicas would admit N times the windows while Redis is
+// away, and the server would answer the excess with 429s (the fleet bench measured 45 % of all
+// requests with 8 replicas). So while Redis answers, each SDKBudget renews its entry in
+// b:holders once per segment (an entry lasts two sliding windows) and reads how many holders
+// are active, and it counts its own admissions in an in-process budget of its share: every
+// window's limit ÷ the active holders, rounded down (never below the fewest slots that leave
+// the bulk lane one: 2 at the default reserve). That budget takes over when Redis goes away,
+// continuing from what this replica took of the current windows, so the fleet's fallbacks
+// together admit no more than the windows hold. When Redis answers again, each holder, at its
+// first Take there, credits the shared windows (the minute's segments still in it, the hour,
+// the day) with what its fallback admitted in them, or, when its heartbeat entry is gone
+// because Redis restarted empty, with everything it admitted in them, so a fleet on a
+// restarted Redis does not spend the windows twice.
+//
+// The excess that remains is bounded: a holder's share is rebuilt when the holder count
+// changes, carrying over only its count of the current hour (all of it counted in the current
+// segment, which is stricter for the minute; the day's earlier hours are lost); a holder that
+// never reached Redis counts itself alone; holders idle for longer than two sliding windows are
+// not counted; a holder's first Takes on the returned Redis are admitted on Redis's counts
+// alone, until its credit lands (one round trip later: heartbeat and credit run in the
+// background, so a Take never waits for them). The server's 429s cover these: a 429 holds the fallback for its
+// retryAfter (Hold is recorded in it too), and the SDK retries an interactive call's 429s for
+// as long as its waits fit in WithMaxRetryWait, so a 429 delays such a call rather than
+// failing it.
 package redisfleet

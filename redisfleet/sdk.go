@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/debitura-go/debitura"
@@ -46,9 +48,19 @@ func (f *Fleet) Options(l debitura.Limits) ([]debitura.Option, error) {
 
 // SDKBudget returns the fleet's budget with limits l as a debitura.Budget (pass it to
 // debitura.WithBudget): Take and Hold run the Lua scripts of [Budget] atomically across the
-// fleet. While Redis is unavailable it uses an in-process budget of the same limits (this
-// replica's requests only; the server's 429s and the shared gate remain the safety net), and
-// every Hold is also recorded in it, so a 429 holds the fallback too.
+// fleet.
+//
+// While Redis answers, the budget also records itself as an active holder of the API key's
+// budget (a heartbeat once per segment of l; a holder counts as active for two sliding windows
+// after its last one) and learns how many holders are active, and it counts its own admitted
+// requests in an in-process budget of its share: l with every window's limit divided by the
+// number of active holders (rounded down, never below the fewest slots that leave the bulk
+// lane one: 2 at the default reserve). While Redis is unavailable, that in-process budget admits this replica's
+// requests, so the fleet as a whole stays within l: each holder continues from what it took
+// of the current windows, within its share. Every Hold is recorded in it as well, so a 429
+// holds the fallback too. A budget that never reached Redis counts itself alone (the full l).
+// When Redis answers again, the budget credits the shared windows with what it admitted
+// without Redis. The excess this still allows, and why, is in the package doc's failure policy.
 func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
 	rb, err := f.Budget(Limits(l))
 	if err != nil {
@@ -58,13 +70,130 @@ func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisfleet: SDKBudget: %w", err)
 	}
-	return &sdkBudget{f: f, rb: rb, mem: mem}, nil
+	return &sdkBudget{f: f, rb: rb, limits: l, id: newHolderID(), beatEvery: holderBeat(rl), ttl: holderTTL(rl), mem: mem, holders: 1}, nil
 }
 
 type sdkBudget struct {
-	f   *Fleet
-	rb  *Budget
-	mem debitura.Budget
+	f              *Fleet
+	rb             *Budget
+	limits         debitura.Limits
+	id             string // this holder's entry in the holders' set
+	beatEvery, ttl time.Duration
+	mu             sync.Mutex
+	mem            debitura.Budget // this holder's share: the fallback
+	holders        int             // active holders when Redis last answered
+	nextBeat       time.Time
+	beating        bool
+	registered     bool      // a heartbeat reached Redis
+	holdUntil      time.Time // the latest Hold's end, carried into a new share
+	// own counts this holder's admissions in the current windows (a new share is given the
+	// hour's again); unseen those Redis did not see (admitted by the fallback), to be credited to
+	// the shared windows when Redis answers again.
+	own, unseen counts
+}
+
+func (b *sdkBudget) fallback() debitura.Budget {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.mem
+}
+
+// heartbeat renews this holder's entry when it is due (one caller at a time) and, when the
+// number of active holders changed, replaces the fallback with a budget of the new share. A
+// failed heartbeat changes nothing: the last known count stays. It reports whether Redis had
+// lost this holder's entry after an earlier heartbeat (restarted, or an outage longer than
+// the entry lasts), so it lost the windows' counts too.
+func (b *sdkBudget) heartbeat(ctx context.Context) (lost bool) {
+	now := time.Now()
+	b.mu.Lock()
+	if b.beating || now.Before(b.nextBeat) {
+		b.mu.Unlock()
+		return false
+	}
+	b.beating = true
+	b.mu.Unlock()
+	n, added, err := b.rb.beat(context.WithoutCancel(ctx), b.id, b.ttl)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.beating = false
+	b.nextBeat = now.Add(b.beatEvery)
+	if err != nil {
+		return false
+	}
+	lost = added && b.registered
+	b.registered = true
+	if n == b.holders {
+		return lost
+	}
+	mem, err := debitura.NewMemoryBudget(shareLimits(b.limits, n))
+	if err != nil {
+		return lost
+	}
+	// Carry over what this holder took of the current hour (counted now: conservative for the
+	// sliding minute, which it may fill until it slides out), then the hold.
+	if b.own.hour.idx == now.UnixMicro()/b.limits.Hour.Microseconds() {
+		for range b.own.hour.n {
+			if w, _ := mem.Take(ctx, debitura.LaneInteractive); w > 0 {
+				break
+			}
+		}
+	}
+	if d := time.Until(b.holdUntil); d > 0 {
+		_ = mem.Hold(ctx, d)
+	}
+	b.mem, b.holders = mem, n
+	return lost
+}
+
+// counted records an admission of this holder; unseen: the fallback admitted it, not Redis.
+func (b *sdkBudget) counted(unseen bool) {
+	now := time.Now().UnixMicro()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.own.add(now, b.limits)
+	if unseen {
+		b.unseen.add(now, b.limits)
+	}
+}
+
+// upkeep runs the heartbeat when it is due and the credit when the fallback admitted requests
+// Redis has not seen, in the background: Take never waits for them (each is bounded by the
+// op timeout, and one heartbeat runs at a time).
+func (b *sdkBudget) upkeep(ctx context.Context) {
+	now := time.Now()
+	b.mu.Lock()
+	beat := !b.beating && !now.Before(b.nextBeat)
+	credit := !b.unseen.empty()
+	b.mu.Unlock()
+	if !beat && !credit {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		lost := false
+		if beat {
+			lost = b.heartbeat(ctx)
+		}
+		b.settle(ctx, lost)
+	}()
+}
+
+// settle credits the shared windows, once Redis answers again, with what they missed: this
+// holder's admissions during the outage, or all of its admissions in the current windows when
+// Redis lost its state (lost). Otherwise a fleet back on a restarted Redis would
+// see empty windows and admit a whole hour's worth again. A failed credit is dropped.
+func (b *sdkBudget) settle(ctx context.Context, lost bool) {
+	b.mu.Lock()
+	c := b.unseen
+	if lost {
+		c = b.own
+	}
+	c.segs = slices.Clone(c.segs)
+	b.unseen = counts{}
+	b.mu.Unlock()
+	if !c.empty() {
+		_ = b.rb.credit(context.WithoutCancel(ctx), c)
+	}
 }
 
 func (b *sdkBudget) Take(ctx context.Context, lane debitura.Lane) (time.Duration, error) {
@@ -83,20 +212,35 @@ func (b *sdkBudget) Take(ctx context.Context, lane debitura.Lane) (time.Duration
 			if err != nil {
 				return 0, err
 			}
+			b.upkeep(ctx)
 			if g.Admitted {
+				// Count it in this holder's share too, so a fallback starts from what this
+				// replica already took of the current windows (a full share counts no more).
+				_, _ = b.fallback().Take(ctx, lane)
+				b.counted(false)
 				return 0, nil
 			}
 			return max(g.Wait, time.Microsecond), nil
 		}
 	}
-	return b.mem.Take(ctx, lane)
+	w, err := b.fallback().Take(ctx, lane)
+	if err == nil && w == 0 {
+		b.counted(true)
+	}
+	return w, err
 }
 
 func (b *sdkBudget) Hold(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	_ = b.mem.Hold(ctx, d) // the fallback honours every hold, in case Redis goes away
+	b.mu.Lock()
+	if until := time.Now().Add(d); until.After(b.holdUntil) {
+		b.holdUntil = until
+	}
+	mem := b.mem
+	b.mu.Unlock()
+	_ = mem.Hold(ctx, d) // the fallback honours every hold, in case Redis goes away
 	if b.f.fo.try() {
 		_, err := b.rb.Hold(ctx, d)
 		if !b.f.fo.result("budget hold", err) {
