@@ -70,7 +70,7 @@ func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisfleet: SDKBudget: %w", err)
 	}
-	return &sdkBudget{f: f, rb: rb, limits: l, id: newHolderID(), beatEvery: holderBeat(rl), ttl: holderTTL(rl), mem: mem, holders: 1}, nil
+	return &sdkBudget{f: f, rb: rb, limits: l, id: newHolderID(), beatEvery: holderBeat(Limits(l)), ttl: holderTTL(Limits(l)), mem: mem, holders: 1}, nil
 }
 
 type sdkBudget struct {
