@@ -45,7 +45,9 @@ func FuzzAdmin(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, method, path string, body []byte) {
 		// Only what an HTTP client can send: a token method and a parsable /__mock/ target.
-		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/__mock/") || len(path) > 512 {
+		// A request line cannot carry spaces or control characters in its target.
+		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/__mock/") || len(path) > 512 ||
+			strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			return
 		}
 		if !validHeaderName(method) || len(method) > 16 {
