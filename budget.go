@@ -73,6 +73,11 @@ func DefaultLimits() Limits {
 // bulkShare is floor(n × (1 − reserve)).
 func bulkShare(n int, reserve float64) int { return int(math.Floor(float64(n) * (1 - reserve))) }
 
+// BulkLimits returns the per-window limits of the bulk lane: floor(limit × (1 − BulkReserve)).
+func (l Limits) BulkLimits() (perMinute, perHour, perDay int) {
+	return bulkShare(l.PerMinute, l.BulkReserve), bulkShare(l.PerHour, l.BulkReserve), bulkShare(l.PerDay, l.BulkReserve)
+}
+
 // Validate reports whether l describes usable windows: positive limits, a sliding window that
 // is a whole number of segments (each at least a millisecond), positive hour and day, and a
 // reserve in [0, 1) that leaves the bulk lane at least one slot of each window.

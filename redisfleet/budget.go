@@ -4,34 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/debitura-go/debitura"
 	"github.com/redis/go-redis/v9"
 )
 
-// Lane is the priority class of a request.
-type Lane int
+// Lane is the priority class of a request: the SDK's [debitura.Lane].
+type Lane = debitura.Lane
 
 const (
 	// Interactive requests may use every window up to its full limit.
-	Interactive Lane = iota
+	Interactive = debitura.LaneInteractive
 	// Bulk requests (backfills, LinkMany) may use each window only up to (1 − BulkReserve) of its
 	// limit, so a backfill always leaves room for interactive calls.
-	Bulk
+	Bulk = debitura.LaneBulk
 )
-
-// String returns "interactive" or "bulk".
-func (l Lane) String() string {
-	switch l {
-	case Interactive:
-		return "interactive"
-	case Bulk:
-		return "bulk"
-	}
-	return fmt.Sprintf("Lane(%d)", int(l))
-}
 
 // Window names what made Take refuse a slot.
 type Window int
@@ -67,28 +55,13 @@ func (w Window) String() string {
 }
 
 // Limits are the rate-limit windows of one API key, and the share of them the bulk lane may
-// use. DefaultLimits returns Debitura's documented numbers; tests and benchmarks scale the
-// durations down. Every field must be set (no zero means "default"): start from DefaultLimits.
+// use: the SDK's [debitura.Limits], so one value configures both. DefaultLimits returns
+// Debitura's documented numbers; tests and benchmarks scale the durations down. Every field must
+// be set (no zero means "default"): start from DefaultLimits.
 //
 // Every replica sharing an API key must use the same Limits: the counters in Redis are laid
 // out by Segment, Minute, Hour and Day.
-type Limits struct {
-	// PerMinute, PerHour and PerDay are the limits of the three windows.
-	PerMinute, PerHour, PerDay int
-	// Segment is the sliding window's segment (10 s at Debitura).
-	Segment time.Duration
-	// Minute is the sliding window's length, a whole number of Segments (60 s at Debitura).
-	Minute time.Duration
-	// Hour is the fixed window that resets at each multiple of Hour since the Unix epoch (UTC),
-	// i.e. at the top of the hour for 1 h.
-	Hour time.Duration
-	// Day is the fixed window that resets at each multiple of Day since the Unix epoch, i.e. at
-	// midnight UTC for 24 h.
-	Day time.Duration
-	// BulkReserve is the share of each window kept for the interactive lane, in [0, 1): the bulk
-	// lane may use floor(limit × (1 − BulkReserve)) of each window.
-	BulkReserve float64
-}
+type Limits = debitura.Limits
 
 // Debitura's documented limits per API key (REFERENCE.md §4) and the default reserve: the SDK's.
 const (
@@ -99,34 +72,18 @@ const (
 	DefaultBulkReserve = debitura.DefaultBulkReserve
 )
 
-// DefaultLimits returns Debitura's documented windows, as [debitura.DefaultLimits] does: 2,000
-// per sliding minute counted in 10-second segments, 20,000 per fixed hour (top of the hour,
-// UTC), 100,000 per fixed day (midnight UTC), with a 20 % reserve for the interactive lane.
-// Limits has the fields of debitura.Limits, so either converts to the other.
-func DefaultLimits() Limits { return Limits(debitura.DefaultLimits()) }
+// DefaultLimits returns Debitura's documented windows: [debitura.DefaultLimits].
+func DefaultLimits() Limits { return debitura.DefaultLimits() }
 
-// BulkLimits returns the per-window limits of the bulk lane: floor(limit × (1 − BulkReserve)).
-func (l Limits) BulkLimits() (perMinute, perHour, perDay int) {
-	f := func(n int) int { return int(math.Floor(float64(n) * (1 - l.BulkReserve))) }
-	return f(l.PerMinute), f(l.PerHour), f(l.PerDay)
-}
-
-func (l Limits) validate() error {
-	switch {
-	case l.PerMinute <= 0 || l.PerHour <= 0 || l.PerDay <= 0:
-		return fmt.Errorf("limits must be positive (per minute %d, hour %d, day %d)", l.PerMinute, l.PerHour, l.PerDay)
-	case l.Segment < time.Millisecond || l.Segment%time.Millisecond != 0:
-		return fmt.Errorf("segment %v must be a whole number of milliseconds, at least 1 ms", l.Segment)
-	case l.Minute < l.Segment || l.Minute%l.Segment != 0:
-		return fmt.Errorf("sliding window %v must be a whole number of segments (%v)", l.Minute, l.Segment)
-	case l.Hour%time.Millisecond != 0 || l.Day%time.Millisecond != 0 || l.Hour <= 0 || l.Day <= 0:
-		return fmt.Errorf("hour %v and day %v must be positive whole numbers of milliseconds", l.Hour, l.Day)
-	case l.BulkReserve < 0 || l.BulkReserve >= 1 || math.IsNaN(l.BulkReserve):
-		return fmt.Errorf("bulk reserve %v must be in [0, 1)", l.BulkReserve)
+// validateLimits is [debitura.Limits.Validate] and what the Lua scripts add to it: they count
+// in milliseconds (PEXPIRE) and microseconds, so Segment, Hour and Day must be whole numbers of
+// milliseconds.
+func validateLimits(l Limits) error {
+	if err := l.Validate(); err != nil {
+		return err
 	}
-	m, h, d := l.BulkLimits()
-	if m < 1 || h < 1 || d < 1 {
-		return fmt.Errorf("bulk reserve %v leaves the bulk lane no slot (per minute %d, hour %d, day %d)", l.BulkReserve, m, h, d)
+	if l.Segment%time.Millisecond != 0 || l.Hour%time.Millisecond != 0 || l.Day%time.Millisecond != 0 {
+		return fmt.Errorf("segment %v, hour %v and day %v must be whole numbers of milliseconds", l.Segment, l.Hour, l.Day)
 	}
 	return nil
 }
@@ -143,7 +100,7 @@ type Budget struct {
 
 // Budget returns the fleet's budget with the given limits (start from DefaultLimits).
 func (f *Fleet) Budget(l Limits) (*Budget, error) {
-	if err := l.validate(); err != nil {
+	if err := validateLimits(l); err != nil {
 		return nil, fmt.Errorf("redisfleet: Budget: %w", err)
 	}
 	return &Budget{

@@ -265,6 +265,8 @@ func TestLimitsValidate(t *testing.T) {
 		{"zero limit", func(l *Limits) { l.PerHour = 0 }},
 		{"minute not a multiple of segments", func(l *Limits) { l.Minute = 65 * time.Second }},
 		{"sub-millisecond segment", func(l *Limits) { l.Segment = time.Microsecond; l.Minute = 6 * time.Microsecond }},
+		{"segment not whole milliseconds", func(l *Limits) { l.Segment = 1500 * time.Microsecond; l.Minute = 6 * l.Segment }},
+		{"hour not whole milliseconds", func(l *Limits) { l.Hour = time.Hour + time.Microsecond }},
 		{"reserve 1", func(l *Limits) { l.BulkReserve = 1 }},
 		{"negative reserve", func(l *Limits) { l.BulkReserve = -0.1 }},
 		{"reserve leaves bulk nothing", func(l *Limits) { l.PerMinute = 1 }},

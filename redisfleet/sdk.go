@@ -62,7 +62,7 @@ func (f *Fleet) Options(l debitura.Limits) ([]debitura.Option, error) {
 // When Redis answers again, the budget credits the shared windows with what it admitted
 // without Redis. The excess this still allows, and why, is in the package doc's failure policy.
 func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
-	rb, err := f.Budget(Limits(l))
+	rb, err := f.Budget(l)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (f *Fleet) SDKBudget(l debitura.Limits) (debitura.Budget, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisfleet: SDKBudget: %w", err)
 	}
-	return &sdkBudget{f: f, rb: rb, limits: l, id: newHolderID(), beatEvery: holderBeat(Limits(l)), ttl: holderTTL(Limits(l)), mem: mem, holders: 1}, nil
+	return &sdkBudget{f: f, rb: rb, limits: l, id: newHolderID(), beatEvery: holderBeat(l), ttl: holderTTL(l), mem: mem, holders: 1}, nil
 }
 
 type sdkBudget struct {
@@ -197,17 +197,11 @@ func (b *sdkBudget) settle(ctx context.Context, lost bool) {
 }
 
 func (b *sdkBudget) Take(ctx context.Context, lane debitura.Lane) (time.Duration, error) {
-	var rl Lane
-	switch lane {
-	case debitura.LaneInteractive:
-		rl = Interactive
-	case debitura.LaneBulk:
-		rl = Bulk
-	default:
+	if lane != Interactive && lane != Bulk {
 		return 0, fmt.Errorf("redisfleet: Take: unknown lane %d", int(lane))
 	}
 	if b.f.fo.try() {
-		g, err := b.rb.Take(ctx, rl)
+		g, err := b.rb.Take(ctx, lane)
 		if !b.f.fo.result("budget take", err) {
 			if err != nil {
 				return 0, err
