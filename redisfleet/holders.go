@@ -22,15 +22,7 @@ import (
 // ARGV[3] overrides it (tests).
 //
 // KEYS: the holders' sorted set (member: holder id, score: active-until µs).
-var holdersScript = redis.NewScript(`
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local now
-if ARGV[3] and ARGV[3] ~= '' then
-  now = tonumber(ARGV[3])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+var holdersScript = redis.NewScript(luaNow(3) + `
 local ttl = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
 local added = redis.call('ZADD', KEYS[1], string.format('%.0f', now + ttl), ARGV[1])
@@ -98,15 +90,7 @@ func shareLimits(l debitura.Limits, n int) debitura.Limits {
 //
 // KEYS: minute hash, hour hash, day hash. ARGV: hour µs, day µs, segment µs, hour index, hour
 // count, day index, day count, time override, segments per sliding window, then the pairs.
-var creditScript = redis.NewScript(`
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local now
-if ARGV[8] and ARGV[8] ~= '' then
-  now = tonumber(ARGV[8])
-else
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
+var creditScript = redis.NewScript(luaNow(8) + `
 local seg, nseg = tonumber(ARGV[3]), tonumber(ARGV[9])
 local first = math.floor(now / seg) - nseg + 1
 local any = false

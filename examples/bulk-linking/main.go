@@ -68,23 +68,14 @@ func run(ctx context.Context, file string, concurrency int, baseURL string) erro
 		return fmt.Errorf("%s: %w", source, err)
 	}
 
-	apiKey := os.Getenv("DEBITURA_API_KEY")
-	var mock *mockserver.Server
-	if baseURL == "" {
-		if mock, err = startMock(reqs); err != nil {
-			return err
-		}
-		defer mock.Close()
-		baseURL, apiKey = mock.URL, mockserver.DefaultAPIKey
-		fmt.Printf("Linking %d customers from %s against an embedded mock server (rate limit: 100 requests/s)\n", len(reqs), source)
-	} else {
-		if apiKey == "" {
-			return errors.New("-base-url needs the API key in the DEBITURA_API_KEY environment variable")
-		}
-		fmt.Printf("Linking %d customers from %s against %s\n", len(reqs), source, baseURL)
+	env, err := cli.Environment(baseURL, func() (*mockserver.Server, error) { return startMock(reqs) })
+	if err != nil {
+		return err
 	}
-	c, err := debitura.New(apiKey,
-		debitura.WithBaseURL(baseURL),
+	defer env.Close()
+	fmt.Printf("Linking %d customers from %s against %v\n", len(reqs), source, env)
+	c, err := debitura.New(env.APIKey,
+		debitura.WithBaseURL(env.BaseURL),
 		debitura.WithAppInfo("debitura-bulk-linking-example", debitura.Version),
 		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
 	)
@@ -102,7 +93,7 @@ func run(ctx context.Context, file string, concurrency int, baseURL string) erro
 	}
 
 	summarize(results, elapsed, concurrency)
-	if mock != nil {
+	if mock := env.Mock; mock != nil {
 		posts, limited := 0, 0
 		for _, e := range mock.Journal() {
 			if e.Operation == mockserver.OpPostClients {

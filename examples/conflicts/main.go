@@ -34,7 +34,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -78,41 +77,36 @@ func run(ctx context.Context, cfg config, args []string) error {
 		return cli.UsageError(fmt.Sprintf("unexpected arguments %q (e-mail addresses go in -email flags)", args))
 	}
 
-	if cfg.baseURL != "" {
-		// A real environment: its key from the environment, the e-mails from the flags.
-		apiKey := os.Getenv("DEBITURA_API_KEY")
-		if apiKey == "" {
-			return cli.UsageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable (it is never taken from a flag, so it stays out of shell history)")
-		}
-		if len(cfg.emails) == 0 {
-			return cli.UsageError("-base-url needs at least one -email: a real environment cannot be seeded with Debitura accounts, so give the e-mail address of the customer to try (repeat -email for several)")
-		}
-		c, err := debitura.New(apiKey,
-			debitura.WithBaseURL(cfg.baseURL),
-			debitura.WithAppInfo("debitura-conflicts-example", debitura.Version),
-			debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
-		)
-		if err != nil {
-			return err
-		}
-		fmt.Println("Using", cfg.baseURL)
-		return try(ctx, c, cfg)
-	}
-
-	mock := mockserver.New()
-	defer mock.Close()
-	if err := seed(mock); err != nil {
-		return err
-	}
-	fmt.Println("Seeded the mock: one unlinked Debitura customer, one linked to another partner")
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(mock.URL))
+	// A real environment only when asked for, with its key from the environment and the e-mails
+	// from the flags; otherwise the seeded mock.
+	env, err := cli.Environment(cfg.baseURL, nil)
 	if err != nil {
 		return err
 	}
-	if len(cfg.emails) > 0 {
+	defer env.Close()
+	if env.Mock == nil {
+		if len(cfg.emails) == 0 {
+			return cli.UsageError("-base-url needs at least one -email: a real environment cannot be seeded with Debitura accounts, so give the e-mail address of the customer to try (repeat -email for several)")
+		}
+		fmt.Println("Using", env)
+	} else {
+		if err := seed(env.Mock); err != nil {
+			return err
+		}
+		fmt.Println("Seeded the mock: one unlinked Debitura customer, one linked to another partner")
+	}
+	c, err := debitura.New(env.APIKey,
+		debitura.WithBaseURL(env.BaseURL),
+		debitura.WithAppInfo("debitura-conflicts-example", debitura.Version),
+		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+	)
+	if err != nil {
+		return err
+	}
+	if env.Mock == nil || len(cfg.emails) > 0 {
 		return try(ctx, c, cfg)
 	}
-	return walkThrough(ctx, c, mock)
+	return walkThrough(ctx, c, env.Mock)
 }
 
 // seed gives the mock an existing Debitura customer nobody has linked yet, and one that another

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/debitura-go/debitura"
@@ -67,24 +66,14 @@ func run(ctx context.Context, baseURL string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 
-	apiKey := os.Getenv("DEBITURA_API_KEY")
-	var mock *mockserver.Server
-	if baseURL == "" {
-		var err error
-		if mock, err = startMock(); err != nil {
-			return err
-		}
-		defer mock.Close()
-		baseURL, apiKey = mock.URL, mockserver.DefaultAPIKey
-		fmt.Println("Using an embedded mock server at", mock.URL, "(pass -base-url and DEBITURA_API_KEY for a real environment)")
-	} else {
-		if apiKey == "" {
-			return errors.New("-base-url needs the API key in the DEBITURA_API_KEY environment variable")
-		}
-		fmt.Println("Using", baseURL)
+	env, err := cli.Environment(baseURL, startMock)
+	if err != nil {
+		return err
 	}
-	c, err := debitura.New(apiKey,
-		debitura.WithBaseURL(baseURL),
+	defer env.Close()
+	fmt.Println("Using", env)
+	c, err := debitura.New(env.APIKey,
+		debitura.WithBaseURL(env.BaseURL),
 		debitura.WithAppInfo("debitura-jit-linking-example", debitura.Version),
 		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
 	)
@@ -94,7 +83,7 @@ func run(ctx context.Context, baseURL string) error {
 
 	for _, cu := range customers {
 		fmt.Printf("\n%s %q (%s)\n", cu.label, cu.company, cu.id)
-		if err := link(ctx, c, mock, cu); err != nil {
+		if err := link(ctx, c, env.Mock, cu); err != nil {
 			return fmt.Errorf("%s: %w", cu.id, err)
 		}
 	}

@@ -20,12 +20,10 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/examples/internal/cli"
-	"github.com/debitura-go/debitura/mockserver"
 )
 
 func main() {
@@ -44,22 +42,15 @@ func run(ctx context.Context, baseURL, tenant, company, email, country string) e
 	defer cancel()
 
 	// Pick the environment: a real one only when asked for, with its key from the environment.
-	apiKey := os.Getenv("DEBITURA_API_KEY")
-	var mock *mockserver.Server
-	if baseURL == "" {
-		mock = mockserver.New()
-		defer mock.Close()
-		baseURL, apiKey = mock.URL, mockserver.DefaultAPIKey
-		fmt.Println("Using an embedded mock server at", mock.URL, "(pass -base-url and DEBITURA_API_KEY for a real environment)")
-	} else {
-		if apiKey == "" {
-			return cli.UsageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable (it is never taken from a flag, so it stays out of shell history)")
-		}
-		fmt.Println("Using", baseURL)
+	env, err := cli.Environment(baseURL, nil)
+	if err != nil {
+		return err
 	}
+	defer env.Close()
+	fmt.Println("Using", env)
 
-	c, err := debitura.New(apiKey,
-		debitura.WithBaseURL(baseURL),
+	c, err := debitura.New(env.APIKey,
+		debitura.WithBaseURL(env.BaseURL),
 		debitura.WithAppInfo("debitura-quickstart", debitura.Version),
 		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
 	)
@@ -100,12 +91,12 @@ func run(ctx context.Context, baseURL, tenant, company, email, country string) e
 
 	// 3. Onboarding: the customer signs Debitura's agreement on the hosted page.
 	if !lc.OnboardingDone {
-		if mock == nil {
+		if env.Mock == nil {
 			fmt.Println("3. Open this URL, complete onboarding, then re-run:", lc.OnboardingURL())
 			return nil
 		}
 		fmt.Println("   onboarding URL:", lc.OnboardingURL())
-		if err := mock.CompleteOnboarding(apiKey, tenant); err != nil {
+		if err := env.Mock.CompleteOnboarding(env.APIKey, tenant); err != nil {
 			return fmt.Errorf("complete onboarding on the mock: %w", err)
 		}
 		fmt.Println("3. Onboarding completed (the embedded mock played the customer)")

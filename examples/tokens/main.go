@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -57,17 +56,16 @@ func run(ctx context.Context, cfg config) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 
-	apiKey := os.Getenv("DEBITURA_API_KEY")
-	var mock *mockserver.Server
-	if cfg.baseURL == "" {
-		mock = mockserver.New()
-		defer mock.Close()
-		cfg.baseURL, cfg.customerAPIURL, apiKey = mock.URL, mock.URL, mockserver.DefaultAPIKey
-		fmt.Println("Using an embedded mock server at", mock.URL, "(pass -base-url, -customer-api-url and DEBITURA_API_KEY for a real environment)")
+	env, err := cli.Environment(cfg.baseURL, nil)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	mock, apiKey := env.Mock, env.APIKey
+	if mock != nil {
+		cfg.baseURL, cfg.customerAPIURL = mock.URL, mock.URL
+		fmt.Println("Using", env)
 	} else {
-		if apiKey == "" {
-			return cli.UsageError("-base-url needs the API key in the DEBITURA_API_KEY environment variable")
-		}
 		if cfg.customerAPIURL == "" {
 			return cli.UsageError("-base-url needs -customer-api-url: the Customer API is on another host than the Referral Partner API")
 		}
