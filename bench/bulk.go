@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -187,18 +185,16 @@ func naivePost(rc *retryablehttp.Client, base string, b *naiveBody) bool {
 	if err != nil {
 		return false
 	}
-	req, err := retryablehttp.NewRequest(http.MethodPost, base+"/clients", bytes.NewReader(body))
+	req, err := retryablehttp.NewRequest(http.MethodPost, base+"/clients", body)
 	if err != nil {
 		return false
 	}
-	req.Header.Set("XApiKey", mockserver.DefaultAPIKey)
-	req.Header.Set("Content-Type", "application/json")
+	setAPIHeaders(req.Header, true)
 	resp, err := rc.Do(req)
 	if err != nil {
 		return false
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
+	drain(resp)
 	return resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted
 }
 

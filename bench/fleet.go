@@ -497,3 +497,10 @@ func (r *redisProc) stop() {
 	_ = r.cmd.Wait()
 	r.cmd = nil
 }
+
+// compactJSON is v as one line of JSON.
+func compactJSON(v any) string {
+	var b bytes.Buffer
+	_ = json.NewEncoder(&b).Encode(v)
+	return string(bytes.TrimSpace(b.Bytes()))
+}

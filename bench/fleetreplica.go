@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -255,11 +254,4 @@ func replica(cfg replicaConfig) (*replicaResult, error) {
 	}
 	res.Errors = errs
 	return res, nil
-}
-
-// compactJSON is v as one line of JSON.
-func compactJSON(v any) string {
-	var b bytes.Buffer
-	_ = json.NewEncoder(&b).Encode(v)
-	return string(bytes.TrimSpace(b.Bytes()))
 }

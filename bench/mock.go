@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -42,33 +40,6 @@ func load(d time.Duration, f func(worker, i int) error) (float64, error) {
 	}
 	wg.Wait()
 	return float64(n.Load()) / time.Since(t0).Seconds(), firstErr
-}
-
-func doReq(hc *http.Client, method, url string, body []byte, want ...int) error {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("XApiKey", mockserver.DefaultAPIKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	for _, w := range want {
-		if resp.StatusCode == w {
-			return nil
-		}
-	}
-	return fmt.Errorf("%s %s: %s", method, url, resp.Status)
 }
 
 func benchMockRPS(r *report, sz sizes) error {

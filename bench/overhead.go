@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -103,12 +101,6 @@ func startStaticServer() (string, func(), error) {
 	return strings.TrimSpace(line), stop, nil
 }
 
-func newTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	return t
-}
-
 // rawGetter is the same GET without the SDK: net/http, the same headers, encoding/json into
 // the same struct type.
 type rawGetter struct {
@@ -122,23 +114,21 @@ func (g *rawGetter) get(ctx context.Context, id string) (*debitura.LinkedClient,
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("XApiKey", mockserver.DefaultAPIKey)
+	setAPIHeaders(req.Header, false)
 	req.Header.Set("User-Agent", g.ua)
 	req.Header.Set("Accept", "application/json")
 	resp, err := g.hc.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer drain(resp)
 	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, resp.Body)
 		return nil, fmt.Errorf("GET: %s", resp.Status)
 	}
 	var lc debitura.LinkedClient
 	if err := json.NewDecoder(resp.Body).Decode(&lc); err != nil {
 		return nil, err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
 	return &lc, nil
 }
 
@@ -242,22 +232,6 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// serve sends one request through a Backend's handler, without sockets.
-func serve(h http.Handler, method, target string, body []byte) *httptest.ResponseRecorder {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req := httptest.NewRequest(method, target, rd)
-	req.Header.Set("XApiKey", mockserver.DefaultAPIKey)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
 }
 
 // newRequest is a realistic new client: company details, one user, no cases.

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/debitura-go/debitura"
@@ -94,36 +89,3 @@ const (
 	shortTokenLife   = 2 * time.Second
 	refreshDueMargin = 100 * time.Millisecond
 )
-
-// shortTokens rewrites the expiresIn of POST /oauth/token answers to shortTokenLife while on is
-// set, so that the source holds a short-lived token that falls due for a refresh within
-// seconds.
-type shortTokens struct {
-	base      http.RoundTripper
-	on        atomic.Bool
-	rewritten atomic.Int32
-}
-
-func (t *shortTokens) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || !t.on.Load() || req.URL.Path != "/oauth/token" || resp.StatusCode != http.StatusOK {
-		return resp, err
-	}
-	data, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err == nil {
-		m["expiresIn"] = int(shortTokenLife.Seconds())
-		if b, err := json.Marshal(m); err == nil {
-			data = b
-			t.rewritten.Add(1)
-		}
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	resp.ContentLength = int64(len(data))
-	resp.Header.Set("Content-Length", strconv.Itoa(len(data)))
-	return resp, nil
-}
