@@ -17,29 +17,42 @@ import (
 // loadWorkers is how many goroutines of the in-process load generator keep a request in flight.
 const loadWorkers = 16
 
-// load runs f on loadWorkers goroutines for d and returns the completed calls per second.
-func load(d time.Duration, f func(worker, i int) error) (float64, error) {
-	var n atomic.Int64
+// concurrently runs f(0) … f(n-1) on n goroutines released at the same instant, waits for all
+// of them and returns the first error.
+func concurrently(n int, f func(i int) error) error {
+	start := make(chan struct{})
 	var firstErr error
 	var once sync.Once
-	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
-	t0 := time.Now()
-	for w := range loadWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; time.Now().Before(deadline); i++ {
-				if err := f(w, i); err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				n.Add(1)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			if err := f(i); err != nil {
+				once.Do(func() { firstErr = err })
 			}
-		}()
+		})
 	}
+	close(start)
 	wg.Wait()
-	return float64(n.Load()) / time.Since(t0).Seconds(), firstErr
+	return firstErr
+}
+
+// load runs f on loadWorkers goroutines for d and returns the completed calls per second. A
+// worker whose call fails stops; the first error is returned.
+func load(d time.Duration, f func(worker, i int) error) (float64, error) {
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	t0 := time.Now()
+	err := concurrently(loadWorkers, func(w int) error {
+		for i := 0; time.Now().Before(deadline); i++ {
+			if err := f(w, i); err != nil {
+				return err
+			}
+			n.Add(1)
+		}
+		return nil
+	})
+	return float64(n.Load()) / time.Since(t0).Seconds(), err
 }
 
 func benchMockRPS(r *report, sz sizes) error {

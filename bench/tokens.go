@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/debitura-go/debitura"
@@ -49,28 +48,11 @@ func benchTokens(r *report, sz sizes) error {
 		return fmt.Errorf("tokens: the first token expired before the goroutines asked (the machine stalled for %v); run again", refreshDueMargin)
 	}
 	before := s.Count(mockserver.OpToken)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	errs := make(chan error, 1)
-	for range sz.tokenGoroutines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			if _, err := src.Token(ctx); err != nil {
-				select {
-				case errs <- err:
-				default:
-				}
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	select {
-	case err := <-errs:
+	if err := concurrently(sz.tokenGoroutines, func(int) error {
+		_, err := src.Token(ctx)
 		return err
-	default:
+	}); err != nil {
+		return err
 	}
 	mints := s.Count(mockserver.OpToken) - before
 	r.add(eq("token_mints_for_10k_concurrent", float64(mints), "", 1))
