@@ -2,7 +2,6 @@ package redisfleet
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,18 +45,17 @@ func TestDeduperSemantics(t *testing.T) {
 
 	// Of concurrent claims from several replicas, exactly one wins.
 	var won atomic.Int32
-	var wg sync.WaitGroup
-	for range 8 {
-		d := newD(DeduperConfig{})
-		wg.Go(func() {
-			if c, err := d.Claim(ctx, "evt_3"); err != nil {
-				t.Error(err)
-			} else if c == Claimed {
-				won.Add(1)
-			}
-		})
+	ds := make([]*Deduper, 8)
+	for i := range ds {
+		ds[i] = newD(DeduperConfig{})
 	}
-	wg.Wait()
+	onReplicas(len(ds), func(i int) {
+		if c, err := ds[i].Claim(ctx, "evt_3"); err != nil {
+			t.Error(err)
+		} else if c == Claimed {
+			won.Add(1)
+		}
+	})
 	if won.Load() != 1 {
 		t.Fatalf("%d concurrent claims won, want 1", won.Load())
 	}

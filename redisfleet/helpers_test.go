@@ -3,6 +3,7 @@ package redisfleet
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,4 +59,14 @@ func scaledLimits() Limits {
 		Hour: 2 * time.Second, Day: 6 * time.Second,
 		BulkReserve: DefaultBulkReserve,
 	}
+}
+
+// onReplicas runs f(0) … f(n-1) on n goroutines at once, as n replicas racing for one shared
+// thing would, and waits for them all.
+func onReplicas(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { f(i) })
+	}
+	wg.Wait()
 }

@@ -3,7 +3,6 @@ package redisfleet
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,30 +42,29 @@ func TestLockExclusive(t *testing.T) {
 
 	// Under contention from several replicas, at most one holds the lock at any time.
 	var inside, maxInside, total atomic.Int32
-	var wg sync.WaitGroup
-	for range 6 {
-		l := fleetOn(t, srv).Locks()
-		wg.Go(func() {
-			for range 5 {
-				rel, err := l.Acquire(ctx, "tenant-3", time.Second)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				n := inside.Add(1)
-				if n > maxInside.Load() {
-					maxInside.Store(n)
-				}
-				time.Sleep(time.Millisecond)
-				inside.Add(-1)
-				total.Add(1)
-				if err := rel(ctx); err != nil {
-					t.Error(err)
-				}
-			}
-		})
+	locks := make([]*Locks, 6)
+	for i := range locks {
+		locks[i] = fleetOn(t, srv).Locks()
 	}
-	wg.Wait()
+	onReplicas(len(locks), func(i int) {
+		for range 5 {
+			rel, err := locks[i].Acquire(ctx, "tenant-3", time.Second)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := inside.Add(1)
+			if n > maxInside.Load() {
+				maxInside.Store(n)
+			}
+			time.Sleep(time.Millisecond)
+			inside.Add(-1)
+			total.Add(1)
+			if err := rel(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	if maxInside.Load() != 1 || total.Load() != 30 {
 		t.Fatalf("max holders at once %d (want 1), sections %d (want 30)", maxInside.Load(), total.Load())
 	}

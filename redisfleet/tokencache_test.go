@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,17 +46,13 @@ func TestTokenCacheOneRefresher(t *testing.T) {
 	var calls atomic.Int32
 	fill := countingFill(&calls, 50*time.Millisecond)
 	ctx := context.Background()
-	var wg sync.WaitGroup
 	for round := range 2 {
-		for _, c := range caches {
-			wg.Go(func() {
-				v, err := c.GetOrFill(ctx, "tenant-42", fill)
-				if err != nil || string(v) != testToken {
-					t.Errorf("round %d: GetOrFill = %q, %v", round, v, err)
-				}
-			})
-		}
-		wg.Wait()
+		onReplicas(replicas, func(i int) {
+			v, err := caches[i].GetOrFill(ctx, "tenant-42", fill)
+			if err != nil || string(v) != testToken {
+				t.Errorf("round %d: GetOrFill = %q, %v", round, v, err)
+			}
+		})
 	}
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("fill ran %d times for %d replicas × 2 rounds, want 1", n, replicas)
