@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/debitura-go/debitura/internal/syncbuf"
 	"github.com/debitura-go/debitura/internal/testenv"
 	"github.com/debitura-go/debitura/mockserver"
 )
@@ -174,7 +175,7 @@ func TestE2EKillAndResume(t *testing.T) {
 
 	killAt := 20 + rand.IntN(rows-60)
 	first := cli(base, args...)
-	var stderr1 syncBuffer
+	var stderr1 syncbuf.Buffer
 	first.Stderr = &stderr1
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
@@ -210,7 +211,7 @@ func TestE2EKillAndResume(t *testing.T) {
 	}
 
 	second := cli(base, args...)
-	var stderr2 syncBuffer
+	var stderr2 syncbuf.Buffer
 	second.Stderr = &stderr2
 	if code := exitCode(second.Run()); code != exitOK {
 		t.Fatalf("the re-run = exit %d\nstderr:\n%s", code, stderr2.String())
@@ -283,7 +284,7 @@ func TestE2EWindowWaitIsSatThrough(t *testing.T) {
 
 			start := time.Now()
 			cmd := cli(base, append([]string{"link", "--in", in, "--out", out, "--concurrency", "4", "--call-max-wait", "200ms", "--max-wait", "5s", "--progress-interval", "500ms"}, tt.args...)...)
-			var stderr syncBuffer
+			var stderr syncbuf.Buffer
 			cmd.Stderr = &stderr
 			code := exitCode(cmd.Run())
 			t.Logf("took %v; progress:\n%s", time.Since(start).Round(time.Millisecond), stderr.String())
@@ -322,7 +323,7 @@ func TestE2EWindowWaitIsSatThrough(t *testing.T) {
 	admin(t, "PUT", base+"/__mock/rate-limit", map[string]any{"windows": []map[string]any{{"limit": 20, "period": "1m"}}}, nil)
 	out2 := filepath.Join(t.TempDir(), "results.jsonl")
 	cmd := cli(base, "link", "--in", in, "--out", out2, "--concurrency", "4", "--call-max-wait", "200ms", "--max-wait", "1s")
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	if code := exitCode(cmd.Run()); code != exitFailure || !strings.Contains(stderr.String(), "--max-wait") {
 		t.Errorf("link with a window over --max-wait = exit %d; want 1 naming --max-wait\nstderr:\n%s", code, stderr.String())
@@ -346,7 +347,7 @@ func TestE2EDryRunListsEveryBadRowAndSendsNothing(t *testing.T) {
 		"t5,E,DK,s@e.example,Eve,eve@e.example\n"+
 		"t1,A,DK,s@a.example,Ann,ann@a.example\n")
 	cmd := cli(base, "link", "--dry-run", "--in", in)
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if code := exitCode(cmd.Run()); code != exitFailure {
 		t.Fatalf("dry run = exit %d, want 1\nstderr:\n%s", code, stderr.String())

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -28,29 +27,11 @@ func TestInterruptDuringAWindowWait(t *testing.T) {
 	}
 	in, out := writeFile(t, "in.csv", b.String()), filepath.Join(t.TempDir(), "o.jsonl")
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	e := env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-		getenv: func(k string) string { return map[string]string{keyEnv: mockserver.DefaultAPIKey}[k] }}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"--base-url", srv.URL, "link", "--in", in, "--out", out, "--concurrency", "2",
-			"--call-max-wait", "100ms", "--max-wait", "5m", "--progress-interval", "0"}, e)
-	}()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "window wait: "); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no window wait after 10s; stderr:\n%s", stderr.String())
-		}
-	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitInterrupted {
-			t.Errorf("interrupted in a window wait = exit %d, want 130\nstderr:\n%s", code, stderr.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("the run sat on in the window wait after the signal\nstderr:\n%s", stderr.String())
+	r := inBackground(t, []string{"--base-url", srv.URL, "link", "--in", in, "--out", out, "--concurrency", "2",
+		"--call-max-wait", "100ms", "--max-wait", "5m", "--progress-interval", "0"}, map[string]string{keyEnv: mockserver.DefaultAPIKey})
+	r.waitFor(t, "window wait", func() bool { return strings.Contains(r.stderr.String(), "window wait: ") })
+	if code := r.signal(t, 5*time.Second); code != exitInterrupted {
+		t.Errorf("interrupted in a window wait = exit %d, want 130\nstderr:\n%s", code, r.stderr.String())
 	}
 	results := readResults(t, out)
 	for _, r := range results {

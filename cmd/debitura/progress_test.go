@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/debitura-go/debitura/internal/syncbuf"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,7 @@ func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 func TestProgressETAIncludesTheWindowWait(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)}
-	var out syncBuffer
+	var out syncbuf.Buffer
 	p := newProgress(&out, false, 0, 100, clock.now)
 	p.skipped()
 	for range 9 {
@@ -56,7 +57,7 @@ func TestProgressETAIncludesTheWindowWait(t *testing.T) {
 }
 
 func TestProgressBarOnATerminal(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	p := newProgress(&out, true, time.Millisecond, 3, time.Now)
 	p.settled(stateReady)
 	p.WindowWait(2*time.Second, time.Now().Add(2*time.Second))

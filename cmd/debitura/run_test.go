@@ -3,40 +3,70 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/debitura-go/debitura/internal/syncbuf"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a link run.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runIn runs the tool in-process with the environment variables vars.
 func runIn(ctx context.Context, args []string, vars map[string]string) (code int, stdout, stderr string) {
-	var out, errb syncBuffer
-	e := env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
-	code = run(ctx, args, e)
+	var out, errb syncbuf.Buffer
+	code = run(ctx, args, testEnv(&out, &errb, vars))
 	return code, out.String(), errb.String()
+}
+
+// testEnv is the tool's environment in a test: no input, output to stdout and stderr, and the
+// environment variables vars.
+func testEnv(stdout, stderr io.Writer, vars map[string]string) env {
+	return env{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(k string) string { return vars[k] }}
+}
+
+// background is a run of the tool in a goroutine, as a process that a signal ends.
+type background struct {
+	args           []string
+	stdout, stderr syncbuf.Buffer
+	cancel         context.CancelFunc
+	done           chan int
+}
+
+// inBackground starts the tool with args and the environment variables vars in a goroutine.
+func inBackground(t *testing.T, args []string, vars map[string]string) *background {
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	b := &background{args: args, cancel: cancel, done: make(chan int, 1)}
+	e := testEnv(&b.stdout, &b.stderr, vars)
+	go func() { b.done <- run(ctx, args, e) }()
+	return b
+}
+
+// waitFor polls cond until it holds, and fails t if it does not within 10 s.
+func (b *background) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v: no %s after 10s; stderr:\n%s", b.args, what, b.stderr.String())
+		}
+	}
+}
+
+// signal ends the run as SIGINT or SIGTERM would (its context is cancelled) and returns its exit
+// code; it fails t if the run does not end within d.
+func (b *background) signal(t *testing.T, d time.Duration) int {
+	t.Helper()
+	b.cancel()
+	select {
+	case code := <-b.done:
+		return code
+	case <-time.After(d):
+		t.Fatalf("%v sat on for %v after the signal; stderr:\n%s", b.args, d, b.stderr.String())
+		return 0
+	}
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -145,34 +175,21 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 
 func TestMockSubcommandServesTheMock(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(t.Context())
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"mock", "-addr", "127.0.0.1:0", "-api-key", "mock_cli_key"}, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
-	}()
+	mock := inBackground(t, []string{"mock", "-addr", "127.0.0.1:0", "-api-key", "mock_cli_key"}, nil)
 	var base string
-	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no listening line; stderr:\n%s", errb.String())
-		}
-		if l, ok := strings.CutPrefix(out.String(), "listening on "); ok && strings.HasSuffix(l, "\n") {
+	mock.waitFor(t, "listening line", func() bool {
+		if l, ok := strings.CutPrefix(mock.stdout.String(), "listening on "); ok && strings.HasSuffix(l, "\n") {
 			base = strings.TrimSpace(l)
 		}
-	}
+		return base != ""
+	})
 	// The same backend as debitura-mock, with its -api-key: the CLI itself can talk to it.
 	code, stdout, stderr := runIn(t.Context(), []string{"--base-url", base, "clients", "list"}, map[string]string{keyEnv: "mock_cli_key"})
 	if code != exitOK || !strings.Contains(stderr, "0 clients in all") {
 		t.Errorf("clients list against debitura mock = exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("debitura mock after the signal = exit %d; stderr:\n%s", code, errb.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("debitura mock did not stop")
+	if code := mock.signal(t, 15*time.Second); code != exitOK {
+		t.Errorf("debitura mock after the signal = exit %d; stderr:\n%s", code, mock.stderr.String())
 	}
 }
 
