@@ -12,10 +12,7 @@ func (b *Backend) adminPartner(r *http.Request) string {
 	if id := r.URL.Query().Get("partnerId"); id != "" {
 		return id
 	}
-	if k := r.Header.Get("XApiKey"); k != "" {
-		return k
-	}
-	return b.defaultKey()
+	return b.adminKey(r)
 }
 
 func (b *Backend) controllerRoutes(m *http.ServeMux) {
