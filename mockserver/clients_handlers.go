@@ -551,19 +551,18 @@ func (b *Backend) getClients(w http.ResponseWriter, r *http.Request, ce *call) {
 	})
 }
 
-func (b *Backend) testOnly(w http.ResponseWriter) bool {
+// lockTestOnlyLink is lockActiveLink for the routes that exist only in the test environment: in
+// Production it answers 403 and returns nil without taking the lock.
+func (b *Backend) lockTestOnlyLink(w http.ResponseWriter, r *http.Request, ce *call) *linkRec {
 	if b.env == Production {
 		writeAPIError(w, http.StatusForbidden, "Forbidden", "This endpoint is only available in the test environment.")
-		return false
+		return nil
 	}
-	return true
+	return b.lockActiveLink(w, r, ce, msgNoActiveLink)
 }
 
 func (b *Backend) deleteClient(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.testOnly(w) {
-		return
-	}
-	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	l := b.lockTestOnlyLink(w, r, ce)
 	if l == nil {
 		return
 	}
@@ -588,10 +587,7 @@ func (b *Backend) resetLinkLocked(p *partnerRec, l *linkRec, now time.Time) {
 }
 
 func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.testOnly(w) {
-		return
-	}
-	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	l := b.lockTestOnlyLink(w, r, ce)
 	if l == nil {
 		return
 	}
