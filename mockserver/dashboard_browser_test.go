@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/debitura-go/debitura/internal/browsertest"
-	"github.com/debitura-go/debitura/internal/testenv"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -19,8 +17,7 @@ import (
 // form changes the state it claims (checked through the Go API), under the admin guard (fetch
 // with JSON from the mock's own origin), and markup in names renders as text.
 func TestDashboardBrowser(t *testing.T) {
-	testenv.SkipUnlessLong(t) // several seconds of Chromium: over the default run's budget
-	browser := browsertest.New(t)
+	browser := newBrowser(t)
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	srv := mockserver.NewTest(t, mockserver.WithClock(mockserver.NewFakeClock(t0)))
 
@@ -44,13 +41,6 @@ func TestDashboardBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(browser, 60*time.Second)
 	defer cancel()
-	run := func(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\npage: %s", what, err, html)
-		}
-	}
 	eval := func(t *testing.T, js string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
@@ -60,7 +50,7 @@ func TestDashboardBrowser(t *testing.T) {
 		return s
 	}
 	dash := srv.URL + "/__mock/"
-	run(t, "open the dashboard", chromedp.Navigate(dash), chromedp.WaitVisible(chromedp.CSS("#partners")))
+	browserDo(t, ctx, "open the dashboard", chromedp.Navigate(dash), chromedp.WaitVisible(chromedp.CSS("#partners")))
 
 	t.Run("markup renders as text", func(t *testing.T) {
 		if n := eval(t, `String(document.querySelectorAll("img, b.injected").length)`); n != "0" {
@@ -79,7 +69,7 @@ func TestDashboardBrowser(t *testing.T) {
 	})
 
 	t.Run("approve", func(t *testing.T) {
-		run(t, "click Approve",
+		browserDo(t, ctx, "click Approve",
 			chromedp.Click(chromedp.CSS(`tr.link-request[data-external-tenant-id="dash-approve"] button.approve`)),
 			chromedp.WaitVisible(chromedp.CSS(`tr.link-request[data-external-tenant-id="dash-approve"][data-status="approved"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`tr.client[data-external-tenant-id="dash-approve"]`)),
@@ -88,31 +78,25 @@ func TestDashboardBrowser(t *testing.T) {
 			t.Errorf("after Approve: LinkedClient = %+v, %v; want an unattributed active link", c, err)
 		}
 	})
-	t.Run("decline", func(t *testing.T) {
-		run(t, "click Decline",
-			chromedp.Click(chromedp.CSS(`tr.link-request[data-external-tenant-id="dash-decline"] button.decline`)),
-			chromedp.WaitVisible(chromedp.CSS(`tr.link-request[data-external-tenant-id="dash-decline"][data-status="declined"]`)),
-		)
-		if lr, err := srv.PendingLinkRequest(mockserver.DefaultAPIKey, "dash-decline"); err != nil || lr.Status != "declined" {
-			t.Errorf("after Decline: %+v, %v", lr, err)
-		}
-	})
-	t.Run("expire", func(t *testing.T) {
-		run(t, "click Expire",
-			chromedp.Click(chromedp.CSS(`tr.link-request[data-external-tenant-id="dash-expire"] button.expire`)),
-			chromedp.WaitVisible(chromedp.CSS(`tr.link-request[data-external-tenant-id="dash-expire"][data-status="expired"]`)),
-		)
-		if lr, err := srv.PendingLinkRequest(mockserver.DefaultAPIKey, "dash-expire"); err != nil || lr.Status != "expired" {
-			t.Errorf("after Expire: %+v, %v", lr, err)
-		}
-	})
+	for _, tt := range []struct{ button, status string }{{"decline", "declined"}, {"expire", "expired"}} {
+		t.Run(tt.button, func(t *testing.T) {
+			row := `tr.link-request[data-external-tenant-id="dash-` + tt.button + `"]`
+			browserDo(t, ctx, "click "+tt.button,
+				chromedp.Click(chromedp.CSS(row+` button.`+tt.button)),
+				chromedp.WaitVisible(chromedp.CSS(row+`[data-status="`+tt.status+`"]`)),
+			)
+			if lr, err := srv.PendingLinkRequest(mockserver.DefaultAPIKey, "dash-"+tt.button); err != nil || lr.Status != tt.status {
+				t.Errorf("after %s: %+v, %v; want status %s", tt.button, lr, err, tt.status)
+			}
+		})
+	}
 
 	t.Run("webhook delivery and redeliver", func(t *testing.T) {
 		if err := srv.FlushWebhooks(ctx); err != nil {
 			t.Fatal(err)
 		}
-		run(t, "reload", chromedp.Navigate(dash), chromedp.WaitVisible(chromedp.CSS(`details.delivery[data-state="delivered"]`)))
-		run(t, "open the delivery", chromedp.Click(chromedp.CSS(`details.delivery summary`)), chromedp.WaitVisible(chromedp.CSS(`details.delivery .signature`)))
+		browserDo(t, ctx, "reload", chromedp.Navigate(dash), chromedp.WaitVisible(chromedp.CSS(`details.delivery[data-state="delivered"]`)))
+		browserDo(t, ctx, "open the delivery", chromedp.Click(chromedp.CSS(`details.delivery summary`)), chromedp.WaitVisible(chromedp.CSS(`details.delivery .signature`)))
 		if sig := eval(t, `document.querySelector("details.delivery .signature").textContent`); !strings.HasPrefix(sig, "X-Debitura-Signature: t=") || !strings.Contains(sig, ",v1=") {
 			t.Errorf("signature header shown as %q", sig)
 		}
@@ -122,7 +106,7 @@ func TestDashboardBrowser(t *testing.T) {
 		if p := eval(t, `document.querySelector("details.delivery .payload").textContent`); !strings.Contains(p, `"event": "client.linked"`) {
 			t.Errorf("payload %q", p)
 		}
-		run(t, "click Redeliver",
+		browserDo(t, ctx, "click Redeliver",
 			chromedp.Click(chromedp.CSS(`details.delivery button.redeliver`)),
 			chromedp.WaitVisible(chromedp.CSS(`details.delivery ~ details.delivery`)),
 		)
@@ -136,7 +120,7 @@ func TestDashboardBrowser(t *testing.T) {
 	})
 
 	t.Run("faults", func(t *testing.T) {
-		run(t, "add a fault",
+		browserDo(t, ctx, "add a fault",
 			chromedp.SetValue(chromedp.CSS("#fault-operation"), mockserver.OpMe),
 			chromedp.SendKeys(chromedp.CSS("#fault-status"), "503"),
 			chromedp.SetValue(chromedp.CSS("#fault-shape"), string(mockserver.ShapeProblemDetails)),
@@ -148,11 +132,11 @@ func TestDashboardBrowser(t *testing.T) {
 		if len(rules) != 1 || rules[0].Operation != mockserver.OpMe || rules[0].Status != 503 || rules[0].Shape != mockserver.ShapeProblemDetails || rules[0].Times != 2 {
 			t.Fatalf("after Add fault: %+v", rules)
 		}
-		run(t, "add an invalid fault", chromedp.SendKeys(chromedp.CSS("#fault-latency"), "soon"), chromedp.Click(chromedp.CSS("#fault-add")), chromedp.WaitVisible(chromedp.CSS("#dashboard-error")))
+		browserDo(t, ctx, "add an invalid fault", chromedp.SendKeys(chromedp.CSS("#fault-latency"), "soon"), chromedp.Click(chromedp.CSS("#fault-add")), chromedp.WaitVisible(chromedp.CSS("#dashboard-error")))
 		if msg := eval(t, `document.querySelector("#dashboard-error").textContent`); !strings.Contains(msg, "400") || !strings.Contains(msg, "latency") {
 			t.Errorf("error shown: %q", msg)
 		}
-		run(t, "remove it", chromedp.Click(chromedp.CSS("tr.fault button.remove-fault")), chromedp.WaitNotPresent(chromedp.CSS("tr.fault")))
+		browserDo(t, ctx, "remove it", chromedp.Click(chromedp.CSS("tr.fault button.remove-fault")), chromedp.WaitNotPresent(chromedp.CSS("tr.fault")))
 		if rules, _ := srv.ListFaults(); len(rules) != 0 {
 			t.Errorf("after Remove: %+v", rules)
 		}
@@ -161,12 +145,12 @@ func TestDashboardBrowser(t *testing.T) {
 	t.Run("clock", func(t *testing.T) {
 		before := srv.Clock().Now()
 		want := before.Add(24 * time.Hour)
-		run(t, "+1 day",
+		browserDo(t, ctx, "+1 day",
 			chromedp.Click(chromedp.CSS(`button.clock-quick[data-body='{"duration":"24h"}']`)),
 			chromedp.WaitVisible(chromedp.CSS(`#clock-now[data-unix="`+strconv.FormatInt(want.Unix(), 10)+`"]`)),
 		)
 		want = want.Add(90 * time.Second)
-		run(t, "advance 90s",
+		browserDo(t, ctx, "advance 90s",
 			chromedp.SendKeys(chromedp.CSS("#clock-duration"), "90s"),
 			chromedp.Click(chromedp.CSS("#clock-advance")),
 			chromedp.WaitVisible(chromedp.CSS(`#clock-now[data-unix="`+strconv.FormatInt(want.Unix(), 10)+`"]`)),
@@ -177,7 +161,7 @@ func TestDashboardBrowser(t *testing.T) {
 	})
 
 	t.Run("journal filter and rate limits", func(t *testing.T) {
-		run(t, "filter postClients 409",
+		browserDo(t, ctx, "filter postClients 409",
 			chromedp.Navigate(dash),
 			chromedp.WaitVisible(chromedp.CSS("#journal-filter")),
 			chromedp.SetValue(chromedp.CSS("#filter-operation"), mockserver.OpPostClients),

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/debitura-go/debitura/internal/browsertest"
-	"github.com/debitura-go/debitura/internal/testenv"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -22,9 +20,8 @@ const browserStepTimeout = 45 * time.Second
 // fills the forms, ticks the boxes and clicks the buttons, and checks the outcome through the
 // Referral Partner API. The scenarios share one browser (one tab each, in turn).
 func TestPagesBrowser(t *testing.T) {
-	testenv.SkipUnlessLong(t) // several seconds of Chromium: over the default run's budget
 	start := time.Now()
-	browser := browsertest.New(t)
+	browser := newBrowser(t)
 	t.Logf("browser started in %v", time.Since(start).Round(time.Millisecond))
 
 	const brandedKey = "mock_browser_branded_partner"
@@ -40,13 +37,6 @@ func TestPagesBrowser(t *testing.T) {
 			f(t, ctx)
 			t.Logf("%s took %v", name, time.Since(begin).Round(time.Millisecond))
 		})
-	}
-	run := func(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\npage: %s", what, err, html)
-		}
 	}
 	text := func(t *testing.T, ctx context.Context, sel string) string {
 		t.Helper()
@@ -68,11 +58,11 @@ func TestPagesBrowser(t *testing.T) {
 	scenario("onboarding", func(t *testing.T, ctx context.Context) {
 		u := pageOnboardingURL(t, srv, "browser-1", "ada@fjord.example")
 		id := pageLinkID(t, u)
-		run(t, ctx, "open the onboarding link", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("#submit-details")))
+		browserDo(t, ctx, "open the onboarding link", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS("#submit-details")))
 		if got, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#company-name"))); err != nil || got != "Acme browser-1" {
 			t.Errorf("#company-name prefilled %q (%v), want %q", got, err, "Acme browser-1")
 		}
-		run(t, ctx, "fill in the details",
+		browserDo(t, ctx, "fill in the details",
 			chromedp.Clear(chromedp.CSS("#company-name")),
 			chromedp.SendKeys(chromedp.CSS("#company-name"), "Fjord Customer AB"),
 			chromedp.SetValue(chromedp.CSS("#country"), "SE"),
@@ -84,14 +74,14 @@ func TestPagesBrowser(t *testing.T) {
 		if got := location(t, ctx); got != srv.URL+"/onboarding/Agreement/Sign/"+id {
 			t.Errorf("after the details POST the browser is at %q (want the step-2 GET)", got)
 		}
-		run(t, ctx, "sign without ticking the box",
+		browserDo(t, ctx, "sign without ticking the box",
 			chromedp.Click(chromedp.CSS("#sign-agreement")),
 			chromedp.WaitVisible(chromedp.CSS("#error")),
 		)
 		if st, _ := pageAPI(t, srv, http.MethodPost, "/clients", pageCreateBody("browser-1", "ada@fjord.example")); st != http.StatusAccepted {
 			t.Fatalf("POST /clients before signing: %d, want 202", st)
 		}
-		run(t, ctx, "tick and sign",
+		browserDo(t, ctx, "tick and sign",
 			chromedp.Click(chromedp.CSS("#accept-terms")),
 			chromedp.Click(chromedp.CSS("#sign-agreement")),
 			chromedp.WaitVisible(chromedp.CSS(`body[data-page="done"] #status`)),
@@ -113,22 +103,14 @@ func TestPagesBrowser(t *testing.T) {
 	})
 
 	scenario("branding", func(t *testing.T, ctx context.Context) {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/clients", strings.NewReader(pageJSON(t, pageCreateBody("browser-brand", "b@fjord.example"))))
-		req.Header.Set("XApiKey", brandedKey)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := pageClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusAccepted {
-			t.Fatalf("POST /clients: %d", res.StatusCode)
+		if st, body := pageAPIAs(t, srv, brandedKey, http.MethodPost, "/clients", pageCreateBody("browser-brand", "b@fjord.example")); st != http.StatusAccepted {
+			t.Fatalf("POST /clients: %d %v", st, body)
 		}
 		c, err := srv.LinkedClient(brandedKey, "browser-brand")
 		if err != nil {
 			t.Fatal(err)
 		}
-		run(t, ctx, "open the page", chromedp.Navigate(srv.URL+"/onboarding/companydetails/"+c.LinkID), chromedp.WaitVisible(chromedp.CSS("#partner-name")))
+		browserDo(t, ctx, "open the page", chromedp.Navigate(srv.URL+"/onboarding/companydetails/"+c.LinkID), chromedp.WaitVisible(chromedp.CSS("#partner-name")))
 		style, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]`))
 		if err != nil {
 			t.Fatal(err)
@@ -152,12 +134,12 @@ func TestPagesBrowser(t *testing.T) {
 		if st != http.StatusAccepted || !strings.Contains(u, "/onboarding/ContractUpgrade/Sign/") {
 			t.Fatalf("POST /clients after ReleaseAgreement: %d %q", st, u)
 		}
-		run(t, ctx, "open the upgrade link", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS(`body[data-page="contract_upgrade"] #sign-agreement`)))
+		browserDo(t, ctx, "open the upgrade link", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS(`body[data-page="contract_upgrade"] #sign-agreement`)))
 		want := srv.AgreementVersion()
 		if got := text(t, ctx, "#agreement-version"); got != strconv.Itoa(want) {
 			t.Errorf("#agreement-version %q, want %d", got, want)
 		}
-		run(t, ctx, "tick and sign",
+		browserDo(t, ctx, "tick and sign",
 			chromedp.Click(chromedp.CSS("#accept-terms")),
 			chromedp.Click(chromedp.CSS("#sign-agreement")),
 			chromedp.WaitVisible(chromedp.CSS(`body[data-page="done"] #status`)),
@@ -177,12 +159,12 @@ func TestPagesBrowser(t *testing.T) {
 		scenario("link "+tc.decision, func(t *testing.T, ctx context.Context) {
 			ext := "browser-link-" + tc.decision
 			u := pageApprovalURL(t, srv, ext, tc.decision+"@existing.example", "Existing "+tc.decision+" ApS")
-			run(t, ctx, "open the approval link", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS(tc.button)))
+			browserDo(t, ctx, "open the approval link", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS(tc.button)))
 			got := []string{text(t, ctx, "#requesting-partner"), text(t, ctx, "#company-name")}
 			if diff := cmp.Diff([]string{"Mock Referral Partner ApS", "Existing " + tc.decision + " ApS"}, got); diff != "" {
 				t.Errorf("approval page (-want +got):\n%s", diff)
 			}
-			run(t, ctx, "click "+tc.button,
+			browserDo(t, ctx, "click "+tc.button,
 				chromedp.Click(chromedp.CSS(tc.button)),
 				chromedp.WaitVisible(chromedp.CSS(`body[data-page="approve_result"] #status`)),
 			)
@@ -197,8 +179,8 @@ func TestPagesBrowser(t *testing.T) {
 				t.Errorf("isAttributedClient = %v, want false", body["isAttributedClient"])
 			}
 			// Reloading the result page does not decide again; the approval link is used up.
-			run(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`body[data-page="approve_result"]`)))
-			run(t, ctx, "reopen the approval link", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS(`body[data-page="error"] #status`)))
+			browserDo(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`body[data-page="approve_result"]`)))
+			browserDo(t, ctx, "reopen the approval link", chromedp.Navigate(u), chromedp.WaitVisible(chromedp.CSS(`body[data-page="error"] #status`)))
 			if got := text(t, ctx, "#status"); got != "This link request was already "+tc.want+"." {
 				t.Errorf("reopened approval link: %q", got)
 			}

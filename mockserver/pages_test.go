@@ -94,6 +94,12 @@ func postPage(t *testing.T, u string, f url.Values) pageResp {
 // the status and the decoded JSON body (nil when the body is not JSON).
 func pageAPI(t *testing.T, srv *mockserver.Server, method, path string, body any) (int, map[string]any) {
 	t.Helper()
+	return pageAPIAs(t, srv, mockserver.DefaultAPIKey, method, path, body)
+}
+
+// pageAPIAs is pageAPI with the partner key apiKey.
+func pageAPIAs(t *testing.T, srv *mockserver.Server, apiKey, method, path string, body any) (int, map[string]any) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -106,7 +112,7 @@ func pageAPI(t *testing.T, srv *mockserver.Server, method, path string, body any
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("XApiKey", mockserver.DefaultAPIKey)
+	req.Header.Set("XApiKey", apiKey)
 	req.Header.Set("Content-Type", "application/json")
 	// The API call goes through the contract validator (with the mock's documented deviations):
 	// request and response are checked against the API documents.
@@ -522,16 +528,7 @@ func TestPagesBranding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := mockserver.NewTest(t, mockserver.WithPartner(tt.spec))
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/clients", strings.NewReader(pageJSON(t, pageCreateBody("b-1", "b@acme.example"))))
-			req.Header.Set("XApiKey", key)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := pageClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var body map[string]any
-			_ = json.NewDecoder(res.Body).Decode(&body)
-			res.Body.Close()
+			_, body := pageAPIAs(t, srv, key, http.MethodPost, "/clients", pageCreateBody("b-1", "b@acme.example"))
 			p := getPage(t, jstr(body, "onboardingLinks", "url"))
 			wantPage(t, "GET details", p, http.StatusOK, mockserver.StepCompanyDetails)
 			if got := p.text("partner-name"); got != pageEscape(tt.spec.CompanyName) {
@@ -558,15 +555,6 @@ func TestPagesBranding(t *testing.T) {
 // pageEscape is what html/template makes of text content.
 func pageEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
-}
-
-func pageJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // TestPagesProduction: the hosted pages are Debitura's UI, not a test-only route, so they work in
