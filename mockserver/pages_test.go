@@ -1,7 +1,6 @@
 package mockserver_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/debitura-go/debitura/internal/contract"
+	"github.com/debitura-go/debitura/internal/controltest"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -100,20 +100,7 @@ func pageAPI(t *testing.T, srv *mockserver.Server, method, path string, body any
 // pageAPIAs is pageAPI with the partner key apiKey.
 func pageAPIAs(t *testing.T, srv *mockserver.Server, apiKey, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("XApiKey", apiKey)
-	req.Header.Set("Content-Type", "application/json")
+	req := controltest.JSONRequest(t, method, srv.URL+path, apiKey, body)
 	// The API call goes through the contract validator (with the mock's documented deviations):
 	// request and response are checked against the API documents.
 	status, raw := contract.MockDo(t, pageClient, req)
