@@ -31,9 +31,7 @@ import (
 //go:embed templates/dashboard.js
 var dashboardJS []byte
 
-//go:embed templates/dashboard.html
-var dashboardHTML string
-
+// dashboardTemplate is templates/dashboard.html with the document head of the mock's pages.
 var dashboardTemplate = template.Must(template.New("dashboard").Funcs(template.FuncMap{
 	"when": func(t time.Time) string {
 		if t.IsZero() {
@@ -56,7 +54,7 @@ var dashboardTemplate = template.Must(template.New("dashboard").Funcs(template.F
 	"dict2": func(eventID, subscriptionID string) map[string]string {
 		return map[string]string{"eventId": eventID, "subscriptionId": subscriptionID}
 	},
-}).Parse(dashboardHTML))
+}).ParseFS(pageFS, "templates/head.html", "templates/dashboard.html"))
 
 // dashboardCSP allows the one script file and fetch() to the mock itself, nothing else.
 const dashboardCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -151,7 +149,7 @@ func (b *Backend) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", dashboardCSP)
 	v := b.dashboardData(r.URL.Query())
 	var buf bytes.Buffer
-	if err := dashboardTemplate.Execute(&buf, v); err != nil {
+	if err := dashboardTemplate.ExecuteTemplate(&buf, "dashboard.html", v); err != nil {
 		http.Error(w, "debitura-mock: rendering the dashboard failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
