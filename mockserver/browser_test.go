@@ -113,14 +113,14 @@ func TestPagesBrowser(t *testing.T) {
 			t.Errorf("#status %q", got)
 		}
 		st, body := pageAPI(t, srv, http.MethodPost, "/clients", pageCreateBody("browser-1", "ada@fjord.example"))
-		if st != http.StatusCreated || jstr(body, "client", "companyName") != "Fjord Customer AB" || jstr(body, "client", "city") != "Malmö" {
+		if st != http.StatusCreated || mockserver.JSONStr(body, "client", "companyName") != "Fjord Customer AB" || mockserver.JSONStr(body, "client", "city") != "Malmö" {
 			t.Fatalf("POST /clients after onboarding: %d %v; want 201 with the entered details", st, body)
 		}
 		st, body = pageAPI(t, srv, http.MethodPost, "/oauth/token", map[string]any{"externalTenantId": "browser-1"})
-		if st != http.StatusOK || jstr(body, "accessToken") == "" {
+		if st != http.StatusOK || mockserver.JSONStr(body, "accessToken") == "" {
 			t.Fatalf("POST /oauth/token: %d %v", st, body)
 		}
-		if ts := srv.CheckToken(jstr(body, "accessToken")); !ts.Valid || ts.ExternalTenantID != "browser-1" {
+		if ts := srv.CheckToken(mockserver.JSONStr(body, "accessToken")); !ts.Valid || ts.ExternalTenantID != "browser-1" {
 			t.Errorf("minted token: %+v", ts)
 		}
 	})
@@ -153,7 +153,7 @@ func TestPagesBrowser(t *testing.T) {
 		}
 		srv.ReleaseAgreement()
 		st, body := pageAPI(t, srv, http.MethodPost, "/clients", pageCreateBody("browser-up", "up@fjord.example"))
-		u := jstr(body, "onboardingLinks", "url")
+		u := mockserver.JSONStr(body, "onboardingLinks", "url")
 		if st != http.StatusAccepted || !strings.Contains(u, "/onboarding/ContractUpgrade/Sign/") {
 			t.Fatalf("POST /clients after ReleaseAgreement: %d %q", st, u)
 		}
