@@ -20,19 +20,8 @@ func (b *Backend) adminRoutes() {
 	})
 	m.HandleFunc("POST /__mock/partners", adminCreate(b.AddPartner, func(p PartnerSpec) any { return p }))
 	m.HandleFunc("POST /__mock/creditors", adminCreate(b.AddCreditor, idReply))
-	m.HandleFunc("POST /__mock/clients/{externalTenantId}/complete-onboarding", func(w http.ResponseWriter, r *http.Request) {
-		if adminErr(w, b.CompleteOnboarding(b.adminKey(r), r.PathValue("externalTenantId"))) {
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("GET /__mock/clients/{externalTenantId}", func(w http.ResponseWriter, r *http.Request) {
-		info, err := b.LinkedClient(b.adminKey(r), r.PathValue("externalTenantId"))
-		if adminErr(w, err) {
-			return
-		}
-		writeJSON(w, http.StatusOK, info)
-	})
+	m.HandleFunc("POST /__mock/clients/{externalTenantId}/complete-onboarding", clientAction(b.adminKey, b.CompleteOnboarding))
+	m.HandleFunc("GET /__mock/clients/{externalTenantId}", clientInfo(b.adminKey, b.LinkedClient))
 	m.HandleFunc("POST /__mock/agreement/release", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]int{"agreementVersion": b.ReleaseAgreement()})
 	})
@@ -231,6 +220,28 @@ func adminCreate[T, R any](add func(T) (R, error), reply func(R) any) http.Handl
 			return
 		}
 		writeJSON(w, http.StatusCreated, reply(out))
+	}
+}
+
+// clientAction is the handler of a control route that acts on one client: act gets the partner
+// partner reads from the request and the path's externalTenantId; success is 204 No Content.
+func clientAction(partner func(*http.Request) string, act func(partner, ext string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if adminErr(w, act(partner(r), r.PathValue("externalTenantId"))) {
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// clientInfo is clientAction for a route that reads: it answers 200 with what get returns.
+func clientInfo[T any](partner func(*http.Request) string, get func(partner, ext string) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		info, err := get(partner(r), r.PathValue("externalTenantId"))
+		if adminErr(w, err) {
+			return
+		}
+		writeJSON(w, http.StatusOK, info)
 	}
 }
 
