@@ -18,49 +18,10 @@ func (b *Backend) adminRoutes() {
 		b.Reset()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m.HandleFunc("POST /__mock/partners", func(w http.ResponseWriter, r *http.Request) {
-		var p PartnerSpec
-		if !adminDecode(w, r, &p) {
-			return
-		}
-		out, err := b.AddPartner(p)
-		if adminErr(w, err) {
-			return
-		}
-		writeJSON(w, http.StatusCreated, out)
-	})
-	m.HandleFunc("POST /__mock/creditors", func(w http.ResponseWriter, r *http.Request) {
-		var c CreditorSpec
-		if !adminDecode(w, r, &c) {
-			return
-		}
-		id, err := b.AddCreditor(c)
-		if adminErr(w, err) {
-			return
-		}
-		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
-	})
-	m.HandleFunc("POST /__mock/clients/{externalTenantId}/complete-onboarding", func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("XApiKey")
-		if key == "" {
-			key = b.defaultKey()
-		}
-		if adminErr(w, b.CompleteOnboarding(key, r.PathValue("externalTenantId"))) {
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("GET /__mock/clients/{externalTenantId}", func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("XApiKey")
-		if key == "" {
-			key = b.defaultKey()
-		}
-		info, err := b.LinkedClient(key, r.PathValue("externalTenantId"))
-		if adminErr(w, err) {
-			return
-		}
-		writeJSON(w, http.StatusOK, info)
-	})
+	m.HandleFunc("POST /__mock/partners", adminCreate(b.AddPartner, func(p PartnerSpec) any { return p }))
+	m.HandleFunc("POST /__mock/creditors", adminCreate(b.AddCreditor, idReply))
+	m.HandleFunc("POST /__mock/clients/{externalTenantId}/complete-onboarding", clientAction(b.adminKey, b.CompleteOnboarding))
+	m.HandleFunc("GET /__mock/clients/{externalTenantId}", clientInfo(b.adminKey, b.LinkedClient))
 	m.HandleFunc("POST /__mock/agreement/release", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]int{"agreementVersion": b.ReleaseAgreement()})
 	})
@@ -140,7 +101,7 @@ func (b *Backend) adminRoutes() {
 		if adminErr(w, err) {
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+		writeJSON(w, http.StatusCreated, idReply(id))
 	})
 	m.HandleFunc("GET /__mock/faults", func(w http.ResponseWriter, r *http.Request) {
 		rules, _ := b.ListFaults()
@@ -202,11 +163,7 @@ func (b *Backend) adminRoutes() {
 		writeJSON(w, http.StatusOK, b.Deliveries())
 	})
 	m.HandleFunc("GET /__mock/webhooks", func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("XApiKey")
-		if key == "" {
-			key = b.defaultKey()
-		}
-		hs := b.Webhooks(key)
+		hs := b.Webhooks(b.adminKey(r))
 		if hs == nil {
 			hs = []WebhookInfo{}
 		}
@@ -247,6 +204,57 @@ func rateLimitJSON(c RateLimitConfig) rateLimitIn {
 type faultIn struct {
 	Fault
 	Latency string `json:"latency,omitempty"`
+}
+
+// adminCreate is the handler of a POST that creates something: it decodes the body into a T
+// (an empty body is the zero T), passes it to add and answers 201 with reply's view of the
+// result, or the error add returned.
+func adminCreate[T, R any](add func(T) (R, error), reply func(R) any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in T
+		if !adminDecode(w, r, &in) {
+			return
+		}
+		out, err := add(in)
+		if adminErr(w, err) {
+			return
+		}
+		writeJSON(w, http.StatusCreated, reply(out))
+	}
+}
+
+// clientAction is the handler of a control route that acts on one client: act gets the partner
+// partner reads from the request and the path's externalTenantId; success is 204 No Content.
+func clientAction(partner func(*http.Request) string, act func(partner, ext string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if adminErr(w, act(partner(r), r.PathValue("externalTenantId"))) {
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// clientInfo is clientAction for a route that reads: it answers 200 with what get returns.
+func clientInfo[T any](partner func(*http.Request) string, get func(partner, ext string) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		info, err := get(partner(r), r.PathValue("externalTenantId"))
+		if adminErr(w, err) {
+			return
+		}
+		writeJSON(w, http.StatusOK, info)
+	}
+}
+
+// idReply is the answer to a POST that created something with id.
+func idReply(id string) any { return map[string]string{"id": id} }
+
+// adminKey is the partner a control route acts for: the request's XApiKey, else the default
+// partner's key.
+func (b *Backend) adminKey(r *http.Request) string {
+	if key := r.Header.Get("XApiKey"); key != "" {
+		return key
+	}
+	return b.defaultKey()
 }
 
 func adminDecode(w http.ResponseWriter, r *http.Request, v any) bool {

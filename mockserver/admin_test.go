@@ -81,9 +81,7 @@ func TestSnapshotRestore(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := newTestServer(t, WithClock(clock), WithSeed(7))
-	body := newClient("s1", "s1@x.example")
-	body["cases"] = []any{caseBody("r", "DK")}
-	do(t, s, "POST", "/clients", key, body)
+	do(t, s, "POST", "/clients", key, newClient("s1", "s1@x.example", caseBody("r", "DK")))
 	mustCreate(t, s, key, "s2", "s2@x.example")
 	if err := s.CompleteOnboarding(key, "s1"); err != nil {
 		t.Fatal(err)
@@ -93,14 +91,7 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	pending := do(t, s, "POST", "/clients", key, newClient("p", "p@x.example")).json(t)
-	snap, err := s.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2 := newTestServer(t, WithClock(clock))
-	if err := s2.Restore(snap); err != nil {
-		t.Fatal(err)
-	}
+	s2 := restoredServer(t, s, WithClock(clock))
 	for _, path := range []string{"/clients", "/clients/s1", "/clients/s2"} {
 		a, b := do(t, s, "GET", path, key, nil), do(t, s2, "GET", path, key, nil)
 		// The hosted-page URLs differ by server; compare without them.

@@ -120,10 +120,7 @@ func TestResetBetweenAuthAndEffect(t *testing.T) {
 		{
 			name: "POST /clients across Restore",
 			setup: func(t *testing.T, b *Backend) func() {
-				snap, err := b.Snapshot()
-				if err != nil {
-					t.Fatal(err)
-				}
+				snap := mustSnapshot(t, b)
 				return func() {
 					if err := b.Restore(snap); err != nil {
 						t.Error(err)
@@ -156,10 +153,7 @@ func TestResetBetweenAuthAndEffect(t *testing.T) {
 		{
 			name: "a webhook of a partner the Restore removed",
 			setup: func(t *testing.T, b *Backend) func() {
-				snap, err := b.Snapshot()
-				if err != nil {
-					t.Fatal(err)
-				}
+				snap := mustSnapshot(t, b)
 				if _, err := b.AddPartner(PartnerSpec{APIKey: gone}); err != nil {
 					t.Fatal(err)
 				}
@@ -207,10 +201,7 @@ func TestResetRestoreRaceWithHandlers(t *testing.T) {
 	if w := serve(b, "POST", "/clients", other, strings.NewReader(clientJSON("t-snap"))); w.Code != http.StatusAccepted {
 		t.Fatalf("POST /clients: %d %s", w.Code, w.Body)
 	}
-	snap, err := b.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := mustSnapshot(t, b)
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})

@@ -462,25 +462,30 @@ func parseListQuery(q url.Values) (listQuery, string) {
 	}
 	if s, ok := get("Sort"); ok && s != "" {
 		field, dir, hasDir := strings.Cut(s, ":")
-		switch strings.ToLower(strings.TrimSpace(field)) {
-		case "datecreated":
-		case "name":
-			lq.byName = true
-		default:
+		var ok bool
+		if lq.byName, ok = sortChoice(field, "datecreated", "name"); !ok {
 			return lq, fmt.Sprintf("Invalid sort field '%s'. Allowed fields: dateCreated, name.", field)
 		}
 		lq.desc = false
 		if hasDir {
-			switch strings.ToLower(strings.TrimSpace(dir)) {
-			case "asc":
-			case "desc":
-				lq.desc = true
-			default:
+			if lq.desc, ok = sortChoice(dir, "asc", "desc"); !ok {
 				return lq, fmt.Sprintf("Invalid sort direction '%s'. Use asc or desc.", dir)
 			}
 		}
 	}
 	return lq, ""
+}
+
+// sortChoice reads s (trimmed, in any case) as one of the two lower-case names of a Sort part:
+// false for first, true for second; ok is false for anything else.
+func sortChoice(s, first, second string) (isSecond, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case first:
+		return false, true
+	case second:
+		return true, true
+	}
+	return false, false
 }
 
 func (b *Backend) getClients(w http.ResponseWriter, r *http.Request, ce *call) {
@@ -551,19 +556,18 @@ func (b *Backend) getClients(w http.ResponseWriter, r *http.Request, ce *call) {
 	})
 }
 
-func (b *Backend) testOnly(w http.ResponseWriter) bool {
+// lockTestOnlyLink is lockActiveLink for the routes that exist only in the test environment: in
+// Production it answers 403 and returns nil without taking the lock.
+func (b *Backend) lockTestOnlyLink(w http.ResponseWriter, r *http.Request, ce *call) *linkRec {
 	if b.env == Production {
 		writeAPIError(w, http.StatusForbidden, "Forbidden", "This endpoint is only available in the test environment.")
-		return false
+		return nil
 	}
-	return true
+	return b.lockActiveLink(w, r, ce, msgNoActiveLink)
 }
 
 func (b *Backend) deleteClient(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.testOnly(w) {
-		return
-	}
-	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	l := b.lockTestOnlyLink(w, r, ce)
 	if l == nil {
 		return
 	}
@@ -588,10 +592,7 @@ func (b *Backend) resetLinkLocked(p *partnerRec, l *linkRec, now time.Time) {
 }
 
 func (b *Backend) isDeletable(w http.ResponseWriter, r *http.Request, ce *call) {
-	if !b.testOnly(w) {
-		return
-	}
-	l := b.lockActiveLink(w, r, ce, msgNoActiveLink)
+	l := b.lockTestOnlyLink(w, r, ce)
 	if l == nil {
 		return
 	}

@@ -124,9 +124,7 @@ func TestCreateClientIdempotencyAndAgreementFlip(t *testing.T) {
 	}
 
 	// A repeat returns the same client; cases in it are IdempotencyViolation.
-	body := newClient("tenant-1", "john@acme.example")
-	body["cases"] = []any{caseBody("r1", "DK")}
-	r := do(t, s, "POST", "/clients", key, body)
+	r := do(t, s, "POST", "/clients", key, newClient("tenant-1", "john@acme.example", caseBody("r1", "DK")))
 	if r.status != 202 {
 		t.Fatalf("repeat POST = %d %s, want 202", r.status, r.body)
 	}
@@ -252,8 +250,7 @@ func TestLinkRequestTTLApprovalAndReplay(t *testing.T) {
 	if _, err := s.AddCreditor(CreditorSpec{CompanyName: "Existing ApS", Emails: []string{"cfo@existing.example"}, OnboardingDone: true}); err != nil {
 		t.Fatal(err)
 	}
-	body := newClient("ext-1", "cfo@existing.example")
-	body["cases"] = []any{caseBody("c-dk", "DK"), caseBody("c-us", "US")}
+	body := newClient("ext-1", "cfo@existing.example", caseBody("c-dk", "DK"), caseBody("c-us", "US"))
 	r := do(t, s, "POST", "/clients", k2, body)
 	if r.status != 409 {
 		t.Fatalf("POST = %d %s", r.status, r.body)

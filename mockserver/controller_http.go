@@ -12,38 +12,14 @@ func (b *Backend) adminPartner(r *http.Request) string {
 	if id := r.URL.Query().Get("partnerId"); id != "" {
 		return id
 	}
-	if k := r.Header.Get("XApiKey"); k != "" {
-		return k
-	}
-	return b.defaultKey()
+	return b.adminKey(r)
 }
 
 func (b *Backend) controllerRoutes(m *http.ServeMux) {
-	m.HandleFunc("GET /__mock/clients/{externalTenantId}/link-request", func(w http.ResponseWriter, r *http.Request) {
-		info, err := b.PendingLinkRequest(b.adminPartner(r), r.PathValue("externalTenantId"))
-		if adminErr(w, err) {
-			return
-		}
-		writeJSON(w, http.StatusOK, info)
-	})
-	m.HandleFunc("POST /__mock/clients/{externalTenantId}/link-request/approve", func(w http.ResponseWriter, r *http.Request) {
-		if adminErr(w, b.ApprovePendingLink(b.adminPartner(r), r.PathValue("externalTenantId"))) {
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("POST /__mock/clients/{externalTenantId}/link-request/decline", func(w http.ResponseWriter, r *http.Request) {
-		if adminErr(w, b.DeclinePendingLink(b.adminPartner(r), r.PathValue("externalTenantId"))) {
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	m.HandleFunc("POST /__mock/clients/{externalTenantId}/link-request/expire", func(w http.ResponseWriter, r *http.Request) {
-		if adminErr(w, b.ExpirePendingLink(b.adminPartner(r), r.PathValue("externalTenantId"))) {
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	m.HandleFunc("GET /__mock/clients/{externalTenantId}/link-request", clientInfo(b.adminPartner, b.PendingLinkRequest))
+	m.HandleFunc("POST /__mock/clients/{externalTenantId}/link-request/approve", clientAction(b.adminPartner, b.ApprovePendingLink))
+	m.HandleFunc("POST /__mock/clients/{externalTenantId}/link-request/decline", clientAction(b.adminPartner, b.DeclinePendingLink))
+	m.HandleFunc("POST /__mock/clients/{externalTenantId}/link-request/expire", clientAction(b.adminPartner, b.ExpirePendingLink))
 	m.HandleFunc("POST /__mock/webhooks/redeliver", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			EventID        string `json:"eventId"`

@@ -14,9 +14,11 @@ package mockserver
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -29,9 +31,7 @@ import (
 //go:embed templates/dashboard.js
 var dashboardJS []byte
 
-//go:embed templates/dashboard.html
-var dashboardHTML string
-
+// dashboardTemplate is templates/dashboard.html with the document head of the mock's pages.
 var dashboardTemplate = template.Must(template.New("dashboard").Funcs(template.FuncMap{
 	"when": func(t time.Time) string {
 		if t.IsZero() {
@@ -54,7 +54,7 @@ var dashboardTemplate = template.Must(template.New("dashboard").Funcs(template.F
 	"dict2": func(eventID, subscriptionID string) map[string]string {
 		return map[string]string{"eventId": eventID, "subscriptionId": subscriptionID}
 	},
-}).Parse(dashboardHTML))
+}).ParseFS(pageFS, "templates/head.html", "templates/dashboard.html"))
 
 // dashboardCSP allows the one script file and fetch() to the mock itself, nothing else.
 const dashboardCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -141,175 +141,28 @@ type (
 	}
 )
 
-// dashState is the part of State() the dashboard reads (State has no secrets).
-type dashState struct {
-	AgreementVersion int `json:"agreementVersion"`
-	Partners         map[string]struct {
-		ID                    string  `json:"id"`
-		CompanyName           string  `json:"companyName"`
-		ShortName             string  `json:"shortName"`
-		ContactEmail          string  `json:"contactEmail"`
-		ReferralFeePercentage float64 `json:"referralFeePercentage"`
-		Inactive              bool    `json:"inactive"`
-		IsPublicDemo          bool    `json:"isPublicDemo"`
-		InvoicingTriggerMode  string  `json:"invoicingTriggerMode"`
-		ApprovalTTLDays       int     `json:"approvalTtlDays"`
-	} `json:"partners"`
-	Creditors map[string]struct {
-		CompanyName            string   `json:"companyName"`
-		SignedAgreementVersion int      `json:"signedAgreementVersion"`
-		DetailsSubmitted       bool     `json:"detailsSubmitted"`
-		CaseIDs                []string `json:"caseIds"`
-		KYC                    *struct {
-			VerificationStatus string `json:"verificationStatus"`
-		} `json:"kyc"`
-	} `json:"creditors"`
-	Links map[string]struct {
-		Seq                   int64     `json:"seq"`
-		PartnerID             string    `json:"partnerId"`
-		ExternalTenantID      string    `json:"externalTenantId"`
-		CreditorID            string    `json:"creditorId"`
-		Attributed            bool      `json:"attributed"`
-		Created               time.Time `json:"created"`
-		ReferralFeePercentage float64   `json:"referralFeePercentage"`
-		Archived              bool      `json:"archived"`
-		Suspended             bool      `json:"suspended"`
-	} `json:"links"`
-	LinkRequests map[string]struct {
-		ID               string    `json:"id"`
-		Seq              int64     `json:"seq"`
-		PartnerID        string    `json:"partnerId"`
-		ExternalTenantID string    `json:"externalTenantId"`
-		CreditorID       string    `json:"creditorId"`
-		Created          time.Time `json:"created"`
-		ExpiresAt        time.Time `json:"expiresAt"`
-		Status           string    `json:"status"`
-		Cases            []any     `json:"cases"`
-	} `json:"linkRequests"`
-	Webhooks map[string]struct {
-		Seq            int64    `json:"seq"`
-		ID             string   `json:"id"`
-		PartnerID      string   `json:"partnerId"`
-		URL            string   `json:"url"`
-		Events         []string `json:"events"`
-		IsActive       bool     `json:"isActive"`
-		IsTestMode     bool     `json:"isTestMode"`
-		DisabledReason string   `json:"disabledReason"`
-	} `json:"webhooks"`
-}
-
 func (b *Backend) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", dashboardCSP)
-	v, err := b.dashboardData(r.URL.Query())
-	if err != nil {
-		http.Error(w, "debitura-mock: reading the state failed: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
+	v := b.dashboardData(r.URL.Query())
 	var buf bytes.Buffer
-	if err := dashboardTemplate.Execute(&buf, v); err != nil {
+	if err := dashboardTemplate.ExecuteTemplate(&buf, "dashboard.html", v); err != nil {
 		http.Error(w, "debitura-mock: rendering the dashboard failed: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	writeRaw(w, http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }
 
-func (b *Backend) dashboardData(q url.Values) (dashboardView, error) {
+func (b *Backend) dashboardData(q url.Values) dashboardView {
 	b.ExpireLinks() // make link request statuses current on the mock clock
-	raw, err := b.State()
-	if err != nil {
-		return dashboardView{}, err
-	}
-	var st dashState
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return dashboardView{}, err
-	}
 	v := dashboardView{
-		Now: b.now(), Environment: b.env.String(), AgreementVersion: st.AgreementVersion,
+		Now: b.now(), Environment: b.env.String(),
 		Operations: FaultOperations(), JournalOps: JournalOperations(), Shapes: FaultShapes(), RateLimit: b.RateLimit(),
 	}
-	name := func(id string) string {
-		if p, ok := st.Partners[id]; ok {
-			return p.CompanyName
-		}
-		if id == "" {
-			return "(no or unknown key)"
-		}
-		return id
-	}
-	clients := map[string]int{}
-	for _, l := range st.Links {
-		if l.Archived {
-			continue
-		}
-		clients[l.PartnerID]++
-		c := st.Creditors[l.CreditorID]
-		onb := "not started"
-		switch {
-		case c.SignedAgreementVersion > 0 && c.SignedAgreementVersion >= st.AgreementVersion:
-			onb = "done (agreement v" + strconv.Itoa(c.SignedAgreementVersion) + ")"
-		case c.SignedAgreementVersion > 0:
-			onb = "contract upgrade due (signed v" + strconv.Itoa(c.SignedAgreementVersion) + ")"
-		case c.DetailsSubmitted:
-			onb = "details submitted, agreement unsigned"
-		}
-		kyc := "not_required"
-		if c.KYC != nil {
-			kyc = "pending"
-			if c.KYC.VerificationStatus == "Completed" {
-				kyc = "verified"
-			} else if c.KYC.VerificationStatus != "" {
-				kyc = "pending (" + c.KYC.VerificationStatus + ")"
-			}
-		}
-		v.Clients = append(v.Clients, dashClient{
-			Partner: name(l.PartnerID), PartnerID: l.PartnerID, ExternalTenantID: l.ExternalTenantID, CompanyName: c.CompanyName,
-			CreditorID: l.CreditorID, Onboarding: onb, KYC: kyc, Attributed: l.Attributed, Suspended: l.Suspended,
-			Fee: l.ReferralFeePercentage, Cases: len(c.CaseIDs), Created: l.Created,
-		})
-	}
-	sort.Slice(v.Clients, func(i, j int) bool {
-		if !v.Clients[i].Created.Equal(v.Clients[j].Created) {
-			return v.Clients[i].Created.Before(v.Clients[j].Created)
-		}
-		return v.Clients[i].ExternalTenantID < v.Clients[j].ExternalTenantID
-	})
-	for _, p := range st.Partners {
-		v.Partners = append(v.Partners, dashPartner{
-			ID: p.ID, CompanyName: p.CompanyName, ShortName: p.ShortName, ContactEmail: p.ContactEmail,
-			InvoicingTriggerMode: p.InvoicingTriggerMode, ReferralFeePercentage: p.ReferralFeePercentage,
-			ApprovalTTLDays: p.ApprovalTTLDays, Clients: clients[p.ID], Inactive: p.Inactive, IsPublicDemo: p.IsPublicDemo,
-		})
-	}
-	sort.Slice(v.Partners, func(i, j int) bool {
-		return v.Partners[i].CompanyName+v.Partners[i].ID < v.Partners[j].CompanyName+v.Partners[j].ID
-	})
-	seqs := map[string]int64{}
-	for _, lr := range st.LinkRequests {
-		seqs[lr.ID] = lr.Seq
-		v.LinkRequests = append(v.LinkRequests, dashLinkRequest{
-			ID: lr.ID, Partner: name(lr.PartnerID), PartnerID: lr.PartnerID, ExternalTenantID: lr.ExternalTenantID,
-			CompanyName: st.Creditors[lr.CreditorID].CompanyName, Status: lr.Status, Created: lr.Created, ExpiresAt: lr.ExpiresAt, Cases: len(lr.Cases),
-		})
-	}
-	sort.Slice(v.LinkRequests, func(i, j int) bool { return seqs[v.LinkRequests[i].ID] > seqs[v.LinkRequests[j].ID] })
-	secrets := map[string]string{}
-	whSeq := map[string]int64{}
-	for _, h := range st.Webhooks {
-		whSeq[h.ID] = h.Seq
-		v.Webhooks = append(v.Webhooks, dashWebhook{ID: h.ID, Partner: name(h.PartnerID), URL: h.URL, DisabledReason: h.DisabledReason,
-			Events: h.Events, IsActive: h.IsActive, IsTestMode: h.IsTestMode})
-		if _, done := secrets[h.PartnerID+"\x00"]; !done {
-			secrets[h.PartnerID+"\x00"] = ""
-			for _, wi := range b.Webhooks(h.PartnerID) {
-				secrets[wi.ID] = wi.Secret
-			}
-		}
-	}
-	sort.Slice(v.Webhooks, func(i, j int) bool { return whSeq[v.Webhooks[i].ID] < whSeq[v.Webhooks[j].ID] })
+	names, secrets := b.dashboardStoreView(&v)
 
 	journal := b.Journal()
 	attempts := map[string][]dashAttempt{}
@@ -323,7 +176,7 @@ func (b *Backend) dashboardData(q url.Values) (dashboardView, error) {
 	ds := b.Deliveries()
 	for i := len(ds) - 1; i >= 0; i-- { // newest first
 		d := ds[i]
-		dd := dashDelivery{DeliveryInfo: d, Partner: name(d.PartnerID)}
+		dd := dashDelivery{DeliveryInfo: d, Partner: names.of(d.PartnerID)}
 		var pretty bytes.Buffer
 		if json.Indent(&pretty, d.Payload, "", "  ") == nil {
 			dd.Payload = pretty.String()
@@ -356,7 +209,115 @@ func (b *Backend) dashboardData(q url.Values) (dashboardView, error) {
 
 	v.Faults, _ = b.ListFaults()
 	for _, u := range b.RateLimitUsage() {
-		v.Usage = append(v.Usage, dashUsage{Partner: name(u.PartnerID), RateLimitUsage: u})
+		v.Usage = append(v.Usage, dashUsage{Partner: names.of(u.PartnerID), RateLimitUsage: u})
 	}
-	return v, nil
+	return v
+}
+
+// partnerNames maps partner ids to company names for the dashboard.
+type partnerNames map[string]string
+
+// of names the partner with id: its company name, the id itself when unknown.
+func (n partnerNames) of(id string) string {
+	if name, ok := n[id]; ok {
+		return name
+	}
+	if id == "" {
+		return "(no or unknown key)"
+	}
+	return id
+}
+
+// dashboardStoreView fills v's store sections (agreement version, partners, clients, link
+// requests, webhooks) from the store's records under the store lock, copying what the page
+// renders. It returns the partners' names and the subscriptions' signing secrets by id, for the
+// sections built outside the lock.
+func (b *Backend) dashboardStoreView(v *dashboardView) (partnerNames, map[string]string) {
+	b.mu.Lock()
+	defer b.mu.unlockUnchanged()
+	st := b.st
+	v.AgreementVersion = st.AgreementVersion
+	names := partnerNames{}
+	for _, p := range st.Partners {
+		names[p.ID] = p.CompanyName
+	}
+	clients := map[string]int{}
+	for _, l := range st.Links {
+		if l.Archived {
+			continue
+		}
+		clients[l.PartnerID]++
+		c := st.Creditors[l.CreditorID]
+		if c == nil {
+			c = &creditorRec{}
+		}
+		v.Clients = append(v.Clients, dashClient{
+			Partner: names.of(l.PartnerID), PartnerID: l.PartnerID, ExternalTenantID: l.ExternalTenantID, CompanyName: c.CompanyName,
+			CreditorID: l.CreditorID, Onboarding: dashOnboarding(st, c), KYC: dashKYC(c.KYC), Attributed: l.Attributed, Suspended: l.Suspended,
+			Fee: l.ReferralFeePercentage, Cases: len(c.CaseIDs), Created: l.Created,
+		})
+	}
+	sort.Slice(v.Clients, func(i, j int) bool {
+		if !v.Clients[i].Created.Equal(v.Clients[j].Created) {
+			return v.Clients[i].Created.Before(v.Clients[j].Created)
+		}
+		return v.Clients[i].ExternalTenantID < v.Clients[j].ExternalTenantID
+	})
+	for _, p := range st.Partners {
+		v.Partners = append(v.Partners, dashPartner{
+			ID: p.ID, CompanyName: p.CompanyName, ShortName: p.ShortName, ContactEmail: p.ContactEmail,
+			InvoicingTriggerMode: p.InvoicingTriggerMode, ReferralFeePercentage: p.ReferralFeePercentage,
+			ApprovalTTLDays: p.ApprovalTTLDays, Clients: clients[p.ID], Inactive: p.Inactive, IsPublicDemo: p.IsPublicDemo,
+		})
+	}
+	sort.Slice(v.Partners, func(i, j int) bool {
+		return v.Partners[i].CompanyName+v.Partners[i].ID < v.Partners[j].CompanyName+v.Partners[j].ID
+	})
+	reqs := slices.Collect(maps.Values(st.LinkRequests))
+	slices.SortFunc(reqs, func(a, c *linkReqRec) int { return cmp.Compare(c.Seq, a.Seq) }) // newest first
+	for _, lr := range reqs {
+		var company string
+		if c := st.Creditors[lr.CreditorID]; c != nil {
+			company = c.CompanyName
+		}
+		v.LinkRequests = append(v.LinkRequests, dashLinkRequest{
+			ID: lr.ID, Partner: names.of(lr.PartnerID), PartnerID: lr.PartnerID, ExternalTenantID: lr.ExternalTenantID,
+			CompanyName: company, Status: lr.Status, Created: lr.Created, ExpiresAt: lr.ExpiresAt, Cases: len(lr.Cases),
+		})
+	}
+	hooks := slices.Collect(maps.Values(st.Webhooks))
+	slices.SortFunc(hooks, func(a, c *webhookRec) int { return cmp.Compare(a.Seq, c.Seq) }) // oldest first
+	secrets := map[string]string{}
+	for _, h := range hooks {
+		secrets[h.ID] = h.Secret
+		v.Webhooks = append(v.Webhooks, dashWebhook{ID: h.ID, Partner: names.of(h.PartnerID), URL: h.URL, DisabledReason: h.DisabledReason,
+			Events: slices.Clone(h.Events), IsActive: h.IsActive, IsTestMode: h.IsTestMode})
+	}
+	return names, secrets
+}
+
+// dashOnboarding describes how far creditor c is through onboarding.
+func dashOnboarding(st *store, c *creditorRec) string {
+	switch {
+	case st.onboardingDone(c):
+		return "done (agreement v" + strconv.Itoa(c.SignedAgreementVersion) + ")"
+	case c.SignedAgreementVersion > 0:
+		return "contract upgrade due (signed v" + strconv.Itoa(c.SignedAgreementVersion) + ")"
+	case c.DetailsSubmitted:
+		return "details submitted, agreement unsigned"
+	}
+	return "not started"
+}
+
+// dashKYC describes a creditor's KYC state (k is nil when KYC was never asked for).
+func dashKYC(k *kycRec) string {
+	switch {
+	case k == nil:
+		return "not_required"
+	case k.VerificationStatus == "Completed":
+		return "verified"
+	case k.VerificationStatus != "":
+		return "pending (" + k.VerificationStatus + ")"
+	}
+	return "pending"
 }

@@ -79,15 +79,19 @@ func do(t *testing.T, s *Server, method, path, key string, body any, hdr ...stri
 
 const key = DefaultAPIKey
 
-// newClient is a minimal valid POST /clients body.
-func newClient(ext, email string) map[string]any {
-	return map[string]any{
+// newClient is a minimal valid POST /clients body, with cases when given (caseBody).
+func newClient(ext, email string, cases ...any) map[string]any {
+	body := map[string]any{
 		"externalTenantId": ext,
 		"client": map[string]any{
 			"name": "Acme " + ext, "country": "DK", "supportEmail": "billing+" + ext + "@acme.example",
 		},
 		"users": []any{map[string]any{"name": "John Doe", "email": email, "isOnboardingUser": true}},
 	}
+	if len(cases) > 0 {
+		body["cases"] = cases
+	}
+	return body
 }
 
 func caseBody(ref, country string) map[string]any {
@@ -107,6 +111,26 @@ func str(m map[string]any, path ...string) string {
 		cur = mm[p]
 	}
 	s, _ := cur.(string)
+	return s
+}
+
+// mustSnapshot is b.Snapshot that fails the test on an error.
+func mustSnapshot(t testing.TB, b *Backend) []byte {
+	t.Helper()
+	snap, err := b.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// restoredServer starts a test server with opts and restores from's snapshot into it.
+func restoredServer(t *testing.T, from *Server, opts ...Option) *Server {
+	t.Helper()
+	s := newTestServer(t, opts...)
+	if err := s.Restore(mustSnapshot(t, from.Backend)); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 

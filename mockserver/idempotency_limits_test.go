@@ -57,10 +57,7 @@ func TestIdempotencyExpiresOnMockClock(t *testing.T) {
 
 	// A Snapshot leaves out what expired.
 	clock.Advance(IdempotencyTTL)
-	snap, err := b.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := mustSnapshot(t, b)
 	if strings.Contains(string(snap), k) {
 		t.Error("the snapshot still holds an expired idempotency record")
 	}

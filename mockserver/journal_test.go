@@ -1,10 +1,106 @@
 package mockserver
 
+// The journal's tests: what it keeps (newest entries in a capped ring, cut paths) and what it
+// never keeps (secrets).
+
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/debitura-go/debitura/internal/contract"
 )
+
+// The capped journal keeps the newest entries, oldest first, across many wrap-arounds, and its
+// counts keep every request.
+func TestJournalLimitKeepsNewestInOrder(t *testing.T) {
+	for _, limit := range []int{1, 5} {
+		b := NewBackend(WithJournalLimit(limit), WithRateLimit(RateLimitConfig{Disabled: true}))
+		h := contract.MockMiddleware(t, b)
+		get := func() {
+			req := httptest.NewRequest(http.MethodGet, "/me", nil)
+			req.Header.Set("XApiKey", DefaultAPIKey)
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+		for range 23 {
+			get()
+		}
+		j := b.Journal()
+		if len(j) != limit {
+			t.Fatalf("limit %d: journal has %d entries", limit, len(j))
+		}
+		for i, e := range j {
+			if want := int64(23 - limit + 1 + i); e.Seq != want {
+				t.Fatalf("limit %d: entry %d has Seq %d, want %d", limit, i, e.Seq, want)
+			}
+		}
+		if n := b.Count(OpMe); n != 23 {
+			t.Fatalf("limit %d: Count = %d, want 23", limit, n)
+		}
+		b.ResetJournal()
+		get()
+		get()
+		j = b.Journal()
+		if len(j) != min(2, limit) || j[len(j)-1].Seq != 25 {
+			t.Fatalf("limit %d: after reset: %+v", limit, j)
+		}
+	}
+}
+
+// Adding to a full 100,000-entry journal is O(1).
+func BenchmarkJournalAddFull(b *testing.B) {
+	j := newJournal(100000)
+	for range 100000 {
+		j.add(JournalEntry{Operation: OpMe})
+	}
+	b.ResetTimer()
+	for range b.N {
+		j.add(JournalEntry{Operation: OpMe})
+	}
+}
+
+// Keyless requests with huge paths (all 401) must not make the journal keep the paths: each
+// entry keeps at most MaxJournalPath bytes, cut at a character boundary and marked.
+func TestJournalCutsLongPaths(t *testing.T) {
+	t.Parallel()
+	b := NewBackend(WithRateLimit(RateLimitConfig{Disabled: true}))
+	t.Cleanup(b.Close)
+	const n = 200
+	long := "/clients/" + strings.Repeat("é", 32<<10) // 64 KiB of two-byte characters
+	for range n {
+		w := httptest.NewRecorder()
+		b.ServeHTTP(w, httptest.NewRequest(http.MethodGet, long+"?q="+strings.Repeat("x", 1000), nil))
+		if w.Code != http.StatusUnauthorized {
+			t.Fatalf("keyless GET = %d", w.Code)
+		}
+	}
+	short := httptest.NewRequest(http.MethodGet, "/me", nil)
+	short.Header.Set("XApiKey", DefaultAPIKey)
+	b.ServeHTTP(httptest.NewRecorder(), short)
+
+	j := b.Journal()
+	if len(j) != n+1 {
+		t.Fatalf("journal has %d entries, want %d", len(j), n+1)
+	}
+	total := 0
+	for _, e := range j[:n] {
+		total += len(e.Path)
+		if len(e.Path) > MaxJournalPath || !strings.HasSuffix(e.Path, JournalCutMarker) ||
+			!strings.HasPrefix(long, strings.TrimSuffix(e.Path, JournalCutMarker)) || !utf8.ValidString(e.Path) {
+			t.Fatalf("recorded path (%d bytes) is not the request path cut to %d bytes: %.40q...%q",
+				len(e.Path), MaxJournalPath, e.Path, e.Path[max(0, len(e.Path)-20):])
+		}
+	}
+	if total > n*MaxJournalPath {
+		t.Errorf("journal paths take %d bytes, want at most %d", total, n*MaxJournalPath)
+	}
+	if got := j[n].Path; got != "/me" {
+		t.Errorf("a short path is recorded as %q, want /me", got)
+	}
+}
 
 func TestJournalHasNoSecrets(t *testing.T) {
 	t.Parallel()

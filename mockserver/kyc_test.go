@@ -11,9 +11,7 @@ import (
 func TestKYCIdempotency(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
-	body := newClient("k", "k@x.example")
-	body["cases"] = []any{caseBody("c1", "DK")}
-	do(t, s, "POST", "/clients", key, body)
+	do(t, s, "POST", "/clients", key, newClient("k", "k@x.example", caseBody("c1", "DK")))
 	kyc := `{"directorFullName":"Jane Director","directorHomeAddress":"1 Main St","directorDateOfBirth":"1980-02-03"}`
 	reordered := "{\n \"directorDateOfBirth\": \"1980-02-03\", \"directorHomeAddress\":\"1 Main St\", \"directorFullName\":\"Jane Director\"}"
 

@@ -14,9 +14,7 @@ func TestWithdraw(t *testing.T) {
 	t.Run("closes pending cases and archives; re-POST creates a new client", func(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t)
-		body := newClient("w", "w@x.example")
-		body["cases"] = []any{caseBody("r1", "DK"), caseBody("r2", "DK")}
-		r := do(t, s, "POST", "/clients", key, body)
+		r := do(t, s, "POST", "/clients", key, newClient("w", "w@x.example", caseBody("r1", "DK"), caseBody("r2", "DK")))
 		oldID := str(r.json(t), "client", "id")
 		cases, _ := s.Cases(key, "w")
 		if r := do(t, s, "POST", "/clients/w/withdraw", key, nil); r.status != http.StatusNoContent || len(r.body) != 0 {
@@ -56,9 +54,7 @@ func TestWithdraw(t *testing.T) {
 	t.Run("409 when a case progressed", func(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t)
-		body := newClient("p", "p@x.example")
-		body["cases"] = []any{caseBody("r1", "DK")}
-		do(t, s, "POST", "/clients", key, body)
+		do(t, s, "POST", "/clients", key, newClient("p", "p@x.example", caseBody("r1", "DK")))
 		cases, _ := s.Cases(key, "p")
 		if err := s.SetCaseLifecycle(cases[0].ID, LifecycleActive); err != nil {
 			t.Fatal(err)
@@ -78,9 +74,7 @@ func TestWithdraw(t *testing.T) {
 func TestResetCascade(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
-	body := newClient("r", "r@x.example")
-	body["cases"] = []any{caseBody("c1", "DK")}
-	do(t, s, "POST", "/clients", key, body)
+	do(t, s, "POST", "/clients", key, newClient("r", "r@x.example", caseBody("c1", "DK")))
 	if err := s.CompleteOnboarding(key, "r"); err != nil {
 		t.Fatal(err)
 	}

@@ -70,11 +70,12 @@ import (
 //go:embed templates/*.html
 var pageFS embed.FS
 
-// pageTemplates holds one template set per page, each made of the layout and the page's content.
+// pageTemplates holds one template set per page, each made of the document head the mock's pages
+// share (head.html, also the dashboard's), the layout and the page's content.
 var pageTemplates = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"details", "sign", "done", "approve", "result", "error"} {
-		m[name] = template.Must(template.New(name).ParseFS(pageFS, "templates/layout.html", "templates/"+name+".html"))
+		m[name] = template.Must(template.New(name).ParseFS(pageFS, "templates/head.html", "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m
 }()

@@ -1,7 +1,6 @@
 package mockserver_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/debitura-go/debitura/internal/contract"
+	"github.com/debitura-go/debitura/internal/controltest"
 	"github.com/debitura-go/debitura/mockserver"
 	"github.com/google/go-cmp/cmp"
 )
@@ -94,20 +94,13 @@ func postPage(t *testing.T, u string, f url.Values) pageResp {
 // the status and the decoded JSON body (nil when the body is not JSON).
 func pageAPI(t *testing.T, srv *mockserver.Server, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("XApiKey", mockserver.DefaultAPIKey)
-	req.Header.Set("Content-Type", "application/json")
+	return pageAPIAs(t, srv, mockserver.DefaultAPIKey, method, path, body)
+}
+
+// pageAPIAs is pageAPI with the partner key apiKey.
+func pageAPIAs(t *testing.T, srv *mockserver.Server, apiKey, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	req := controltest.JSONRequest(t, method, srv.URL+path, apiKey, body)
 	// The API call goes through the contract validator (with the mock's documented deviations):
 	// request and response are checked against the API documents.
 	status, raw := contract.MockDo(t, pageClient, req)
@@ -131,7 +124,7 @@ func pageOnboardingURL(t *testing.T, srv *mockserver.Server, ext, email string) 
 	if st != http.StatusAccepted {
 		t.Fatalf("POST /clients %s: status %d, body %v; want 202", ext, st, body)
 	}
-	return jstr(body, "onboardingLinks", "url")
+	return mockserver.JSONStr(body, "onboardingLinks", "url")
 }
 
 // pageApprovalURL adds an existing creditor with the e-mail and returns the approval URL of the 409
@@ -142,38 +135,15 @@ func pageApprovalURL(t *testing.T, srv *mockserver.Server, ext, email, company s
 		t.Fatal(err)
 	}
 	st, body := pageAPI(t, srv, http.MethodPost, "/clients", pageCreateBody(ext, email))
-	if st != http.StatusConflict || jstr(body, "type") != mockserver.ConflictNeedsLinking {
+	if st != http.StatusConflict || mockserver.JSONStr(body, "type") != mockserver.ConflictNeedsLinking {
 		t.Fatalf("POST /clients %s: status %d, body %v; want 409 %s", ext, st, body, mockserver.ConflictNeedsLinking)
 	}
-	return jstr(body, "data", "onboardingLinks", "url")
-}
-
-// jstr walks nested JSON objects.
-func jstr(m map[string]any, keys ...string) string {
-	var v any = m
-	for _, k := range keys {
-		o, ok := v.(map[string]any)
-		if !ok {
-			return ""
-		}
-		v = o[k]
-	}
-	s, _ := v.(string)
-	return s
+	return mockserver.JSONStr(body, "data", "onboardingLinks", "url")
 }
 
 func pageLinkID(t *testing.T, u string) string {
 	t.Helper()
 	return u[strings.LastIndex(u, "/")+1:]
-}
-
-func pageTokenOf(t *testing.T, u string) string {
-	t.Helper()
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.Query().Get("token")
 }
 
 func wantPage(t *testing.T, what string, got pageResp, status int, dataStatus string) {
@@ -272,10 +242,10 @@ func TestPagesOnboardingFlow(t *testing.T) {
 		t.Fatalf("POST /clients after signing: %d %v; want 201 onboardingDone", st, body)
 	}
 	st, body = pageAPI(t, srv, http.MethodGet, "/clients/tenant-1", nil)
-	if st != http.StatusOK || jstr(body, "client", "companyName") != "Acme Renamed ApS" {
+	if st != http.StatusOK || mockserver.JSONStr(body, "client", "companyName") != "Acme Renamed ApS" {
 		t.Errorf("GET /clients/tenant-1: %d %v", st, body)
 	}
-	if st, body := pageAPI(t, srv, http.MethodPost, "/oauth/token", map[string]any{"externalTenantId": "tenant-1"}); st != http.StatusOK || jstr(body, "accessToken") == "" {
+	if st, body := pageAPI(t, srv, http.MethodPost, "/oauth/token", map[string]any{"externalTenantId": "tenant-1"}); st != http.StatusOK || mockserver.JSONStr(body, "accessToken") == "" {
 		t.Errorf("POST /oauth/token after onboarding: %d %v; want 200 with a token", st, body)
 	}
 }
@@ -295,8 +265,8 @@ func TestPagesContractUpgrade(t *testing.T) {
 		t.Fatalf("ReleaseAgreement = %d", v)
 	}
 	st, body := pageAPI(t, srv, http.MethodPost, "/clients", pageCreateBody("tenant-up", "up@acme.example"))
-	if st != http.StatusAccepted || jstr(body, "onboardingLinks", "url") != srv.URL+upPath {
-		t.Fatalf("POST /clients after release: %d, url %q; want 202 %q", st, jstr(body, "onboardingLinks", "url"), srv.URL+upPath)
+	if st != http.StatusAccepted || mockserver.JSONStr(body, "onboardingLinks", "url") != srv.URL+upPath {
+		t.Fatalf("POST /clients after release: %d, url %q; want 202 %q", st, mockserver.JSONStr(body, "onboardingLinks", "url"), srv.URL+upPath)
 	}
 
 	wantRedirect(t, "details page during an upgrade", getPage(t, srv.URL+"/onboarding/companydetails/"+id), upPath)
@@ -336,7 +306,7 @@ func TestPagesLinkApproval(t *testing.T) {
 			ext := "link-" + tt.name
 			email := tt.name + "@existing.example"
 			u := pageApprovalURL(t, srv, ext, email, "Existing "+tt.name+" A/S")
-			token := pageTokenOf(t, u)
+			token := mockserver.TokenFromURL(t, u)
 			if !strings.HasPrefix(u, srv.URL+"/ReferralPartner/Approve?token=") || token == "" {
 				t.Fatalf("approval URL %q", u)
 			}
@@ -379,7 +349,7 @@ func TestPagesLinkApproval(t *testing.T) {
 		u := pageApprovalURL(t, srv, "link-late", "late@existing.example", "Late ApS")
 		clock.Advance(7*24*time.Hour + time.Second)
 		wantPage(t, "GET expired", getPage(t, u), http.StatusGone, "expired")
-		token := pageTokenOf(t, u)
+		token := mockserver.TokenFromURL(t, u)
 		wantPage(t, "POST approve expired", postPage(t, srv.URL+"/ReferralPartner/Approve", url.Values{"token": {token}, "decision": {"approve"}}),
 			http.StatusGone, "expired")
 		if st, _ := pageAPI(t, srv, http.MethodGet, "/clients/link-late", nil); st != http.StatusNotFound {
@@ -394,11 +364,11 @@ func TestPagesLinkApproval(t *testing.T) {
 		if st != http.StatusConflict {
 			t.Fatalf("second POST /clients: %d %v", st, body)
 		}
-		u2 := jstr(body, "data", "onboardingLinks", "url")
-		if err := srv.ApproveLink(pageTokenOf(t, u2)); err != nil {
+		u2 := mockserver.JSONStr(body, "data", "onboardingLinks", "url")
+		if err := srv.ApproveLink(mockserver.TokenFromURL(t, u2)); err != nil {
 			t.Fatal(err)
 		}
-		wantPage(t, "approve the first", postPage(t, srv.URL+"/ReferralPartner/Approve", url.Values{"token": {pageTokenOf(t, u1)}, "decision": {"approve"}}),
+		wantPage(t, "approve the first", postPage(t, srv.URL+"/ReferralPartner/Approve", url.Values{"token": {mockserver.TokenFromURL(t, u1)}, "decision": {"approve"}}),
 			http.StatusConflict, "conflict")
 	})
 }
@@ -410,7 +380,7 @@ func TestPagesGetNeverChangesState(t *testing.T) {
 	u := pageOnboardingURL(t, srv, "tenant-get", "get@acme.example")
 	id := pageLinkID(t, u)
 	au := pageApprovalURL(t, srv, "tenant-link", "get@existing.example", "Existing ApS")
-	token := pageTokenOf(t, au)
+	token := mockserver.TokenFromURL(t, au)
 
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		for _, path := range []string{
@@ -493,7 +463,7 @@ func TestPagesCaseInsensitivePaths(t *testing.T) {
 		wantPage(t, path, getPage(t, srv.URL+path), http.StatusOK, mockserver.StepCompanyDetails)
 	}
 	au := pageApprovalURL(t, srv, "tenant-case-link", "case@existing.example", "Case ApS")
-	wantPage(t, "lower-case approve", getPage(t, srv.URL+"/ReferralPartner/approve?token="+url.QueryEscape(pageTokenOf(t, au))), http.StatusOK, "pending")
+	wantPage(t, "lower-case approve", getPage(t, srv.URL+"/ReferralPartner/approve?token="+url.QueryEscape(mockserver.TokenFromURL(t, au))), http.StatusOK, "pending")
 }
 
 func TestPagesBranding(t *testing.T) {
@@ -522,17 +492,8 @@ func TestPagesBranding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := mockserver.NewTest(t, mockserver.WithPartner(tt.spec))
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/clients", strings.NewReader(pageJSON(t, pageCreateBody("b-1", "b@acme.example"))))
-			req.Header.Set("XApiKey", key)
-			req.Header.Set("Content-Type", "application/json")
-			res, err := pageClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var body map[string]any
-			_ = json.NewDecoder(res.Body).Decode(&body)
-			res.Body.Close()
-			p := getPage(t, jstr(body, "onboardingLinks", "url"))
+			_, body := pageAPIAs(t, srv, key, http.MethodPost, "/clients", pageCreateBody("b-1", "b@acme.example"))
+			p := getPage(t, mockserver.JSONStr(body, "onboardingLinks", "url"))
 			wantPage(t, "GET details", p, http.StatusOK, mockserver.StepCompanyDetails)
 			if got := p.text("partner-name"); got != pageEscape(tt.spec.CompanyName) {
 				t.Errorf("#partner-name %q, want %q", got, tt.spec.CompanyName)
@@ -558,15 +519,6 @@ func TestPagesBranding(t *testing.T) {
 // pageEscape is what html/template makes of text content.
 func pageEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
-}
-
-func pageJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // TestPagesProduction: the hosted pages are Debitura's UI, not a test-only route, so they work in

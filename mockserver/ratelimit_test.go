@@ -5,72 +5,90 @@ import (
 	"time"
 )
 
+// TestRateLimitWindows plays GET /me sequences on the mock clock against one window each. A 429
+// step checks the body (error, message, retryAfter) and the Retry-After header ("" = none).
 func TestRateLimitWindows(t *testing.T) {
 	t.Parallel()
-	t.Run("sliding minute in 10s segments", func(t *testing.T) {
-		t.Parallel()
-		clock := NewFakeClock(time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC))
-		s := newTestServer(t, WithClock(clock), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 3, Period: time.Minute, Segments: 6}}}))
-		for range 2 {
-			do(t, s, "GET", "/me", key, nil)
-		}
-		clock.Advance(25 * time.Second) // segment 2
-		do(t, s, "GET", "/me", key, nil)
-		r := do(t, s, "GET", "/me", key, nil)
-		if r.status != 429 {
-			t.Fatalf("4th request = %d, want 429", r.status)
-		}
-		var body wireRateLimit
-		r.decode(t, &body)
-		// The two requests of segment 0 (10:00:00-10:00:10) drop out at 10:01:00, 35 s from now.
-		if body.Error != "rate_limit_exceeded" || body.Message != rateLimitMessage || body.RetryAfter != 35 {
-			t.Errorf("429 body = %s", r.body)
-		}
-		if h := r.header.Get("Retry-After"); h != "" {
-			t.Errorf("Retry-After = %q, want none by default", h)
-		}
-		// Another partner has its own partition; unauthenticated requests share one.
-		if r := do(t, s, "GET", "/me", "", nil); r.status != 401 {
-			t.Errorf("unauthenticated = %d, want 401", r.status)
-		}
-		clock.Advance(35 * time.Second)
-		if r := do(t, s, "GET", "/me", key, nil); r.status != 200 {
-			t.Errorf("after retryAfter = %d, want 200", r.status)
-		}
-	})
-	t.Run("fixed hour resets at the top of the hour, with header", func(t *testing.T) {
-		t.Parallel()
-		clock := NewFakeClock(time.Date(2025, 1, 1, 10, 59, 30, 500e6, time.UTC))
-		s := newTestServer(t, WithClock(clock), WithRetryAfterHeader(true), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 1, Period: time.Hour}}}))
-		do(t, s, "GET", "/me", key, nil)
-		r := do(t, s, "GET", "/me", key, nil)
-		var body wireRateLimit
-		r.decode(t, &body)
-		if r.status != 429 || body.RetryAfter != 29.5 || r.header.Get("Retry-After") != "30" {
-			t.Errorf("429 = %d %s Retry-After %q, want retryAfter 29.5 and header 30", r.status, r.body, r.header.Get("Retry-After"))
-		}
-		clock.Advance(29500 * time.Millisecond)
-		if r := do(t, s, "GET", "/me", key, nil); r.status != 200 {
-			t.Errorf("at the top of the hour = %d, want 200", r.status)
-		}
-	})
-	t.Run("day window anchored to the first request; unauthenticated partition", func(t *testing.T) {
-		t.Parallel()
-		clock := NewFakeClock(time.Date(2025, 1, 1, 15, 0, 0, 0, time.UTC))
-		s := newTestServer(t, WithClock(clock), WithRateLimit(RateLimitConfig{Windows: []RateWindow{{Limit: 2, Period: 24 * time.Hour, AnchorFirstRequest: true}}}))
-		do(t, s, "GET", "/me", "", nil)
-		do(t, s, "GET", "/me", "mock_test_nobody", nil)
-		if r := do(t, s, "GET", "/me", "", nil); r.status != 429 {
-			t.Errorf("3rd unauthenticated request = %d, want 429 (shared partition)", r.status)
-		}
-		if r := do(t, s, "GET", "/me", key, nil); r.status != 200 {
-			t.Errorf("a real partner = %d, want 200 (own partition)", r.status)
-		}
-		clock.Advance(24 * time.Hour)
-		if r := do(t, s, "GET", "/me", "", nil); r.status != 401 {
-			t.Errorf("next day = %d, want 401 (admitted)", r.status)
-		}
-	})
+	type step struct {
+		advance    time.Duration // moved on the mock clock before the request
+		key        string
+		want       int
+		retryAfter float64 // of a 429
+		header     string  // Retry-After of a 429
+	}
+	scenarios := []struct {
+		name   string
+		start  time.Time
+		window RateWindow
+		opts   []Option
+		steps  []step
+	}{
+		{
+			name:   "sliding minute in 10s segments",
+			start:  time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC),
+			window: RateWindow{Limit: 3, Period: time.Minute, Segments: 6},
+			steps: []step{
+				{key: key, want: 200},
+				{key: key, want: 200},
+				{advance: 25 * time.Second, key: key, want: 200}, // segment 2
+				// The two requests of segment 0 (10:00:00-10:00:10) drop out at 10:01:00, 35 s from
+				// now; no Retry-After header by default.
+				{key: key, want: 429, retryAfter: 35},
+				// Another partner has its own partition; unauthenticated requests share one.
+				{key: "", want: 401},
+				{advance: 35 * time.Second, key: key, want: 200},
+			},
+		},
+		{
+			name:   "fixed hour resets at the top of the hour, with header",
+			start:  time.Date(2025, 1, 1, 10, 59, 30, 500e6, time.UTC),
+			window: RateWindow{Limit: 1, Period: time.Hour},
+			opts:   []Option{WithRetryAfterHeader(true)},
+			steps: []step{
+				{key: key, want: 200},
+				{key: key, want: 429, retryAfter: 29.5, header: "30"},
+				{advance: 29500 * time.Millisecond, key: key, want: 200},
+			},
+		},
+		{
+			name:   "day window anchored to the first request; unauthenticated partition",
+			start:  time.Date(2025, 1, 1, 15, 0, 0, 0, time.UTC),
+			window: RateWindow{Limit: 2, Period: 24 * time.Hour, AnchorFirstRequest: true},
+			steps: []step{
+				{key: "", want: 401},
+				{key: "mock_test_nobody", want: 401},
+				{key: "", want: 429, retryAfter: 24 * 60 * 60}, // shared partition
+				{key: key, want: 200},                          // a real partner: own partition
+				{advance: 24 * time.Hour, key: "", want: 401},  // admitted the next day
+			},
+		},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := NewFakeClock(sc.start)
+			opts := append([]Option{WithClock(clock), WithRateLimit(RateLimitConfig{Windows: []RateWindow{sc.window}})}, sc.opts...)
+			s := newTestServer(t, opts...)
+			for i, st := range sc.steps {
+				clock.Advance(st.advance)
+				r := do(t, s, "GET", "/me", st.key, nil)
+				if r.status != st.want {
+					t.Fatalf("step %d: GET /me with key %q = %d %s, want %d", i, st.key, r.status, r.body, st.want)
+				}
+				if r.status != 429 {
+					continue
+				}
+				var body wireRateLimit
+				r.decode(t, &body)
+				if body.Error != "rate_limit_exceeded" || body.Message != rateLimitMessage || body.RetryAfter != st.retryAfter {
+					t.Errorf("step %d: 429 body = %s, want retryAfter %v", i, r.body, st.retryAfter)
+				}
+				if h := r.header.Get("Retry-After"); h != st.header {
+					t.Errorf("step %d: Retry-After = %q, want %q", i, h, st.header)
+				}
+			}
+		})
+	}
 	t.Run("defaults and disabled", func(t *testing.T) {
 		t.Parallel()
 		s := newTestServer(t)

@@ -45,10 +45,7 @@ func restoreSeed(t testing.TB) []byte {
 	if _, err := b.AddPartner(PartnerSpec{APIKey: "mock_second", ID: "p-2"}); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := b.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := mustSnapshot(t, b)
 	return snap
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // validate checks a store read by Restore before anything uses it: no null records, every map
-// key equal to its record's id, partner keys valid and unique, and every reference the handlers
+// key equal to its record's id (a record that breaks either is not checked further), partner keys valid and unique, and every reference the handlers
 // follow pointing at a record that exists (a link's partner and, unless archived, its creditor;
 // a creditor's link and cases; a case's creditor and link; a link request's partner, its creditor
 // while pending, and its link; a webhook's partner). Records that a test-environment reset
@@ -21,13 +21,8 @@ func (s *store) validate() error {
 	var errs []string
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
 	keys := map[string]string{} // API key -> partner id
-	for _, id := range sortedKeys(s.Partners) {
-		p := s.Partners[id]
+	eachRecord(s.Partners, "partners", func(p *partnerRec) string { return p.ID }, bad, func(id string, p *partnerRec) {
 		switch {
-		case p == nil:
-			bad("partners[%q] is null", id)
-		case p.ID != id:
-			bad("partners[%q] has id %q", id, p.ID)
 		case !apikey.Valid(p.APIKey):
 			bad("partners[%q].apiKey is not 1-256 printable ASCII characters without spaces", id)
 		case keys[p.APIKey] != "":
@@ -35,17 +30,9 @@ func (s *store) validate() error {
 		default:
 			keys[p.APIKey] = id
 		}
-	}
+	})
 	partner := func(id string) bool { return s.Partners[id] != nil }
-	for _, id := range sortedKeys(s.Creditors) {
-		c := s.Creditors[id]
-		if c == nil {
-			bad("creditors[%q] is null", id)
-			continue
-		}
-		if c.ID != id {
-			bad("creditors[%q] has id %q", id, c.ID)
-		}
+	eachRecord(s.Creditors, "creditors", func(c *creditorRec) string { return c.ID }, bad, func(id string, c *creditorRec) {
 		if c.LinkID != "" {
 			if l := s.Links[c.LinkID]; l == nil || l.CreditorID != id {
 				bad("creditors[%q].linkId %q names no link of this creditor", id, c.LinkID)
@@ -56,21 +43,14 @@ func (s *store) validate() error {
 				bad("creditors[%q].caseIds: case %q does not exist", id, cid)
 			}
 		}
-	}
+	})
 	active := map[[2]string]string{} // partner id, externalTenantId -> link id
-	for _, id := range sortedKeys(s.Links) {
-		l := s.Links[id]
-		switch {
-		case l == nil:
-			bad("links[%q] is null", id)
-			continue
-		case l.ID != id:
-			bad("links[%q] has id %q", id, l.ID)
-		case !partner(l.PartnerID):
+	eachRecord(s.Links, "links", func(l *linkRec) string { return l.ID }, bad, func(id string, l *linkRec) {
+		if !partner(l.PartnerID) {
 			bad("links[%q].partnerId %q names no partner", id, l.PartnerID)
 		}
 		if l.Archived {
-			continue
+			return
 		}
 		if s.Creditors[l.CreditorID] == nil {
 			bad("links[%q].creditorId %q names no creditor", id, l.CreditorID)
@@ -80,7 +60,7 @@ func (s *store) validate() error {
 			bad("links[%q] and links[%q] are both the active link of externalTenantId %q", other, id, l.ExternalTenantID)
 		}
 		active[k] = id
-	}
+	})
 	for _, tok := range sortedKeys(s.LinkRequests) {
 		r := s.LinkRequests[tok]
 		if r == nil {
@@ -103,30 +83,19 @@ func (s *store) validate() error {
 			bad("%s.status %q is not pending, approved, declined or expired", name, r.Status)
 		}
 	}
-	for _, id := range sortedKeys(s.Cases) {
-		c := s.Cases[id]
+	eachRecord(s.Cases, "cases", func(c *caseRec) string { return c.ID }, bad, func(id string, c *caseRec) {
 		switch {
-		case c == nil:
-			bad("cases[%q] is null", id)
-		case c.ID != id:
-			bad("cases[%q] has id %q", id, c.ID)
 		case s.Creditors[c.CreditorID] == nil:
 			bad("cases[%q].creditorId %q names no creditor", id, c.CreditorID)
 		case s.Links[c.LinkID] == nil:
 			bad("cases[%q].linkId %q names no link", id, c.LinkID)
 		}
-	}
-	for _, id := range sortedKeys(s.Webhooks) {
-		h := s.Webhooks[id]
-		switch {
-		case h == nil:
-			bad("webhooks[%q] is null", id)
-		case h.ID != id:
-			bad("webhooks[%q] has id %q", id, h.ID)
-		case !partner(h.PartnerID):
+	})
+	eachRecord(s.Webhooks, "webhooks", func(h *webhookRec) string { return h.ID }, bad, func(id string, h *webhookRec) {
+		if !partner(h.PartnerID) {
 			bad("webhooks[%q].partnerId %q names no partner", id, h.PartnerID)
 		}
-	}
+	})
 	for _, k := range sortedKeys(s.Idempotency) {
 		if s.Idempotency[k] == nil {
 			bad("idempotency has a null record")
@@ -140,6 +109,22 @@ func (s *store) validate() error {
 		errs = append(errs[:5], fmt.Sprintf("and %d more problems", len(errs)-5))
 	}
 	return errors.New(strings.Join(errs, "; "))
+}
+
+// eachRecord calls check, in key order, for each record of m (the store's map called name) that
+// is not null and is stored under its own id (idOf); it reports the others with bad.
+func eachRecord[R any](m map[string]*R, name string, idOf func(*R) string, bad func(string, ...any), check func(id string, r *R)) {
+	for _, id := range sortedKeys(m) {
+		r := m[id]
+		switch {
+		case r == nil:
+			bad("%s[%q] is null", name, id)
+		case idOf(r) != id:
+			bad("%s[%q] has id %q", name, id, idOf(r))
+		default:
+			check(id, r)
+		}
+	}
 }
 
 // sortedKeys returns m's keys in order, so that validate reports problems deterministically.

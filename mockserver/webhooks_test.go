@@ -407,9 +407,7 @@ func TestWebhookEventsFromStateChanges(t *testing.T) {
 			}
 		}},
 		{"new client with a case signs -> poa_signed, contract_signed", func() {
-			body := newClient("new-1", "owner@new1.example")
-			body["cases"] = []any{caseBody("c-dk", "DK")}
-			if r := do(t, s, "POST", "/clients", key, body); r.status != 202 {
+			if r := do(t, s, "POST", "/clients", key, newClient("new-1", "owner@new1.example", caseBody("c-dk", "DK"))); r.status != 202 {
 				t.Fatalf("POST new-1 = %d %s", r.status, r.body)
 			}
 			clock.Advance(time.Hour)
@@ -689,14 +687,7 @@ func TestWebhookDeliveryRefusesPrivateAddressesInProduction(t *testing.T) {
 	test := newTestServer(t)
 	rc := newReceiver(t)
 	createHook(t, test, key, rc.srv.URL, EventContractSigned)
-	snap, err := test.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	prod := newTestServer(t, WithEnvironment(Production))
-	if err := prod.Restore(snap); err != nil {
-		t.Fatal(err)
-	}
+	prod := restoredServer(t, test, WithEnvironment(Production))
 	mustCreate(t, prod, key, "p-1", "p1@p.example")
 	if err := prod.CompleteOnboarding(key, "p-1"); err != nil {
 		t.Fatal(err)
@@ -721,11 +712,7 @@ func TestWebhookResetSnapshotAndAdmin(t *testing.T) {
 	flush(t, s)
 
 	// Snapshot/Restore keep subscriptions (with their secret); pending retries are dropped.
-	snap, err := s.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Restore(snap); err != nil {
+	if err := s.Restore(mustSnapshot(t, s.Backend)); err != nil {
 		t.Fatal(err)
 	}
 	if hs := s.Webhooks(key); len(hs) != 1 || hs[0].ID != str(hook, "id") || hs[0].Secret != str(hook, "secret") {

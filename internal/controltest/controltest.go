@@ -1,6 +1,7 @@
 // Package controltest is the one control test suite run against every [mockserver.Controller]
 // implementation: the in-memory *mockserver.Backend, and mockserver.Dial against a server of
-// the same handler and against the debitura-mock binary.
+// the same handler and against the debitura-mock binary. [JSONRequest] is the request builder
+// the mock's tests share.
 package controltest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,18 +32,7 @@ type Target struct {
 func Run(t *testing.T, tg Target) {
 	api := func(t *testing.T, method, path, key string, body any) (int, map[string]any) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			raw, _ := json.Marshal(body)
-			rd = bytes.NewReader(raw)
-		}
-		req, err := http.NewRequestWithContext(t.Context(), method, tg.BaseURL+path, rd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("XApiKey", key)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
+		res, err := http.DefaultClient.Do(JSONRequest(t, method, tg.BaseURL+path, key, body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,6 +50,17 @@ func Run(t *testing.T, tg Target) {
 			"users":            []any{map[string]any{"name": "Ada Lovelace", "email": email, "isOnboardingUser": true}},
 		})
 		return st
+	}
+	// requestLink adds an existing account with email and has POST /clients run into it: a
+	// pending link request for ext.
+	requestLink := func(t *testing.T, company, ext, email string) {
+		t.Helper()
+		if _, err := tg.Ctl.AddCreditor(mockserver.CreditorSpec{CompanyName: company, Emails: []string{email}}); err != nil {
+			t.Fatal(err)
+		}
+		if st := create(t, tg.Key, ext, email); st != 409 {
+			t.Fatalf("POST /clients %s for an existing account = %d, want 409", ext, st)
+		}
 	}
 	step := func(name string, f func(t *testing.T)) {
 		t.Run(name, func(t *testing.T) {
@@ -107,14 +109,8 @@ func Run(t *testing.T, tg Target) {
 
 	for _, decision := range []string{"approve", "decline"} {
 		step("link "+decision, func(t *testing.T) {
-			email := decision + "@existing.example"
-			if _, err := ctl.AddCreditor(mockserver.CreditorSpec{CompanyName: "Existing " + decision, Emails: []string{email}}); err != nil {
-				t.Fatal(err)
-			}
 			ext := "suite-" + decision
-			if st := create(t, tg.Key, ext, email); st != 409 {
-				t.Fatalf("POST /clients for an existing account = %d, want 409", st)
-			}
+			requestLink(t, "Existing "+decision, ext, decision+"@existing.example")
 			decide, want := ctl.ApprovePendingLink, 200
 			if decision == "decline" {
 				decide, want = ctl.DeclinePendingLink, 404
@@ -132,12 +128,7 @@ func Run(t *testing.T, tg Target) {
 	}
 
 	step("link expiry and clock", func(t *testing.T) {
-		if _, err := ctl.AddCreditor(mockserver.CreditorSpec{CompanyName: "Late ApS", Emails: []string{"late@existing.example"}}); err != nil {
-			t.Fatal(err)
-		}
-		if st := create(t, tg.Key, "suite-late", "late@existing.example"); st != 409 {
-			t.Fatalf("POST /clients = %d, want 409", st)
-		}
+		requestLink(t, "Late ApS", "suite-late", "late@existing.example")
 		before, err := ctl.AdvanceClock(0)
 		if err != nil {
 			t.Fatal(err)
@@ -152,12 +143,7 @@ func Run(t *testing.T, tg Target) {
 		if err := ctl.ApprovePendingLink(tg.Key, "suite-late"); !errors.Is(err, mockserver.ErrExpired) {
 			t.Errorf("approving an expired request = %v, want ErrExpired", err)
 		}
-		if _, err := ctl.AddCreditor(mockserver.CreditorSpec{CompanyName: "Now ApS", Emails: []string{"now@existing.example"}}); err != nil {
-			t.Fatal(err)
-		}
-		if st := create(t, tg.Key, "suite-now", "now@existing.example"); st != 409 {
-			t.Fatalf("POST /clients = %d, want 409", st)
-		}
+		requestLink(t, "Now ApS", "suite-now", "now@existing.example")
 		if err := ctl.ExpirePendingLink(tg.Key, "suite-now"); err != nil {
 			t.Fatal(err)
 		}
@@ -245,12 +231,7 @@ func Run(t *testing.T, tg Target) {
 		if st, body := api(t, "POST", "/v1/Webhooks", tg.Key, map[string]any{"url": recv.URL + "/hook", "events": []string{mockserver.EventClientLinked}}); st != 200 {
 			t.Fatalf("POST /v1/Webhooks = %d %v", st, body)
 		}
-		if _, err := ctl.AddCreditor(mockserver.CreditorSpec{CompanyName: "Hooked ApS", Emails: []string{"hook@existing.example"}}); err != nil {
-			t.Fatal(err)
-		}
-		if st := create(t, tg.Key, "suite-hook", "hook@existing.example"); st != 409 {
-			t.Fatalf("POST /clients = %d, want 409", st)
-		}
+		requestLink(t, "Hooked ApS", "suite-hook", "hook@existing.example")
 		if err := ctl.ApprovePendingLink(tg.Key, "suite-hook"); err != nil {
 			t.Fatal(err)
 		}
@@ -288,4 +269,30 @@ func Run(t *testing.T, tg Target) {
 			t.Errorf("journal after ResetAll has %d entries (%v)", len(j), err)
 		}
 	})
+}
+
+// JSONRequest builds a request to the mock with body (nil: none) as JSON and the partner key
+// key ("": none). Content-Type is application/json when there is a body and on every /__mock/
+// route (the control API asks for it even without one).
+func JSONRequest(t testing.TB, method, url, key string, body any) *http.Request {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("XApiKey", key)
+	}
+	if body != nil || strings.Contains(url, "/__mock/") {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
 }

@@ -1,9 +1,7 @@
 package mockcmd
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/debitura-go/debitura/internal/contract"
+	"github.com/debitura-go/debitura/internal/controltest"
 	"github.com/debitura-go/debitura/internal/syncbuf"
 )
 
@@ -25,24 +24,7 @@ var httpClient = &http.Client{
 // call sends a JSON request with the given key ("" sends none) and returns status and body.
 func call(t *testing.T, method, u, key string, body any) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("XApiKey", key)
-	}
-	if body != nil || strings.Contains(u, "/__mock/") { // the control API wants JSON even without a body
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req := controltest.JSONRequest(t, method, u, key, body)
 	// API routes are validated against the API documents (with the mock's documented
 	// deviations); /__mock/ and page routes are not in them and pass unchecked.
 	return contract.MockDo(t, httpClient, req)
