@@ -230,6 +230,27 @@ func TestSecretsUnprintableInCallerStructs(t *testing.T) {
 	if want := len(held) * 12 * 12; checked != want {
 		t.Errorf("checked %d outputs, want %d", checked, want)
 	}
+	// A caller may also call String or GoString itself, not through fmt.
+	direct := 0
+	for _, h := range held {
+		v := h.shapes[0].v // plain
+		calls := map[string]string{}
+		if s, ok := v.(fmt.Stringer); ok {
+			calls["String()"] = s.String()
+		}
+		if s, ok := v.(fmt.GoStringer); ok {
+			calls["GoString()"] = s.GoString()
+		}
+		for how, out := range calls {
+			direct++
+			if name, frag := frags.find(out); name != "" {
+				t.Errorf("%s, %s: shows %q of the %s:\n%s", h.name, how, frag, name, out)
+			}
+		}
+	}
+	if direct == 0 {
+		t.Errorf("no held value has a String or GoString method to call")
+	}
 	// The table is not vacuous: the Secret's value is there to be revealed, and the plain
 	// printing of a Token names its redaction.
 	if got := secret.Reveal(); got != secrets["webhook secret"] {
