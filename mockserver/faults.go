@@ -300,8 +300,10 @@ func (f *Fault) response() (int, string, []byte, http.Header) {
 const latencyWriteAllowance = time.Minute
 
 // serveFault applies f to the request. real runs the real handler (used with After and for
-// latency-only faults); it returns false when no response was written.
-func (b *Backend) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, real func(http.ResponseWriter)) int {
+// latency-only faults). It calls done with the status once the outcome is settled, and before
+// a Reset or Truncate closes the connection: a client that sees the connection drop then
+// finds the request, and its side effects, in the journal.
+func (b *Backend) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, real func(http.ResponseWriter), done func(status int)) {
 	if f.Latency > 0 {
 		// A server's WriteTimeout (debitura-mock -write-timeout) counts from the end of the
 		// request, so it would cut the delayed answer a test asked for: move this response's
@@ -319,7 +321,8 @@ func (b *Backend) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 		// contract validation checks it.
 		rec := statuswriter.New(w)
 		real(rec)
-		return rec.Code()
+		done(rec.Code())
+		return
 	}
 	var status int
 	var ctype string
@@ -342,9 +345,11 @@ func (b *Backend) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 	}
 	switch {
 	case f.Reset:
+		done(0)
 		abortConnection(w, nil)
-		return 0
+		return
 	case f.Truncate:
+		done(status)
 		hdr.Set(FaultHeader, "truncate")
 		if ctype != "" {
 			hdr.Set("Content-Type", ctype)
@@ -357,14 +362,14 @@ func (b *Backend) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, r
 			bw.WriteString("\r\n")
 			bw.Write(body[:len(body)/2])
 		})
-		return status
+		return
 	}
 	for k, v := range hdr {
 		w.Header()[k] = v
 	}
 	w.Header().Set(FaultHeader, "status")
 	writeRaw(w, status, ctype, body)
-	return status
+	done(status)
 }
 
 // abortConnection takes over the connection, optionally writes raw bytes, and closes it. When the

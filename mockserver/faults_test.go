@@ -104,6 +104,25 @@ func TestFaults(t *testing.T) {
 			t.Errorf("client.created = %d, want 2", n)
 		}
 	})
+	t.Run("journaled before the connection drops", func(t *testing.T) {
+		t.Parallel()
+		s := newTestServer(t)
+		for i := range 30 {
+			s.InjectFault(Fault{Operation: OpMe, Reset: i%2 == 0, Truncate: i%2 == 1, Status: 200, Times: 1})
+			req, _ := http.NewRequestWithContext(t.Context(), "GET", s.URL+"/me", nil)
+			req.Header.Set("XApiKey", key)
+			if res, err := s.Client().Do(req); err == nil {
+				_, err = io.ReadAll(res.Body)
+				res.Body.Close()
+				if err == nil {
+					t.Fatalf("attempt %d: the faulted GET /me read a whole answer", i)
+				}
+			}
+			if n := len(s.Requests(OpMe)); n != i+1 {
+				t.Fatalf("attempt %d: %d GET /me in the journal right after the drop, want %d", i, n, i+1)
+			}
+		}
+	})
 	t.Run("latency and seeded probability", func(t *testing.T) {
 		t.Parallel()
 		run := func() []int {

@@ -121,8 +121,10 @@ func (b *Backend) wrap(rt route) http.Handler {
 		}
 		if f := b.matchFault(rt.op, partnerID); f != nil {
 			entry.Fault = f.kind()
-			entry.Status = b.serveFault(w, r, f, real)
-			b.finish(entry, c)
+			b.serveFault(w, r, f, real, func(status int) {
+				entry.Status = status
+				b.finish(entry, c)
+			})
 			return
 		}
 		sw := statuswriter.New(w)
