@@ -17,7 +17,7 @@ import (
 // Errors: a request the SDK refuses to send is a *[ValidationError]. Every answer other than 2xx
 // is an *[APIError] (errors.Is works with ErrNotFound, ErrValidation, ErrConflict, ErrUnauthorized,
 // ErrForbidden, ErrRateLimited, ErrServer); transport failures and ctx ending are wrapped with %w.
-type ClientsService service
+type ClientsService struct{ service }
 
 // clientPath returns the escaped path of a per-client route: "/clients/{externalTenantId}" + suffix.
 func clientPath(externalTenantID, suffix string) string {

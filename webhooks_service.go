@@ -27,7 +27,7 @@ import (
 // answer other than 2xx is an *[APIError] (errors.Is works with ErrNotFound, ErrValidation,
 // ErrUnauthorized, ErrForbidden, ErrRateLimited, ErrServer); transport failures and ctx ending
 // are wrapped with %w.
-type WebhooksService service
+type WebhooksService struct{ service }
 
 // maxWebhookURLLen is the longest subscription URL the API accepts.
 const maxWebhookURLLen = 1024
