@@ -386,9 +386,7 @@ func (r *WebhookTestRequest) validate(op string) error {
 
 // checkWebhookURL is [problems.webhookURL] for a single field.
 func checkWebhookURL(op, field, raw string) error {
-	p := &problems{op: op}
-	p.webhookURL(field, raw)
-	return p.err()
+	return checkOne(op, func(p *problems) { p.webhookURL(field, raw) })
 }
 
 // webhookURL checks a subscription URL: absolute, https (http on loopback only), a host, no
@@ -433,9 +431,7 @@ func (p *problems) eventNames(events []webhook.EventType) {
 
 // checkUUID is [problems.uuid] for a single field.
 func checkUUID(op, field, s string) error {
-	p := &problems{op: op}
-	p.uuid(field, s)
-	return p.err()
+	return checkOne(op, func(p *problems) { p.uuid(field, s) })
 }
 
 // uuid checks that s is a UUID in its 8-4-4-4-12 hex form (any letter case).
