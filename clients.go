@@ -19,65 +19,6 @@ import (
 // ErrForbidden, ErrRateLimited, ErrServer); transport failures and ctx ending are wrapped with %w.
 type ClientsService struct{ service }
 
-// clientPath returns the escaped path of a per-client route: "/clients/{externalTenantId}" + suffix.
-func clientPath(externalTenantID, suffix string) string {
-	return "/clients/" + url.PathEscape(externalTenantID) + suffix
-}
-
-// clientOp describes an operation on one client's route, "/clients/{externalTenantId}" +
-// suffix: the operations of ClientsService and TokensService.Rotate fill one in and let
-// request check the id and build the apiRequest.
-type clientOp struct {
-	name, op, method, suffix string
-	retry                    retryClass
-	query                    url.Values
-	body                     any
-	// validate checks the body after the id (the body's own validate method); nil for none.
-	validate func(op string) error
-}
-
-// request checks externalTenantID, then the body, and returns the apiRequest of o for that
-// client.
-func (o clientOp) request(externalTenantID string) (*apiRequest, error) {
-	if err := checkExternalTenantID(o.name, "externalTenantId", externalTenantID, -1); err != nil {
-		return nil, err
-	}
-	if o.validate != nil {
-		if err := o.validate(o.name); err != nil {
-			return nil, err
-		}
-	}
-	return &apiRequest{
-		name:   o.name,
-		op:     o.op,
-		method: o.method,
-		route:  "/clients/{externalTenantId}" + o.suffix,
-		path:   clientPath(externalTenantID, o.suffix),
-		query:  o.query,
-		body:   o.body,
-		retry:  o.retry,
-	}, nil
-}
-
-// doClient sends o for the client externalTenantID and decodes the answer into a new T.
-func doClient[T any](ctx context.Context, c *Client, o clientOp, externalTenantID string, callOpts []CallOption) (*T, error) {
-	r, err := o.request(externalTenantID)
-	if err != nil {
-		return nil, err
-	}
-	return doResult[T](ctx, c, r, callOpts)
-}
-
-// sendClient sends o for the client externalTenantID and ignores the answer's body.
-func sendClient(ctx context.Context, c *Client, o clientOp, externalTenantID string, callOpts []CallOption) error {
-	r, err := o.request(externalTenantID)
-	if err != nil {
-		return err
-	}
-	_, err = c.do(ctx, r, nil, callOpts...)
-	return err
-}
-
 // Create creates a client and links it to the partner, or returns the current state of the
 // client already linked under req.ExternalTenantID (POST /clients; idempotent per
 // externalTenantId, so it is retried after failures whose outcome is unknown).
@@ -162,7 +103,8 @@ func linkConflict(err error, secrets ...string) error {
 // of the partner has that id (never linked, withdrawn, reset, pending approval, or another
 // partner's).
 func (s *ClientsService) Get(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*LinkedClient, error) {
-	r, err := clientOp{name: "Clients.Get", op: "getClientsByExternalTenantId", method: "GET", retry: retrySafe}.request(externalTenantID)
+	r, err := operation{name: "Clients.Get", op: "getClientsByExternalTenantId",
+		method: "GET", route: "/clients/{externalTenantId}", retry: retrySafe}.request(externalTenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -307,8 +249,8 @@ func (s *ClientsService) List(ctx context.Context, opts *ClientListOptions, call
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound (no active link)
 // or ErrConflict (the client is not attributed or a case has progressed; not a link conflict).
 func (s *ClientsService) Withdraw(ctx context.Context, externalTenantID string, callOpts ...CallOption) error {
-	return sendClient(ctx, s.client, clientOp{name: "Clients.Withdraw", op: "postClientsByExternalTenantIdWithdraw",
-		method: "POST", suffix: "/withdraw", retry: retryDelete}, externalTenantID, callOpts)
+	return sendOperation(ctx, s.client, operation{name: "Clients.Withdraw", op: "postClientsByExternalTenantIdWithdraw",
+		method: "POST", route: "/clients/{externalTenantId}/withdraw", retry: retryDelete}, externalTenantID, callOpts)
 }
 
 // Reset deletes a client with its cases, leads and creditor account (DELETE
@@ -319,8 +261,8 @@ func (s *ClientsService) Withdraw(ctx context.Context, externalTenantID string, 
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrForbidden (production) or
 // ErrNotFound (no active link).
 func (s *ClientsService) Reset(ctx context.Context, externalTenantID string, callOpts ...CallOption) error {
-	return sendClient(ctx, s.client, clientOp{name: "Clients.Reset", op: "deleteClientsByExternalTenantId",
-		method: "DELETE", retry: retryDelete}, externalTenantID, callOpts)
+	return sendOperation(ctx, s.client, operation{name: "Clients.Reset", op: "deleteClientsByExternalTenantId",
+		method: "DELETE", route: "/clients/{externalTenantId}", retry: retryDelete}, externalTenantID, callOpts)
 }
 
 // IsDeletable reports whether [ClientsService.Reset] would succeed for the client
@@ -329,8 +271,8 @@ func (s *ClientsService) Reset(ctx context.Context, externalTenantID string, cal
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrForbidden (production) or
 // ErrNotFound.
 func (s *ClientsService) IsDeletable(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*Deletability, error) {
-	return doClient[Deletability](ctx, s.client, clientOp{name: "Clients.IsDeletable", op: "getClientsByExternalTenantIdIsDeletable",
-		method: "GET", suffix: "/is-deletable", retry: retrySafe}, externalTenantID, callOpts)
+	return doOperation[Deletability](ctx, s.client, operation{name: "Clients.IsDeletable", op: "getClientsByExternalTenantIdIsDeletable",
+		method: "GET", route: "/clients/{externalTenantId}/is-deletable", retry: retrySafe}, externalTenantID, callOpts)
 }
 
 // SubmitKYC submits the client's director data for KYC/AML
@@ -347,8 +289,9 @@ func (s *ClientsService) SubmitKYC(ctx context.Context, externalTenantID string,
 	if req != nil && req.SendChatNotification != nil {
 		q = url.Values{"sendChatNotification": {strconv.FormatBool(*req.SendChatNotification)}}
 	}
-	return doClient[KYCVerification](ctx, s.client, clientOp{name: "Clients.SubmitKYC", op: "postClientsByExternalTenantIdKycVerification",
-		method: "POST", suffix: "/kyc-verification", retry: retryWithKey, query: q, body: req, validate: req.validate}, externalTenantID, callOpts)
+	return doOperation[KYCVerification](ctx, s.client, operation{name: "Clients.SubmitKYC", op: "postClientsByExternalTenantIdKycVerification",
+		method: "POST", route: "/clients/{externalTenantId}/kyc-verification", retry: retryWithKey,
+		query: q, body: req, validate: req.validate}, externalTenantID, callOpts)
 }
 
 func (r *KYCRequest) validate(op string) error {

@@ -83,8 +83,8 @@ func (r *ClientUpdateRequest) validate(op string) error {
 // bool or nil; the error names the key); *[APIError] matching ErrValidation (400: the merged
 // metadata is over the limits) or ErrNotFound.
 func (s *ClientsService) Update(ctx context.Context, externalTenantID string, req *ClientUpdateRequest, callOpts ...CallOption) (*ClientProfile, error) {
-	return doClient[ClientProfile](ctx, s.client, clientOp{name: "Clients.Update", op: "patchClient",
-		method: "PATCH", retry: retrySafe, body: req, validate: req.validate}, externalTenantID, callOpts)
+	return doOperation[ClientProfile](ctx, s.client, operation{name: "Clients.Update", op: "patchClient",
+		method: "PATCH", route: "/clients/{externalTenantId}", retry: retrySafe, body: req, validate: req.validate}, externalTenantID, callOpts)
 }
 
 // Profile returns a linked client's lifecycle status, contact details and metadata
@@ -93,8 +93,8 @@ func (s *ClientsService) Update(ctx context.Context, externalTenantID string, re
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
 func (s *ClientsService) Profile(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
-	return doClient[ClientProfile](ctx, s.client, clientOp{name: "Clients.Profile", op: "getClientProfile",
-		method: "GET", suffix: "/profile", retry: retrySafe}, externalTenantID, callOpts)
+	return doOperation[ClientProfile](ctx, s.client, operation{name: "Clients.Profile", op: "getClientProfile",
+		method: "GET", route: "/clients/{externalTenantId}/profile", retry: retrySafe}, externalTenantID, callOpts)
 }
 
 // Suspend blocks new cases for a linked client (POST /clients/{externalTenantId}/suspend); its
@@ -104,8 +104,8 @@ func (s *ClientsService) Profile(ctx context.Context, externalTenantID string, c
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
 func (s *ClientsService) Suspend(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
-	return doClient[ClientProfile](ctx, s.client, clientOp{name: "Clients.Suspend", op: "suspendClient",
-		method: "POST", suffix: "/suspend", retry: retrySafe}, externalTenantID, callOpts)
+	return doOperation[ClientProfile](ctx, s.client, operation{name: "Clients.Suspend", op: "suspendClient",
+		method: "POST", route: "/clients/{externalTenantId}/suspend", retry: retrySafe}, externalTenantID, callOpts)
 }
 
 // Reactivate lifts a suspension (POST /clients/{externalTenantId}/reactivate). Reactivating a
@@ -114,8 +114,8 @@ func (s *ClientsService) Suspend(ctx context.Context, externalTenantID string, c
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
 func (s *ClientsService) Reactivate(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
-	return doClient[ClientProfile](ctx, s.client, clientOp{name: "Clients.Reactivate", op: "reactivateClient",
-		method: "POST", suffix: "/reactivate", retry: retrySafe}, externalTenantID, callOpts)
+	return doOperation[ClientProfile](ctx, s.client, operation{name: "Clients.Reactivate", op: "reactivateClient",
+		method: "POST", route: "/clients/{externalTenantId}/reactivate", retry: retrySafe}, externalTenantID, callOpts)
 }
 
 // RotatedToken is the answer of [TokensService.Rotate] (RotateTokenResponse): the new token and
@@ -171,8 +171,8 @@ type rotateTokenResponse struct {
 // expiresIn of zero or less (the rotation took effect; the Expiry rule is [MaxTokenLifetime]'s).
 func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*RotatedToken, error) {
 	const name = "Tokens.Rotate"
-	out, err := doClient[rotateTokenResponse](ctx, s.client, clientOp{name: name, op: "rotateClientToken",
-		method: "POST", suffix: "/rotate-token", retry: retryWithKey}, externalTenantID, callOpts)
+	out, err := doOperation[rotateTokenResponse](ctx, s.client, operation{name: name, op: "rotateClientToken",
+		method: "POST", route: "/clients/{externalTenantId}/rotate-token", retry: retryWithKey}, externalTenantID, callOpts)
 	if err != nil {
 		return nil, err
 	}
