@@ -84,14 +84,14 @@ type operation struct {
 // param escaped into its path.
 func (o operation) request(param string) (*apiRequest, error) {
 	var err error
-	name := ""
+	field := "" // the route's path parameter, if it has one
 	switch {
 	case strings.Contains(o.route, "{externalTenantId}"):
-		name = "externalTenantId"
-		err = checkExternalTenantID(o.name, name, param, -1)
+		field = "externalTenantId"
+		err = checkExternalTenantID(o.name, field, param, -1)
 	case strings.Contains(o.route, "{id}"):
-		name = "id"
-		err = checkUUID(o.name, name, param)
+		field = "id"
+		err = checkUUID(o.name, field, param)
 	}
 	if err == nil && o.validate != nil {
 		err = o.validate(o.name)
@@ -100,8 +100,8 @@ func (o operation) request(param string) (*apiRequest, error) {
 		return nil, err
 	}
 	path := o.route
-	if name != "" {
-		path = strings.Replace(o.route, "{"+name+"}", url.PathEscape(param), 1)
+	if field != "" {
+		path = strings.Replace(o.route, "{"+field+"}", url.PathEscape(param), 1)
 	}
 	return &apiRequest{name: o.name, op: o.op, method: o.method, route: o.route, path: path, query: o.query, body: o.body, retry: o.retry}, nil
 }
