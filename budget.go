@@ -21,15 +21,9 @@ const (
 )
 
 // String returns "interactive" or "bulk".
-func (l Lane) String() string {
-	switch l {
-	case LaneInteractive:
-		return "interactive"
-	case LaneBulk:
-		return "bulk"
-	}
-	return fmt.Sprintf("Lane(%d)", int(l))
-}
+func (l Lane) String() string { return enumString(l, "Lane", laneNames) }
+
+var laneNames = map[Lane]string{LaneInteractive: "interactive", LaneBulk: "bulk"}
 
 // Limits are the rate-limit windows of one API key (Debitura's are documented per key: 2,000
 // requests per sliding minute counted in 10-second segments, 20,000 per fixed hour, 100,000 per

@@ -1,7 +1,6 @@
 package debitura
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -72,13 +71,7 @@ func WithHeader(name, value string) CallOption {
 // may be retried, and an interactive call retries 429s beyond the count while its rate-limit
 // waits stay within WithMaxRetryWait (see WithMaxRetries).
 func WithCallMaxRetries(n int) CallOption {
-	return func(s *callSettings) error {
-		if n < 0 || n > maxMaxRetries {
-			return fmt.Errorf("WithCallMaxRetries: %d is outside 0..%d", n, maxMaxRetries)
-		}
-		s.maxRetries = n
-		return nil
-	}
+	return option(failIf(n < 0 || n > maxMaxRetries, "WithCallMaxRetries: %d is outside 0..%d", n, maxMaxRetries), func(s *callSettings) { s.maxRetries = n })
 }
 
 // WithCallAttemptTimeout overrides the per-attempt timeout for one call (d must be positive):
@@ -87,13 +80,7 @@ func WithCallMaxRetries(n int) CallOption {
 // WithAttemptTimeout apply: a timed-out attempt's outcome is unknown, and the call's error
 // matches ErrAttemptTimeout when the last attempt timed out.
 func WithCallAttemptTimeout(d time.Duration) CallOption {
-	return func(s *callSettings) error {
-		if d <= 0 {
-			return fmt.Errorf("WithCallAttemptTimeout: %s is not positive", d)
-		}
-		s.attemptTimeout = d
-		return nil
-	}
+	return option(failIf(d <= 0, "WithCallAttemptTimeout: %s is not positive", d), func(s *callSettings) { s.attemptTimeout = d })
 }
 
 // WithIdempotencyKey sends key as the call's Idempotency-Key header, on every attempt, instead
@@ -103,21 +90,12 @@ func WithCallAttemptTimeout(d time.Duration) CallOption {
 // operation refuses the option with a *ValidationError naming the operation. The key is at most
 // 255 printable ASCII characters without spaces; "" means "generate one".
 func WithIdempotencyKey(key string) CallOption {
-	return func(s *callSettings) error {
-		s.idempotencyKey = key
-		return nil
-	}
+	return option(nil, func(s *callSettings) { s.idempotencyKey = key })
 }
 
 // WithResponse fills *dst with the call's [Response] (status, headers, request id, attempts,
 // the time spent waiting, whether the outcome was uncertain, the Idempotency-Key sent) when the
 // call returns, whether it succeeded or not. dst must not be nil.
 func WithResponse(dst *Response) CallOption {
-	return func(s *callSettings) error {
-		if dst == nil {
-			return errors.New("WithResponse: nil *Response")
-		}
-		s.response = dst
-		return nil
-	}
+	return option(failIf(dst == nil, "WithResponse: nil *Response"), func(s *callSettings) { s.response = dst })
 }

@@ -31,7 +31,6 @@ const (
 // concurrent use by many goroutines and immutable after New. Operations hang off its services.
 type Client struct {
 	cfg       config
-	common    service
 	httpc     *http.Client
 	baseURL   *url.URL
 	gate      *rateGate
@@ -54,13 +53,15 @@ type Client struct {
 	Webhooks *WebhooksService
 }
 
-// service is the common base of every service, as in go-github.
+// service is the common base of every service: the Client, and the name the service prints as
+// (services_print.go).
 type service struct {
 	client *Client
+	name   string
 }
 
 // PartnerService reads the authenticated partner's profile.
-type PartnerService service
+type PartnerService struct{ service }
 
 // New returns a Client that authenticates with apiKey (sent in the XApiKey header). Invalid
 // options or an empty key make New return an error; New never panics. The Client uses its own
@@ -102,11 +103,10 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if err := c.setBudget(); err != nil {
 		return nil, fmt.Errorf("debitura: New: %w", err)
 	}
-	c.common.client = c
-	c.Clients = (*ClientsService)(&c.common)
-	c.Tokens = (*TokensService)(&c.common)
-	c.Partner = (*PartnerService)(&c.common)
-	c.Webhooks = (*WebhooksService)(&c.common)
+	c.Clients = &ClientsService{service{c, "ClientsService"}}
+	c.Tokens = &TokensService{service{c, "TokensService"}}
+	c.Partner = &PartnerService{service{c, "PartnerService"}}
+	c.Webhooks = &WebhooksService{service{c, "WebhooksService"}}
 	return c, nil
 }
 

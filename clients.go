@@ -17,12 +17,7 @@ import (
 // Errors: a request the SDK refuses to send is a *[ValidationError]. Every answer other than 2xx
 // is an *[APIError] (errors.Is works with ErrNotFound, ErrValidation, ErrConflict, ErrUnauthorized,
 // ErrForbidden, ErrRateLimited, ErrServer); transport failures and ctx ending are wrapped with %w.
-type ClientsService service
-
-// clientPath returns the escaped path of a per-client route: "/clients/{externalTenantId}" + suffix.
-func clientPath(externalTenantID, suffix string) string {
-	return "/clients/" + url.PathEscape(externalTenantID) + suffix
-}
+type ClientsService struct{ service }
 
 // Create creates a client and links it to the partner, or returns the current state of the
 // client already linked under req.ExternalTenantID (POST /clients; idempotent per
@@ -108,19 +103,13 @@ func linkConflict(err error, secrets ...string) error {
 // of the partner has that id (never linked, withdrawn, reset, pending approval, or another
 // partner's).
 func (s *ClientsService) Get(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*LinkedClient, error) {
-	const name = "Clients.Get"
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
+	r, err := operation{name: "Clients.Get", op: "getClientsByExternalTenantId",
+		method: "GET", route: "/clients/{externalTenantId}", retry: retrySafe}.request(externalTenantID)
+	if err != nil {
 		return nil, err
 	}
 	out := new(LinkedClient)
-	resp, err := s.client.do(ctx, &apiRequest{
-		name:   name,
-		op:     "getClientsByExternalTenantId",
-		method: "GET",
-		route:  "/clients/{externalTenantId}",
-		path:   clientPath(externalTenantID, ""),
-		retry:  retrySafe,
-	}, out, callOpts...)
+	resp, err := s.client.do(ctx, r, out, callOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -260,19 +249,8 @@ func (s *ClientsService) List(ctx context.Context, opts *ClientListOptions, call
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound (no active link)
 // or ErrConflict (the client is not attributed or a case has progressed; not a link conflict).
 func (s *ClientsService) Withdraw(ctx context.Context, externalTenantID string, callOpts ...CallOption) error {
-	const name = "Clients.Withdraw"
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
-		return err
-	}
-	_, err := s.client.do(ctx, &apiRequest{
-		name:   name,
-		op:     "postClientsByExternalTenantIdWithdraw",
-		method: "POST",
-		route:  "/clients/{externalTenantId}/withdraw",
-		path:   clientPath(externalTenantID, "/withdraw"),
-		retry:  retryDelete,
-	}, nil, callOpts...)
-	return err
+	return sendOperation(ctx, s.client, operation{name: "Clients.Withdraw", op: "postClientsByExternalTenantIdWithdraw",
+		method: "POST", route: "/clients/{externalTenantId}/withdraw", retry: retryDelete}, externalTenantID, callOpts)
 }
 
 // Reset deletes a client with its cases, leads and creditor account (DELETE
@@ -283,19 +261,8 @@ func (s *ClientsService) Withdraw(ctx context.Context, externalTenantID string, 
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrForbidden (production) or
 // ErrNotFound (no active link).
 func (s *ClientsService) Reset(ctx context.Context, externalTenantID string, callOpts ...CallOption) error {
-	const name = "Clients.Reset"
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
-		return err
-	}
-	_, err := s.client.do(ctx, &apiRequest{
-		name:   name,
-		op:     "deleteClientsByExternalTenantId",
-		method: "DELETE",
-		route:  "/clients/{externalTenantId}",
-		path:   clientPath(externalTenantID, ""),
-		retry:  retryDelete,
-	}, nil, callOpts...)
-	return err
+	return sendOperation(ctx, s.client, operation{name: "Clients.Reset", op: "deleteClientsByExternalTenantId",
+		method: "DELETE", route: "/clients/{externalTenantId}", retry: retryDelete}, externalTenantID, callOpts)
 }
 
 // IsDeletable reports whether [ClientsService.Reset] would succeed for the client
@@ -304,18 +271,8 @@ func (s *ClientsService) Reset(ctx context.Context, externalTenantID string, cal
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrForbidden (production) or
 // ErrNotFound.
 func (s *ClientsService) IsDeletable(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*Deletability, error) {
-	const name = "Clients.IsDeletable"
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
-		return nil, err
-	}
-	return doResult[Deletability](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     "getClientsByExternalTenantIdIsDeletable",
-		method: "GET",
-		route:  "/clients/{externalTenantId}/is-deletable",
-		path:   clientPath(externalTenantID, "/is-deletable"),
-		retry:  retrySafe,
-	}, callOpts)
+	return doOperation[Deletability](ctx, s.client, operation{name: "Clients.IsDeletable", op: "getClientsByExternalTenantIdIsDeletable",
+		method: "GET", route: "/clients/{externalTenantId}/is-deletable", retry: retrySafe}, externalTenantID, callOpts)
 }
 
 // SubmitKYC submits the client's director data for KYC/AML
@@ -328,27 +285,13 @@ func (s *ClientsService) IsDeletable(ctx context.Context, externalTenantID strin
 // over 255 characters); *[APIError] matching ErrNotFound (no such client) or ErrValidation (400,
 // and the 422 IdempotencyConflict of a key reused with a different body).
 func (s *ClientsService) SubmitKYC(ctx context.Context, externalTenantID string, req *KYCRequest, callOpts ...CallOption) (*KYCVerification, error) {
-	const name = "Clients.SubmitKYC"
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
-		return nil, err
-	}
-	if err := req.validate(name); err != nil {
-		return nil, err
-	}
 	var q url.Values
-	if req.SendChatNotification != nil {
+	if req != nil && req.SendChatNotification != nil {
 		q = url.Values{"sendChatNotification": {strconv.FormatBool(*req.SendChatNotification)}}
 	}
-	return doResult[KYCVerification](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     "postClientsByExternalTenantIdKycVerification",
-		method: "POST",
-		route:  "/clients/{externalTenantId}/kyc-verification",
-		path:   clientPath(externalTenantID, "/kyc-verification"),
-		query:  q,
-		body:   req,
-		retry:  retryWithKey,
-	}, callOpts)
+	return doOperation[KYCVerification](ctx, s.client, operation{name: "Clients.SubmitKYC", op: "postClientsByExternalTenantIdKycVerification",
+		method: "POST", route: "/clients/{externalTenantId}/kyc-verification", retry: retryWithKey,
+		query: q, body: req, validate: req.validate}, externalTenantID, callOpts)
 }
 
 func (r *KYCRequest) validate(op string) error {

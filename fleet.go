@@ -2,8 +2,6 @@ package debitura
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -16,13 +14,8 @@ import (
 // valid ([Limits.Validate]). It cannot be combined with [WithBudget], whose Budget has limits of
 // its own.
 func WithLimits(l Limits) Option {
-	return func(cfg *config) error {
-		if err := l.Validate(); err != nil {
-			return fmt.Errorf("WithLimits: %w", err)
-		}
-		cfg.limits, cfg.limitsSet = l, true
-		return nil
-	}
+	err := l.Validate()
+	return option(failIf(err != nil, "WithLimits: %w", err), func(cfg *config) { cfg.limits, cfg.limitsSet = l, true })
 }
 
 // WithBudget replaces the Client's in-memory budget with b, for example one shared by several
@@ -32,13 +25,7 @@ func WithLimits(l Limits) Option {
 // fail the call: the attempt is sent without a slot and a Warn record is logged, since the
 // server's own limit and the 429 handling still protect the call.
 func WithBudget(b Budget) Option {
-	return func(cfg *config) error {
-		if b == nil {
-			return errors.New("WithBudget: nil Budget")
-		}
-		cfg.budget = b
-		return nil
-	}
+	return option(failIf(b == nil, "WithBudget: nil Budget"), func(cfg *config) { cfg.budget = b })
 }
 
 // WithBulkMaxWait sets the longest single wait for a slot that a call of the bulk lane
@@ -47,26 +34,14 @@ func WithBudget(b Budget) Option {
 // instead of failing; its ctx still bounds every wait. Interactive calls are never held longer
 // than WithMaxRetryWait in all.
 func WithBulkMaxWait(d time.Duration) Option {
-	return func(cfg *config) error {
-		if d <= 0 {
-			return fmt.Errorf("WithBulkMaxWait: %s is not positive", d)
-		}
-		cfg.bulkMaxWait = d
-		return nil
-	}
+	return option(failIf(d <= 0, "WithBulkMaxWait: %s is not positive", d), func(cfg *config) { cfg.bulkMaxWait = d })
 }
 
 // WithLane puts one call in lane l: [LaneInteractive] (the default) or [LaneBulk]. A bulk call
 // uses each window of the budget only up to (1 − Limits.BulkReserve) of its limit and may wait
 // up to WithBulkMaxWait for a slot.
 func WithLane(l Lane) CallOption {
-	return func(s *callSettings) error {
-		if l != LaneInteractive && l != LaneBulk {
-			return fmt.Errorf("WithLane: unknown lane %d", int(l))
-		}
-		s.lane = l
-		return nil
-	}
+	return option(failIf(l != LaneInteractive && l != LaneBulk, "WithLane: unknown lane %d", int(l)), func(s *callSettings) { s.lane = l })
 }
 
 // TokenCache is a cache of Customer API tokens shared by several Clients (every replica of a
@@ -85,13 +60,7 @@ type TokenCache interface {
 // token lifetime across the fleet); a token the Customer API refuses is forgotten in tc as
 // well. The source still caches the token in process. tc must not be nil.
 func WithTokenCache(tc TokenCache) Option {
-	return func(cfg *config) error {
-		if tc == nil {
-			return errors.New("WithTokenCache: nil TokenCache")
-		}
-		cfg.tokenCache = tc
-		return nil
-	}
+	return option(failIf(tc == nil, "WithTokenCache: nil TokenCache"), func(cfg *config) { cfg.tokenCache = tc })
 }
 
 // Locker takes named locks across processes (redisfleet's lease locks).
@@ -108,11 +77,5 @@ type Locker interface {
 // externalTenantId). When l.Lock fails for a reason other than ctx, EnsureLinked goes on
 // without the lock. l must not be nil.
 func WithLinkLocker(l Locker) Option {
-	return func(cfg *config) error {
-		if l == nil {
-			return errors.New("WithLinkLocker: nil Locker")
-		}
-		cfg.linkLocker = l
-		return nil
-	}
+	return option(failIf(l == nil, "WithLinkLocker: nil Locker"), func(cfg *config) { cfg.linkLocker = l })
 }

@@ -83,22 +83,8 @@ func (r *ClientUpdateRequest) validate(op string) error {
 // bool or nil; the error names the key); *[APIError] matching ErrValidation (400: the merged
 // metadata is over the limits) or ErrNotFound.
 func (s *ClientsService) Update(ctx context.Context, externalTenantID string, req *ClientUpdateRequest, callOpts ...CallOption) (*ClientProfile, error) {
-	const name = "Clients.Update"
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
-		return nil, err
-	}
-	if err := req.validate(name); err != nil {
-		return nil, err
-	}
-	return doResult[ClientProfile](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     "patchClient",
-		method: "PATCH",
-		route:  "/clients/{externalTenantId}",
-		path:   clientPath(externalTenantID, ""),
-		body:   req,
-		retry:  retrySafe,
-	}, callOpts)
+	return doOperation[ClientProfile](ctx, s.client, operation{name: "Clients.Update", op: "patchClient",
+		method: "PATCH", route: "/clients/{externalTenantId}", retry: retrySafe, body: req, validate: req.validate}, externalTenantID, callOpts)
 }
 
 // Profile returns a linked client's lifecycle status, contact details and metadata
@@ -107,18 +93,8 @@ func (s *ClientsService) Update(ctx context.Context, externalTenantID string, re
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
 func (s *ClientsService) Profile(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
-	const name = "Clients.Profile"
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
-		return nil, err
-	}
-	return doResult[ClientProfile](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     "getClientProfile",
-		method: "GET",
-		route:  "/clients/{externalTenantId}/profile",
-		path:   clientPath(externalTenantID, "/profile"),
-		retry:  retrySafe,
-	}, callOpts)
+	return doOperation[ClientProfile](ctx, s.client, operation{name: "Clients.Profile", op: "getClientProfile",
+		method: "GET", route: "/clients/{externalTenantId}/profile", retry: retrySafe}, externalTenantID, callOpts)
 }
 
 // Suspend blocks new cases for a linked client (POST /clients/{externalTenantId}/suspend); its
@@ -128,7 +104,8 @@ func (s *ClientsService) Profile(ctx context.Context, externalTenantID string, c
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
 func (s *ClientsService) Suspend(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
-	return s.lifecycle(ctx, "Clients.Suspend", "suspendClient", "suspend", externalTenantID, callOpts)
+	return doOperation[ClientProfile](ctx, s.client, operation{name: "Clients.Suspend", op: "suspendClient",
+		method: "POST", route: "/clients/{externalTenantId}/suspend", retry: retrySafe}, externalTenantID, callOpts)
 }
 
 // Reactivate lifts a suspension (POST /clients/{externalTenantId}/reactivate). Reactivating a
@@ -137,21 +114,8 @@ func (s *ClientsService) Suspend(ctx context.Context, externalTenantID string, c
 //
 // Errors: *[ValidationError] for an empty id; *[APIError] matching ErrNotFound.
 func (s *ClientsService) Reactivate(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*ClientProfile, error) {
-	return s.lifecycle(ctx, "Clients.Reactivate", "reactivateClient", "reactivate", externalTenantID, callOpts)
-}
-
-func (s *ClientsService) lifecycle(ctx context.Context, name, op, verb, externalTenantID string, callOpts []CallOption) (*ClientProfile, error) {
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
-		return nil, err
-	}
-	return doResult[ClientProfile](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     op,
-		method: "POST",
-		route:  "/clients/{externalTenantId}/" + verb,
-		path:   clientPath(externalTenantID, "/"+verb),
-		retry:  retrySafe,
-	}, callOpts)
+	return doOperation[ClientProfile](ctx, s.client, operation{name: "Clients.Reactivate", op: "reactivateClient",
+		method: "POST", route: "/clients/{externalTenantId}/reactivate", retry: retrySafe}, externalTenantID, callOpts)
 }
 
 // RotatedToken is the answer of [TokensService.Rotate] (RotateTokenResponse): the new token and
@@ -207,18 +171,9 @@ type rotateTokenResponse struct {
 // expiresIn of zero or less (the rotation took effect; the Expiry rule is [MaxTokenLifetime]'s).
 func (s *TokensService) Rotate(ctx context.Context, externalTenantID string, callOpts ...CallOption) (*RotatedToken, error) {
 	const name = "Tokens.Rotate"
-	if err := checkExternalTenantID(name, "externalTenantId", externalTenantID, -1); err != nil {
-		return nil, err
-	}
-	var out rotateTokenResponse
-	if _, err := s.client.do(ctx, &apiRequest{
-		name:   name,
-		op:     "rotateClientToken",
-		method: "POST",
-		route:  "/clients/{externalTenantId}/rotate-token",
-		path:   clientPath(externalTenantID, "/rotate-token"),
-		retry:  retryWithKey,
-	}, &out, callOpts...); err != nil {
+	out, err := doOperation[rotateTokenResponse](ctx, s.client, operation{name: name, op: "rotateClientToken",
+		method: "POST", route: "/clients/{externalTenantId}/rotate-token", retry: retryWithKey}, externalTenantID, callOpts)
+	if err != nil {
 		return nil, err
 	}
 	life, err := tokenLifetime(name, out.AccessToken, out.ExpiresIn)

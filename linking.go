@@ -28,16 +28,21 @@ const (
 )
 
 // String returns "ready", "onboarding_required" or "approval_required".
-func (s LinkState) String() string {
-	switch s {
-	case LinkReady:
-		return "ready"
-	case LinkOnboardingRequired:
-		return "onboarding_required"
-	case LinkApprovalRequired:
-		return "approval_required"
+func (s LinkState) String() string { return enumString(s, "LinkState", linkStateNames) }
+
+var linkStateNames = map[LinkState]string{
+	LinkReady:              "ready",
+	LinkOnboardingRequired: "onboarding_required",
+	LinkApprovalRequired:   "approval_required",
+}
+
+// enumString is the String of an int enum: its name in names, or "typ(v)" for a value without
+// one.
+func enumString[E ~int](v E, typ string, names map[E]string) string {
+	if name, ok := names[v]; ok {
+		return name
 	}
-	return fmt.Sprintf("LinkState(%d)", int(s))
+	return fmt.Sprintf("%s(%d)", typ, int(v))
 }
 
 // LinkOutcome is the typed answer of the linking helpers: the client's [LinkState] and what the
@@ -185,6 +190,17 @@ type linkFlight struct {
 
 // ensureLinked is the work of one EnsureLinked flight.
 func (s *ClientsService) ensureLinked(ctx context.Context, req *ClientCreateRequest, callOpts ...CallOption) (*LinkOutcome, error) {
+	return s.readOrCreate(ctx, req, callOpts, func() (*LinkOutcome, error) {
+		if l := s.client.cfg.linkLocker; l != nil {
+			return s.ensureLinkedLocked(ctx, l, req, callOpts)
+		}
+		return createOutcome(s.Create(ctx, req, callOpts...))
+	})
+}
+
+// readOrCreate reads the tenant of req and returns its outcome when it is linked and onboarded
+// or has an onboarding link; when it is not found (or has neither), it returns create's result.
+func (s *ClientsService) readOrCreate(ctx context.Context, req *ClientCreateRequest, callOpts []CallOption, create func() (*LinkOutcome, error)) (*LinkOutcome, error) {
 	lc, err := s.Get(ctx, req.ExternalTenantID, callOpts...)
 	switch {
 	case err == nil && (lc.OnboardingDone || lc.OnboardingURL() != ""):
@@ -192,10 +208,7 @@ func (s *ClientsService) ensureLinked(ctx context.Context, req *ClientCreateRequ
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
-	if l := s.client.cfg.linkLocker; l != nil {
-		return s.ensureLinkedLocked(ctx, l, req, callOpts)
-	}
-	return createOutcome(s.Create(ctx, req, callOpts...))
+	return create()
 }
 
 // ensureLinkedLocked creates the client under the tenant's lock of l (WithLinkLocker), so that
@@ -203,22 +216,16 @@ func (s *ClientsService) ensureLinked(ctx context.Context, req *ClientCreateRequ
 // creates only when the holder before it did not. A lock that cannot be taken (other than ctx
 // ending) is done without: POST /clients is idempotent per externalTenantId.
 func (s *ClientsService) ensureLinkedLocked(ctx context.Context, l Locker, req *ClientCreateRequest, callOpts []CallOption) (*LinkOutcome, error) {
+	create := func() (*LinkOutcome, error) { return createOutcome(s.Create(ctx, req, callOpts...)) }
 	unlock, err := l.Lock(ctx, "ensure-linked\x00"+req.ExternalTenantID)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("debitura: Clients.EnsureLinked: waiting for the link lock: %w", ctx.Err())
 		}
-		return createOutcome(s.Create(ctx, req, callOpts...))
+		return create()
 	}
 	defer unlock()
-	lc, err := s.Get(ctx, req.ExternalTenantID, callOpts...)
-	switch {
-	case err == nil && (lc.OnboardingDone || lc.OnboardingURL() != ""):
-		return outcomeOf(lc), nil
-	case err != nil && !errors.Is(err, ErrNotFound):
-		return nil, err
-	}
-	return createOutcome(s.Create(ctx, req, callOpts...))
+	return s.readOrCreate(ctx, req, callOpts, create)
 }
 
 // Bounds of [LinkManyOptions].Concurrency.
@@ -269,6 +276,23 @@ type LinkProgress struct {
 	// every call while the wait lasts, so a progress display can show it.
 	WaitUntil time.Time
 	Waiting   time.Duration
+}
+
+// count adds the settled result r to p: Done and the count of its outcome, Last = r, and no
+// wait started.
+func (p *LinkProgress) count(r LinkResult) {
+	p.Done++
+	switch {
+	case r.Err != nil || r.Outcome == nil:
+		p.Failed++
+	case r.Outcome.State == LinkReady:
+		p.Ready++
+	case r.Outcome.State == LinkOnboardingRequired:
+		p.OnboardingRequired++
+	case r.Outcome.State == LinkApprovalRequired:
+		p.ApprovalRequired++
+	}
+	p.Last, p.WaitStarted = r, false
 }
 
 // LinkResult is the result of one input of [ClientsService.LinkMany] or
@@ -346,19 +370,7 @@ func (s *ClientsService) LinkMany(ctx context.Context, reqs []*ClientCreateReque
 		}
 	}
 	settle := func(i int) {
-		res := results[i]
-		p.Done++
-		switch {
-		case res.Err != nil || res.Outcome == nil:
-			p.Failed++
-		case res.Outcome.State == LinkReady:
-			p.Ready++
-		case res.Outcome.State == LinkOnboardingRequired:
-			p.OnboardingRequired++
-		case res.Outcome.State == LinkApprovalRequired:
-			p.ApprovalRequired++
-		}
-		p.Last, p.WaitStarted = res, false
+		p.count(results[i])
 		report()
 	}
 

@@ -314,19 +314,7 @@ func (st *linkStream) handle(ev streamEvent, leaders map[int]string, flights map
 // count adds a settled result to the progress counts.
 func (st *linkStream) count(r LinkResult) {
 	p := &st.p
-	p.Done++
-	switch {
-	case r.Err != nil || r.Outcome == nil:
-		p.Failed++
-	case r.Outcome.State == LinkReady:
-		p.Ready++
-	case r.Outcome.State == LinkOnboardingRequired:
-		p.OnboardingRequired++
-	case r.Outcome.State == LinkApprovalRequired:
-		p.ApprovalRequired++
-	}
-	p.Last = r
-	p.WaitStarted = false
+	p.count(r)
 	st.stampWait(p)
 }
 

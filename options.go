@@ -150,13 +150,8 @@ func (t keepIdleTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // WithBaseURL points the Client at another environment or at the mock server. The URL must use
 // https, except on a loopback host (127.0.0.0/8, ::1, localhost), where http is allowed.
 func WithBaseURL(raw string) Option {
-	return func(cfg *config) error {
-		if _, err := parseBaseURL(raw); err != nil {
-			return err
-		}
-		cfg.baseURL = raw
-		return nil
-	}
+	_, err := parseBaseURL(raw)
+	return option(err, func(cfg *config) { cfg.baseURL = raw })
 }
 
 // WithHTTPClient sets the *http.Client whose transport, timeout, cookie jar and redirect policy
@@ -169,13 +164,7 @@ func WithBaseURL(raw string) Option {
 // never is) and the caller's CheckRedirect allows it too. A refused redirect ends the call with
 // an error matching ErrRedirectRefused (another origin) or wrapping the caller's error.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(cfg *config) error {
-		if hc == nil {
-			return errors.New("WithHTTPClient: client is nil")
-		}
-		cfg.baseClient = hc
-		return nil
-	}
+	return option(failIf(hc == nil, "WithHTTPClient: client is nil"), func(cfg *config) { cfg.baseClient = hc })
 }
 
 // WithAttemptTimeout bounds each attempt of a call: sending the request, following its
@@ -191,13 +180,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // ctx ends first, the error wraps ctx.Err() instead. WithCallAttemptTimeout overrides the bound
 // for one call.
 func WithAttemptTimeout(d time.Duration) Option {
-	return func(cfg *config) error {
-		if d <= 0 {
-			return fmt.Errorf("WithAttemptTimeout: %s is not positive", d)
-		}
-		cfg.attemptTimeout = d
-		return nil
-	}
+	return option(failIf(d <= 0, "WithAttemptTimeout: %s is not positive", d), func(cfg *config) { cfg.attemptTimeout = d })
 }
 
 // WithMaxResponseBytes sets the largest success (2xx) body the SDK reads, in bytes (default
@@ -206,43 +189,29 @@ func WithAttemptTimeout(d time.Duration) Option {
 // retried, since the server answered and would answer the same again; an operation that
 // changes state may have had its effect. Error bodies are read up to 1 MiB regardless.
 func WithMaxResponseBytes(n int64) Option {
-	return func(cfg *config) error {
-		if n <= 0 {
-			return fmt.Errorf("WithMaxResponseBytes: %d is not positive", n)
-		}
-		cfg.maxResponseBytes = n
-		return nil
-	}
+	return option(failIf(n <= 0, "WithMaxResponseBytes: %d is not positive", n), func(cfg *config) { cfg.maxResponseBytes = n })
 }
 
 // WithUserAgent adds product tokens (for example "billing-sync/2.1 (+https://example.com)") to
 // the User-Agent header, after the SDK's own "debitura-go/<Version>" token and any WithAppInfo
 // token. The value must be non-empty printable ASCII of at most 256 bytes.
 func WithUserAgent(ua string) Option {
-	return func(cfg *config) error {
-		ua = strings.TrimSpace(ua)
-		if ua == "" || len(ua) > 256 || !printableASCII(ua) {
-			return errors.New("WithUserAgent: user agent must be 1-256 printable ASCII characters")
-		}
-		cfg.userAgent = ua
-		return nil
-	}
+	ua = strings.TrimSpace(ua)
+	bad := ua == "" || len(ua) > 256 || !printableASCII(ua)
+	return option(failIf(bad, "WithUserAgent: user agent must be 1-256 printable ASCII characters"), func(cfg *config) { cfg.userAgent = ua })
 }
 
 // WithAppInfo names the application that embeds the SDK. The User-Agent becomes
 // "debitura-go/<Version> <name>/<version>" (just "<name>" when version is empty). Name and
 // version must be printable ASCII without spaces or slashes.
 func WithAppInfo(name, version string) Option {
-	return func(cfg *config) error {
-		if name == "" || len(name) > 64 || !tokenChars(name) {
-			return fmt.Errorf("WithAppInfo: name %q must be 1-64 printable ASCII characters without spaces or slashes", name)
-		}
-		if len(version) > 64 || (version != "" && !tokenChars(version)) {
-			return fmt.Errorf("WithAppInfo: version %q must be at most 64 printable ASCII characters without spaces or slashes", version)
-		}
-		cfg.appName, cfg.appVersion = name, version
-		return nil
+	err := failIf(name == "" || len(name) > 64 || !tokenChars(name),
+		"WithAppInfo: name %q must be 1-64 printable ASCII characters without spaces or slashes", name)
+	if err == nil {
+		err = failIf(len(version) > 64 || (version != "" && !tokenChars(version)),
+			"WithAppInfo: version %q must be at most 64 printable ASCII characters without spaces or slashes", version)
 	}
+	return option(err, func(cfg *config) { cfg.appName, cfg.appVersion = name, version })
 }
 
 // WithMaxRetries sets how many times a failed attempt may be retried (0 to 10; default 3, so at
@@ -256,13 +225,7 @@ func WithAppInfo(name, version string) Option {
 // count: a busy key (for example a fleet whose shared budget fell back to per-process shares)
 // delays a call instead of failing it.
 func WithMaxRetries(n int) Option {
-	return func(cfg *config) error {
-		if n < 0 || n > maxMaxRetries {
-			return fmt.Errorf("WithMaxRetries: %d is outside 0..%d", n, maxMaxRetries)
-		}
-		cfg.maxRetries = n
-		return nil
-	}
+	return option(failIf(n < 0 || n > maxMaxRetries, "WithMaxRetries: %d is outside 0..%d", n, maxMaxRetries), func(cfg *config) { cfg.maxRetries = n })
 }
 
 // WithMaxRetryWait sets the longest wait the SDK sleeps before a retry (default 30s; must be
@@ -271,13 +234,7 @@ func WithMaxRetries(n int) Option {
 // how long the server asked for, so the caller can reschedule. The SDK's own exponential backoff
 // is capped at the smaller of 8s and this value.
 func WithMaxRetryWait(d time.Duration) Option {
-	return func(cfg *config) error {
-		if d <= 0 {
-			return fmt.Errorf("WithMaxRetryWait: %s is not positive", d)
-		}
-		cfg.maxRetryWait = d
-		return nil
-	}
+	return option(failIf(d <= 0, "WithMaxRetryWait: %s is not positive", d), func(cfg *config) { cfg.maxRetryWait = d })
 }
 
 // WithRateLimit adds a client-side limit to the Client's in-memory budget: at most burst
@@ -289,16 +246,12 @@ func WithMaxRetryWait(d time.Duration) Option {
 // Deprecated: the Client's [Budget] models Debitura's own windows (WithLimits); use it, or a
 // Budget of your own with WithBudget. WithRateLimit is kept as a shim onto the budget.
 func WithRateLimit(perSecond float64, burst int) Option {
-	return func(cfg *config) error {
-		if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond <= 0 {
-			return fmt.Errorf("WithRateLimit: perSecond %v must be positive and finite", perSecond)
-		}
-		if burst < 1 {
-			return fmt.Errorf("WithRateLimit: burst %d must be at least 1", burst)
-		}
-		cfg.rateLimit, cfg.rateBurst = perSecond, burst
-		return nil
+	err := failIf(math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond <= 0,
+		"WithRateLimit: perSecond %v must be positive and finite", perSecond)
+	if err == nil {
+		err = failIf(burst < 1, "WithRateLimit: burst %d must be at least 1", burst)
 	}
+	return option(err, func(cfg *config) { cfg.rateLimit, cfg.rateBurst = perSecond, burst })
 }
 
 // WithAdaptivePacing turns on (the default) or off the correction of the in-memory budget: a
@@ -311,10 +264,7 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // Deprecated: the adaptive pacer is replaced by the [Budget], which paces to the configured
 // windows from the first request; this option now only turns the budget's correction on or off.
 func WithAdaptivePacing(on bool) Option {
-	return func(cfg *config) error {
-		cfg.noPacing = !on
-		return nil
-	}
+	return option(nil, func(cfg *config) { cfg.noPacing = !on })
 }
 
 // WithLogger makes the Client log to l: one record at the end of each call, with its duration,
@@ -325,33 +275,39 @@ func WithAdaptivePacing(on bool) Option {
 // or duration and the request id; never URLs with their query, headers, bodies, API keys or
 // tokens. A nil l (the default) logs nothing.
 func WithLogger(l *slog.Logger) Option {
-	return func(cfg *config) error {
-		cfg.logger = l
-		return nil
-	}
+	return option(nil, func(cfg *config) { cfg.logger = l })
 }
 
 // withClock injects the clock and the sleeper; tests use it so that no test sleeps for real.
 // sleep must return ctx.Err() when ctx ends first.
 func withClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(cfg *config) error {
-		if now == nil || sleep == nil {
-			return errors.New("withClock: nil clock or sleeper")
-		}
-		cfg.now, cfg.sleep = now, sleep
-		return nil
-	}
+	return option(failIf(now == nil || sleep == nil, "withClock: nil clock or sleeper"), func(cfg *config) { cfg.now, cfg.sleep = now, sleep })
 }
 
 // withJitter injects the random source of the backoff (tests).
 func withJitter(j func(max time.Duration) time.Duration) Option {
-	return func(cfg *config) error {
-		if j == nil {
-			return errors.New("withJitter: nil jitter")
+	return option(failIf(j == nil, "withJitter: nil jitter"), func(cfg *config) { cfg.jitter = j })
+}
+
+// option returns an Option or a CallOption (S is config or callSettings) that fails with err
+// when err is not nil and applies set otherwise. An option function checks its arguments when it
+// is called, with failIf, and hands the outcome here; New or the call reports the error.
+func option[S any](err error, set func(*S)) func(*S) error {
+	return func(s *S) error {
+		if err != nil {
+			return err
 		}
-		cfg.jitter = j
+		set(s)
 		return nil
 	}
+}
+
+// failIf returns the error that format and args describe when bad is true, and nil otherwise.
+func failIf(bad bool, format string, args ...any) error {
+	if !bad {
+		return nil
+	}
+	return fmt.Errorf(format, args...)
 }
 
 // userAgentString is the User-Agent header of every request.

@@ -21,8 +21,8 @@ import (
 
 // The request path of the SDK, in four files:
 //
-//   - the operation (clients.go, tokens.go, ...) checks its input, fills in an apiRequest and
-//     calls do;
+//   - the operation (clients.go, tokens.go, ...) checks its input, fills in an apiRequest (or
+//     an operation, whose request method checks the path parameter and the body) and calls do;
 //   - do (this file) builds the HTTP request, sends it through the retry engine, reads the
 //     answer and decodes it;
 //   - retry.go decides after each attempt whether to retry and how long to wait, and takes a
@@ -64,6 +64,65 @@ type apiRequest struct {
 	query  url.Values // nil for none
 	body   any        // JSON-encoded when non-nil
 	retry  retryClass
+}
+
+// operation describes an operation whose route has at most one path parameter,
+// {externalTenantId} or {id}, for the operations that fill one in instead of an apiRequest:
+// request checks the parameter and then the body, and builds the apiRequest.
+type operation struct {
+	name, op, method, route string // as in apiRequest; route is the template, e.g. "/v1/Webhooks/{id}"
+	retry                   retryClass
+	query                   url.Values
+	body                    any
+	// validate checks the body after the path parameter (the body's validate method); nil for
+	// none.
+	validate func(op string) error
+}
+
+// request checks param, the value of the route's path parameter ({externalTenantId}: the
+// externalTenantId rules; {id}: a UUID), then the body, and returns the apiRequest of o with
+// param escaped into its path.
+func (o operation) request(param string) (*apiRequest, error) {
+	var err error
+	field := "" // the route's path parameter, if it has one
+	switch {
+	case strings.Contains(o.route, "{externalTenantId}"):
+		field = "externalTenantId"
+		err = checkExternalTenantID(o.name, field, param, -1)
+	case strings.Contains(o.route, "{id}"):
+		field = "id"
+		err = checkUUID(o.name, field, param)
+	}
+	if err == nil && o.validate != nil {
+		err = o.validate(o.name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	path := o.route
+	if field != "" {
+		path = strings.Replace(o.route, "{"+field+"}", url.PathEscape(param), 1)
+	}
+	return &apiRequest{name: o.name, op: o.op, method: o.method, route: o.route, path: path, query: o.query, body: o.body, retry: o.retry}, nil
+}
+
+// doOperation sends o with its path parameter param and decodes the answer into a new T.
+func doOperation[T any](ctx context.Context, c *Client, o operation, param string, opts []CallOption) (*T, error) {
+	r, err := o.request(param)
+	if err != nil {
+		return nil, err
+	}
+	return doResult[T](ctx, c, r, opts)
+}
+
+// sendOperation sends o with its path parameter param and ignores the answer's body.
+func sendOperation(ctx context.Context, c *Client, o operation, param string, opts []CallOption) error {
+	r, err := o.request(param)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, r, nil, opts...)
+	return err
 }
 
 // Response describes how a call went. Pass [WithResponse] to an operation to receive it. It is

@@ -14,7 +14,7 @@ import (
 //
 // Errors: a request the SDK refuses to send is a *[ValidationError]; every answer other than 2xx
 // is an *[APIError]. No error text ever contains a token.
-type TokensService service
+type TokensService struct{ service }
 
 // DefaultTokenLifetime is the lifetime of a Customer API token (expiresIn 1800). The SDK assumes
 // it when the API leaves expiresIn out (or sends null).

@@ -165,9 +165,6 @@ func (p *problems) add(field, format string, args ...any) {
 	p.list = append(p.list, FieldProblem{Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-// ok reports whether no problem has been found so far.
-func (p *problems) ok() bool { return len(p.list) == 0 }
-
 // err returns the *ValidationError of the problems found, or nil (an untyped nil, so that
 // err != nil holds only when there are problems).
 func (p *problems) err() error {
@@ -231,29 +228,21 @@ func (p *problems) externalTenantID(field, id string, max int) {
 	}
 }
 
-// checkLen is [problems.length] for a single field.
-func checkLen(op, field, s string, lo, hi int) error {
-	p := &problems{op: op}
-	p.length(field, s, lo, hi)
-	return p.err()
-}
-
-// checkEmail is [problems.email] for a single field.
-func checkEmail(op, field, s string) error {
-	p := &problems{op: op}
-	p.email(field, s)
-	return p.err()
-}
-
 // maxTokenTenantIDLen is the longest externalTenantId POST /oauth/token accepts
 // (CreateAccessTokenRequest); the other operations state no maximum.
 const maxTokenTenantIDLen = 255
 
+// checkOne runs the checks of rule on their own and returns the *ValidationError of what they
+// found, or nil: the form of the problems methods for a lone field (a path parameter).
+func checkOne(op string, rule func(p *problems)) error {
+	p := &problems{op: op}
+	rule(p)
+	return p.err()
+}
+
 // checkExternalTenantID is [problems.externalTenantID] for a single field.
 func checkExternalTenantID(op, field, id string, max int) error {
-	p := &problems{op: op}
-	p.externalTenantID(field, id, max)
-	return p.err()
+	return checkOne(op, func(p *problems) { p.externalTenantID(field, id, max) })
 }
 
 // idempotencyKeyMax is the longest Idempotency-Key the API accepts.

@@ -27,7 +27,7 @@ import (
 // answer other than 2xx is an *[APIError] (errors.Is works with ErrNotFound, ErrValidation,
 // ErrUnauthorized, ErrForbidden, ErrRateLimited, ErrServer); transport failures and ctx ending
 // are wrapped with %w.
-type WebhooksService service
+type WebhooksService struct{ service }
 
 // maxWebhookURLLen is the longest subscription URL the API accepts.
 const maxWebhookURLLen = 1024
@@ -166,9 +166,6 @@ type WebhookTestResult struct {
 	Message string `json:"message"`
 }
 
-// webhookPath returns the escaped path of a subscription.
-func webhookPath(id string) string { return "/v1/Webhooks/" + url.PathEscape(id) }
-
 // List returns the partner's webhook subscriptions (GET /v1/Webhooks), without their secrets.
 //
 // Errors: *[APIError] (ErrUnauthorized for a bad key).
@@ -196,18 +193,8 @@ func (s *WebhooksService) List(ctx context.Context, callOpts ...CallOption) ([]*
 // Errors: *[ValidationError] for an id that is not a UUID; *[APIError] matching ErrNotFound when
 // the subscription does not exist or is another partner's.
 func (s *WebhooksService) Get(ctx context.Context, id string, callOpts ...CallOption) (*Webhook, error) {
-	const name = "Webhooks.Get"
-	if err := checkUUID(name, "id", id); err != nil {
-		return nil, err
-	}
-	return doResult[Webhook](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     "getV1WebhooksById",
-		method: http.MethodGet,
-		route:  "/v1/Webhooks/{id}",
-		path:   webhookPath(id),
-		retry:  retrySafe,
-	}, callOpts)
+	return doOperation[Webhook](ctx, s.client, operation{name: "Webhooks.Get", op: "getV1WebhooksById",
+		method: http.MethodGet, route: "/v1/Webhooks/{id}", retry: retrySafe}, id, callOpts)
 }
 
 // Create subscribes req.URL to req.Events (POST /v1/Webhooks). The answer's Secret is the
@@ -230,19 +217,8 @@ func (s *WebhooksService) Get(ctx context.Context, id string, callOpts ...CallOp
 // characters; no events; an empty event name); *[APIError] matching ErrValidation (400: the API
 // refused the URL or an event name).
 func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest, callOpts ...CallOption) (*Webhook, error) {
-	const name = "Webhooks.Create"
-	if err := req.validate(name); err != nil {
-		return nil, err
-	}
-	return doResult[Webhook](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     "postV1Webhooks",
-		method: http.MethodPost,
-		route:  "/v1/Webhooks",
-		path:   "/v1/Webhooks",
-		body:   req,
-		retry:  retryUnsent,
-	}, callOpts)
+	return doOperation[Webhook](ctx, s.client, operation{name: "Webhooks.Create", op: "postV1Webhooks",
+		method: http.MethodPost, route: "/v1/Webhooks", retry: retryUnsent, body: req, validate: req.validate}, "", callOpts)
 }
 
 // Update changes a subscription (PUT /v1/Webhooks/{id}) and returns it. Only the fields set in
@@ -260,26 +236,12 @@ func (s *WebhooksService) Create(ctx context.Context, req *WebhookCreateRequest,
 // that changes nothing; a URL that breaks the rules of WebhookCreateRequest.URL; an empty event
 // name); *[APIError] matching ErrNotFound or ErrValidation.
 func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpdateRequest, callOpts ...CallOption) (*Webhook, error) {
-	const name = "Webhooks.Update"
-	if err := checkUUID(name, "id", id); err != nil {
-		return nil, err
-	}
-	if err := req.validate(name); err != nil {
-		return nil, err
-	}
 	class := retrySafe
-	if req.RegenerateSecret {
+	if req != nil && req.RegenerateSecret {
 		class = retryUnsent
 	}
-	return doResult[Webhook](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     "putV1WebhooksById",
-		method: http.MethodPut,
-		route:  "/v1/Webhooks/{id}",
-		path:   webhookPath(id),
-		body:   req,
-		retry:  class,
-	}, callOpts)
+	return doOperation[Webhook](ctx, s.client, operation{name: "Webhooks.Update", op: "putV1WebhooksById",
+		method: http.MethodPut, route: "/v1/Webhooks/{id}", retry: class, body: req, validate: req.validate}, id, callOpts)
 }
 
 // Delete removes a subscription permanently, with its delivery history (DELETE
@@ -289,19 +251,8 @@ func (s *WebhooksService) Update(ctx context.Context, id string, req *WebhookUpd
 //
 // Errors: *[ValidationError] for an id that is not a UUID; *[APIError] matching ErrNotFound.
 func (s *WebhooksService) Delete(ctx context.Context, id string, callOpts ...CallOption) error {
-	const name = "Webhooks.Delete"
-	if err := checkUUID(name, "id", id); err != nil {
-		return err
-	}
-	_, err := s.client.do(ctx, &apiRequest{
-		name:   name,
-		op:     "deleteV1WebhooksById",
-		method: http.MethodDelete,
-		route:  "/v1/Webhooks/{id}",
-		path:   webhookPath(id),
-		retry:  retryDelete,
-	}, nil, callOpts...)
-	return err
+	return sendOperation(ctx, s.client, operation{name: "Webhooks.Delete", op: "deleteV1WebhooksById",
+		method: http.MethodDelete, route: "/v1/Webhooks/{id}", retry: retryDelete}, id, callOpts)
 }
 
 // Test asks Debitura to send a test event to the partner's subscriptions of req.EventType (POST
@@ -315,19 +266,8 @@ func (s *WebhooksService) Delete(ctx context.Context, id string, callOpts ...Cal
 // *[APIError] matching ErrForbidden (production), ErrNotFound (no such case or active link) or
 // ErrValidation (an event type the API does not know).
 func (s *WebhooksService) Test(ctx context.Context, req *WebhookTestRequest, callOpts ...CallOption) (*WebhookTestResult, error) {
-	const name = "Webhooks.Test"
-	if err := req.validate(name); err != nil {
-		return nil, err
-	}
-	return doResult[WebhookTestResult](ctx, s.client, &apiRequest{
-		name:   name,
-		op:     "postV1WebhooksTest",
-		method: http.MethodPost,
-		route:  "/v1/Webhooks/test",
-		path:   "/v1/Webhooks/test",
-		body:   req,
-		retry:  retryUnsent,
-	}, callOpts)
+	return doOperation[WebhookTestResult](ctx, s.client, operation{name: "Webhooks.Test", op: "postV1WebhooksTest",
+		method: http.MethodPost, route: "/v1/Webhooks/test", retry: retryUnsent, body: req, validate: req.validate}, "", callOpts)
 }
 
 // validate checks r before it is sent and reports every problem it finds.
@@ -386,9 +326,7 @@ func (r *WebhookTestRequest) validate(op string) error {
 
 // checkWebhookURL is [problems.webhookURL] for a single field.
 func checkWebhookURL(op, field, raw string) error {
-	p := &problems{op: op}
-	p.webhookURL(field, raw)
-	return p.err()
+	return checkOne(op, func(p *problems) { p.webhookURL(field, raw) })
 }
 
 // webhookURL checks a subscription URL: absolute, https (http on loopback only), a host, no
@@ -433,9 +371,7 @@ func (p *problems) eventNames(events []webhook.EventType) {
 
 // checkUUID is [problems.uuid] for a single field.
 func checkUUID(op, field, s string) error {
-	p := &problems{op: op}
-	p.uuid(field, s)
-	return p.err()
+	return checkOne(op, func(p *problems) { p.uuid(field, s) })
 }
 
 // uuid checks that s is a UUID in its 8-4-4-4-12 hex form (any letter case).

@@ -41,26 +41,19 @@ type EventLinks struct {
 // UnmarshalJSON decodes an envelope in camelCase or PascalCase; the timestamp may come with or
 // without a time zone (none is read as UTC).
 func (e *Event) UnmarshalJSON(b []byte) error {
-	var wire struct {
-		ID          string          `json:"id"`
-		SpecVersion string          `json:"specVersion"`
-		Event       string          `json:"event"`
-		Timestamp   apitime.Time    `json:"timestamp"`
-		Data        json.RawMessage `json:"data"`
-		Links       *struct {
-			Client *string `json:"client"`
-		} `json:"links"`
-	}
-	if err := json.Unmarshal(b, &wire); err != nil {
+	type plain Event // without this method
+	var ev Event
+	shadow := struct {
+		*plain
+		Timestamp apitime.Into `json:"timestamp"`
+	}{(*plain)(&ev), apitime.To(&ev.Timestamp)}
+	if err := json.Unmarshal(b, &shadow); err != nil {
 		return err
 	}
-	*e = Event{ID: wire.ID, SpecVersion: wire.SpecVersion, Event: EventType(wire.Event), Timestamp: time.Time(wire.Timestamp)}
-	if d := bytes.TrimSpace(wire.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
-		e.Data = append(json.RawMessage(nil), d...)
+	if bytes.Equal(ev.Data, []byte("null")) {
+		ev.Data = nil
 	}
-	if wire.Links != nil {
-		e.Links.Client = deref(wire.Links.Client)
-	}
+	*e = ev
 	return nil
 }
 
