@@ -74,11 +74,7 @@ func run(ctx context.Context, file string, concurrency int, baseURL string) erro
 	}
 	defer env.Close()
 	fmt.Printf("Linking %d customers from %s against %v\n", len(reqs), source, env)
-	c, err := debitura.New(env.APIKey,
-		debitura.WithBaseURL(env.BaseURL),
-		debitura.WithAppInfo("debitura-bulk-linking-example", debitura.Version),
-		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
-	)
+	c, err := env.Client("debitura-bulk-linking-example")
 	if err != nil {
 		return err
 	}

@@ -95,11 +95,7 @@ func run(ctx context.Context, cfg config, args []string) error {
 		}
 		fmt.Println("Seeded the mock: one unlinked Debitura customer, one linked to another partner")
 	}
-	c, err := debitura.New(env.APIKey,
-		debitura.WithBaseURL(env.BaseURL),
-		debitura.WithAppInfo("debitura-conflicts-example", debitura.Version),
-		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
-	)
+	c, err := env.Client("debitura-conflicts-example")
 	if err != nil {
 		return err
 	}

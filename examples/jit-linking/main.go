@@ -27,7 +27,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -72,11 +71,7 @@ func run(ctx context.Context, baseURL string) error {
 	}
 	defer env.Close()
 	fmt.Println("Using", env)
-	c, err := debitura.New(env.APIKey,
-		debitura.WithBaseURL(env.BaseURL),
-		debitura.WithAppInfo("debitura-jit-linking-example", debitura.Version),
-		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
-	)
+	c, err := env.Client("debitura-jit-linking-example")
 	if err != nil {
 		return err
 	}

@@ -1,16 +1,19 @@
 // Package cli is the command-line frame the example programs share: a context that ends on an
 // interrupt, the exit status (2 for a mistake in how the program was called, 1 for another
-// error), and the choice between the embedded mock and a real environment. It knows nothing of
-// the SDK: each program's run function shows its use in full.
+// error), the choice between the embedded mock and a real environment, and the SDK client the
+// programs build for it (examples/quickstart writes that construction out in full).
 package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
+	"time"
 
+	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/mockserver"
 )
 
@@ -66,6 +69,16 @@ func Environment(baseURL string, start func() (*mockserver.Server, error)) (Env,
 		return Env{}, err
 	}
 	return Env{BaseURL: mock.URL, APIKey: mockserver.DefaultAPIKey, Mock: mock}, nil
+}
+
+// Client returns the SDK client of the environment: its base URL and API key, app (the
+// program's name) in the User-Agent, and a 30 s limit on each HTTP exchange, then opts.
+func (e Env) Client(app string, opts ...debitura.Option) (*debitura.Client, error) {
+	return debitura.New(e.APIKey, append([]debitura.Option{
+		debitura.WithBaseURL(e.BaseURL),
+		debitura.WithAppInfo(app, debitura.Version),
+		debitura.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+	}, opts...)...)
 }
 
 // Close stops the embedded mock, if there is one.
