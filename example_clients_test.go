@@ -377,14 +377,7 @@ func ExampleClientsService_EnsureLinked() {
 	ensure(acme("tenant-42")) // after onboarding
 
 	// A customer that already has a Debitura account.
-	if _, err := srv.AddCreditor(mockserver.CreditorSpec{CompanyName: "Nordic Widgets A/S", Emails: []string{"finance@nordicwidgets.example"}}); err != nil {
-		log.Fatal(err)
-	}
-	ensure(&debitura.ClientCreateRequest{
-		ExternalTenantID: "tenant-7",
-		Client:           debitura.ClientDetails{Name: "Nordic Widgets", Country: "DK", SupportEmail: "finance@nordicwidgets.example"},
-		Users:            []debitura.ClientUser{{Name: "Freja Holm", Email: "finance@nordicwidgets.example"}},
-	})
+	ensure(existingAccount(srv, "tenant-7", mockserver.CreditorSpec{CompanyName: "Nordic Widgets A/S", Emails: []string{"finance@nordicwidgets.example"}}))
 	// Output:
 	// tenant-42 onboarding required: https://mock.debitura.example/onboarding/companydetails/5a8c5284-3324-49a4-84a6-a66a40a811a8
 	// tenant-42 ready: mint a token

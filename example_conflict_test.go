@@ -17,18 +17,12 @@ func ExampleClientExistsNeedsLinkingError() {
 	srv, c := startMock()
 	defer srv.Close()
 	// Seed an account that exists in Debitura before any link; POST /clients matches it by e-mail.
-	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
+	req := existingAccount(srv, "tenant-7", mockserver.CreditorSpec{
 		CompanyName: "Nordic Widgets A/S",
 		Emails:      []string{"finance@nordicwidgets.example"},
-	}); err != nil {
-		log.Fatal(err)
-	}
-
-	_, err := c.Clients.Create(ctx, &debitura.ClientCreateRequest{
-		ExternalTenantID: "tenant-7",
-		Client:           debitura.ClientDetails{Name: "Nordic Widgets", Country: "DK", SupportEmail: "finance@nordicwidgets.example"},
-		Users:            []debitura.ClientUser{{Name: "Freja Holm", Email: "finance@nordicwidgets.example"}},
 	})
+
+	_, err := c.Clients.Create(ctx, req)
 	var needsLinking *debitura.ClientExistsNeedsLinkingError
 	if errors.As(err, &needsLinking) {
 		fmt.Println("approval required for", needsLinking.ExternalTenantID)
@@ -57,20 +51,14 @@ func ExampleAlreadyLinkedToAnotherPartnerError() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
+	req := existingAccount(srv, "tenant-9", mockserver.CreditorSpec{
 		CompanyName:     "Taken Trading Ltd",
 		Emails:          []string{"ap@taken.example"},
 		LinkedToPartner: other.APIKey,
 		OnboardingDone:  true,
-	}); err != nil {
-		log.Fatal(err)
-	}
-
-	_, err = c.Clients.Create(ctx, &debitura.ClientCreateRequest{
-		ExternalTenantID: "tenant-9",
-		Client:           debitura.ClientDetails{Name: "Taken Trading", Country: "GB", SupportEmail: "ap@taken.example"},
-		Users:            []debitura.ClientUser{{Name: "Sam Reed", Email: "ap@taken.example"}},
 	})
+
+	_, err = c.Clients.Create(ctx, req)
 	var linkedElsewhere *debitura.AlreadyLinkedToAnotherPartnerError
 	if errors.As(err, &linkedElsewhere) {
 		fmt.Println("blocked:", linkedElsewhere.Err.Type)
@@ -91,19 +79,13 @@ func ExampleConflictError() {
 	ctx := context.Background()
 	srv, c := startMock()
 	defer srv.Close()
-	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
+	req := existingAccount(srv, "tenant-11", mockserver.CreditorSpec{
 		CompanyName: "Collect-It Agency",
 		Emails:      []string{"desk@collectit.example"},
 		Kind:        mockserver.KindCollectionPartner,
-	}); err != nil {
-		log.Fatal(err)
-	}
-
-	_, err := c.Clients.Create(ctx, &debitura.ClientCreateRequest{
-		ExternalTenantID: "tenant-11",
-		Client:           debitura.ClientDetails{Name: "Collect-It", Country: "SE", SupportEmail: "desk@collectit.example"},
-		Users:            []debitura.ClientUser{{Name: "Lars Berg", Email: "desk@collectit.example"}},
 	})
+
+	_, err := c.Clients.Create(ctx, req)
 	var conflict *debitura.ConflictError
 	if errors.As(err, &conflict) {
 		fmt.Println("conflict:", conflict.Type, conflict.Type == debitura.InvalidClientType)

@@ -53,6 +53,21 @@ func onboarded(ctx context.Context, c *debitura.Client, srv *mockserver.Server, 
 	}
 }
 
+// existingAccount seeds the mock with an account that exists in Debitura before any link (the
+// customer signed up to Debitura on its own) and returns the request that links it as
+// externalTenantID: POST /clients matches the account by its first e-mail.
+func existingAccount(srv *mockserver.Server, externalTenantID string, spec mockserver.CreditorSpec) *debitura.ClientCreateRequest {
+	if _, err := srv.AddCreditor(spec); err != nil {
+		log.Fatal(err)
+	}
+	email := spec.Emails[0]
+	return &debitura.ClientCreateRequest{
+		ExternalTenantID: externalTenantID,
+		Client:           debitura.ClientDetails{Name: spec.CompanyName, Country: "DK", SupportEmail: email},
+		Users:            []debitura.ClientUser{{Name: "Freja Holm", Email: email}},
+	}
+}
+
 // Example links a customer of a partner's platform to Debitura: check the key, create the
 // client, send the customer to onboarding, and mint a Customer API token once it is done.
 func Example() {
