@@ -331,12 +331,7 @@ func TestEnsureLinkedSingleflight(t *testing.T) {
 	if diff := cmp.Diff(viewOf(outs[0]), viewOf(outs[n-1])); diff != "" {
 		t.Errorf("callers disagree (-first +last):\n%s", diff)
 	}
-	if got, want := srv.Count(mockserver.OpGetClient), 1; got != want {
-		t.Errorf("Count(GET /clients/{id}) = %d, want %d", got, want)
-	}
-	if got, want := srv.Count(mockserver.OpPostClients), 1; got != want {
-		t.Errorf("Count(POST /clients) = %d, want %d", got, want)
-	}
+	checkCounts(t, srv, map[string]int{mockserver.OpGetClient: 1, mockserver.OpPostClients: 1})
 }
 
 // TestEnsureLinkedCancelledWaiter: the caller that started the flight gives up; the others
@@ -385,12 +380,7 @@ func TestEnsureLinkedCancelledWaiter(t *testing.T) {
 			t.Errorf("waiter %d: EnsureLinked = %+v, %v; want onboarding required", i, viewOf(r.out), r.err)
 		}
 	}
-	if got := srv.Count(mockserver.OpGetClient); got != 1 {
-		t.Errorf("Count(GET /clients/{id}) = %d, want 1", got)
-	}
-	if got := srv.Count(mockserver.OpPostClients); got != 1 {
-		t.Errorf("Count(POST /clients) = %d, want 1", got)
-	}
+	checkCounts(t, srv, map[string]int{mockserver.OpGetClient: 1, mockserver.OpPostClients: 1})
 
 	// A caller whose ctx has already ended starts nothing.
 	srv.ResetJournal()
