@@ -296,6 +296,18 @@ func TestEnsureLinkedErrors(t *testing.T) {
 	}
 }
 
+// checkCounts checks how many requests of each operation (mockserver.Op...) the mock served.
+func checkCounts(t testing.TB, srv *mockserver.Server, want map[string]int) {
+	t.Helper()
+	got := make(map[string]int, len(want))
+	for op := range want {
+		got[op] = srv.Count(op)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests per operation (-want +got):\n%s", diff)
+	}
+}
+
 // TestEnsureLinkedSingleflight: 50 concurrent calls for one new id make one GET and one POST.
 func TestEnsureLinkedSingleflight(t *testing.T) {
 	t.Parallel()

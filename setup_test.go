@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/debitura-go/debitura"
 	"github.com/debitura-go/debitura/internal/contract"
 	"github.com/debitura-go/debitura/mockserver"
@@ -121,18 +119,6 @@ func statuses(srv *mockserver.Server, op string) []int {
 		s = append(s, e.Status)
 	}
 	return s
-}
-
-// checkCounts checks how many requests of each operation (mockserver.Op...) the mock served.
-func checkCounts(t testing.TB, srv *mockserver.Server, want map[string]int) {
-	t.Helper()
-	got := make(map[string]int, len(want))
-	for op := range want {
-		got[op] = srv.Count(op)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("requests per operation (-want +got):\n%s", diff)
-	}
 }
 
 // count429 is how many requests of any operation the mock answered 429.
