@@ -421,8 +421,8 @@ func ExampleClientsService_LinkMany() {
 	// 20 tenant-bad failed: true
 }
 
-// Create's 409 outcomes, when the customer already has a Debitura account (EnsureLinked turns
-// the first two into LinkApprovalRequired and an AlreadyLinkedToAnotherPartnerError).
+// Create's 409 outcomes, when the customer already has a Debitura account (EnsureLinked reports
+// the first as LinkApprovalRequired and returns the second as its error).
 
 // ExampleClientExistsNeedsLinkingError handles the 409 of a customer that already has a
 // Debitura account: a link request was created, and the customer approves it at ApprovalURL.
