@@ -17,11 +17,8 @@ func TestLinkManyUsesTheBulkLane(t *testing.T) {
 	srv := mockserver.NewTest(t)
 	l := debitura.DefaultLimits()
 	l.PerMinute, l.BulkReserve = 5, 0.4 // the bulk lane: 3 per minute
-	c, err := debitura.New(mockserver.DefaultAPIKey, debitura.WithBaseURL(srv.URL), debitura.WithHTTPClient(srv.Client()),
+	c := newContractClient(t, mockserver.DefaultAPIKey, srv.URL, srv.Client(),
 		debitura.WithLimits(l), debitura.WithMaxRetryWait(10*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var reqs []*debitura.ClientCreateRequest
 	for i := range 5 {
 		reqs = append(reqs, createReq(fmt.Sprintf("lane-%d", i), ""))

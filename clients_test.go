@@ -140,22 +140,12 @@ func TestClientsCreate(t *testing.T) {
 func TestClientsCreateUncertainMarksPossiblyCreated(t *testing.T) {
 	t.Parallel()
 	c, h := setup(t)
-	var n int
-	h.mux.HandleFunc("POST /clients", func(w http.ResponseWriter, r *http.Request) {
-		n++
-		w.Header().Set("Content-Type", "application/json")
-		if n == 1 {
-			w.WriteHeader(http.StatusBadGateway)
-			_, _ = w.Write([]byte(`{"error":"bad gateway","message":"upstream","businessErrors":null}`))
-			return
-		}
-		w.WriteHeader(http.StatusAccepted)
-		_, _ = w.Write([]byte(`{"externalTenantId":"tenant-12345","onboardingDone":false,
+	h.script(status(http.StatusBadGateway, `{"error":"bad gateway","message":"upstream","businessErrors":null}`),
+		status(http.StatusAccepted, `{"externalTenantId":"tenant-12345","onboardingDone":false,
 		  "onboardingLinks":{"url":"https://x.test/o/1"},"isAttributedClient":true,"kycStatus":"Pending",
 		  "caseResults":{"successfulCases":[],"failedCases":[
 		    {"caseIndex":0,"creditorReference":"INV-1","errorType":"IdempotencyViolation","errorMessage":"client already created"},
 		    {"caseIndex":1,"creditorReference":"INV-2","errorType":"NoPartnerAvailable","errorMessage":"none"}]}}`))
-	})
 	got, err := c.Clients.Create(t.Context(), fullCreateRequest())
 	if err != nil {
 		t.Fatalf("Clients.Create: %v", err)
@@ -311,57 +301,61 @@ func TestClientsList(t *testing.T) {
 	}
 }
 
-func TestClientsWithdrawResetIsDeletable(t *testing.T) {
+// Withdraw and Reset answer nothing on success; their refusals are typed errors.
+func TestClientsWithdrawReset(t *testing.T) {
 	t.Parallel()
-	t.Run("Withdraw", func(t *testing.T) {
-		t.Parallel()
-		c, h := setup(t)
-		h.answer("POST /clients/{id}/withdraw", http.StatusNoContent, "")
-		if err := c.Clients.Withdraw(t.Context(), "a/b c"); err != nil {
-			t.Fatalf("Clients.Withdraw: %v", err)
-		}
-		checkRequest(t, h.only(), wantRequest{Method: "POST", Path: "/clients/a%2Fb%20c/withdraw"})
-	})
-	t.Run("Withdraw conflict", func(t *testing.T) {
-		t.Parallel()
-		c, h := setup(t)
-		h.answer("POST /clients/{id}/withdraw", http.StatusConflict, `{"error":"Client is not attributed","message":"Client is not attributed","businessErrors":null}`)
-		err := c.Clients.Withdraw(t.Context(), "t1")
-		if !errors.Is(err, ErrConflict) {
-			t.Fatalf("Clients.Withdraw = %v, want ErrConflict", err)
-		}
-	})
-	t.Run("Reset", func(t *testing.T) {
-		t.Parallel()
-		c, h := setup(t)
-		h.answer("DELETE /clients/{id}", http.StatusNoContent, "")
-		if err := c.Clients.Reset(t.Context(), "t 1"); err != nil {
-			t.Fatalf("Clients.Reset: %v", err)
-		}
-		checkRequest(t, h.only(), wantRequest{Method: "DELETE", Path: "/clients/t%201"})
-	})
-	t.Run("Reset forbidden", func(t *testing.T) {
-		t.Parallel()
-		c, h := setup(t)
-		h.answer("DELETE /clients/{id}", http.StatusForbidden, `{"error":"Not available in production","message":"Not available in production","businessErrors":null}`)
-		if err := c.Clients.Reset(t.Context(), "t1"); !errors.Is(err, ErrForbidden) {
-			t.Fatalf("Clients.Reset = %v, want ErrForbidden", err)
-		}
-	})
-	t.Run("IsDeletable", func(t *testing.T) {
-		t.Parallel()
-		c, h := setup(t)
-		h.answer("GET /clients/{id}/is-deletable", http.StatusOK, `{"isDeletable":false,"blockers":["Client has 2 active collection case(s)"]}`)
-		got, err := c.Clients.IsDeletable(t.Context(), "t1")
-		if err != nil {
-			t.Fatalf("Clients.IsDeletable: %v", err)
-		}
-		checkRequest(t, h.only(), wantRequest{Method: "GET", Path: "/clients/t1/is-deletable"})
-		want := &Deletability{Blockers: []string{"Client has 2 active collection case(s)"}}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("Clients.IsDeletable mismatch (-want +got):\n%s", diff)
-		}
-	})
+	withdraw := func(id string) func(*Client) error {
+		return func(c *Client) error { return c.Clients.Withdraw(t.Context(), id) }
+	}
+	reset := func(id string) func(*Client) error {
+		return func(c *Client) error { return c.Clients.Reset(t.Context(), id) }
+	}
+	for _, tc := range []struct {
+		name    string
+		pattern string
+		code    int
+		body    string
+		call    func(*Client) error
+		want    wantRequest
+		wantErr error // nil: success
+	}{
+		{"Withdraw", "POST /clients/{id}/withdraw", http.StatusNoContent, "", withdraw("a/b c"),
+			wantRequest{Method: "POST", Path: "/clients/a%2Fb%20c/withdraw"}, nil},
+		{"Withdraw conflict", "POST /clients/{id}/withdraw", http.StatusConflict,
+			`{"error":"Client is not attributed","message":"Client is not attributed","businessErrors":null}`, withdraw("t1"),
+			wantRequest{Method: "POST", Path: "/clients/t1/withdraw"}, ErrConflict},
+		{"Reset", "DELETE /clients/{id}", http.StatusNoContent, "", reset("t 1"),
+			wantRequest{Method: "DELETE", Path: "/clients/t%201"}, nil},
+		{"Reset forbidden", "DELETE /clients/{id}", http.StatusForbidden,
+			`{"error":"Not available in production","message":"Not available in production","businessErrors":null}`, reset("t1"),
+			wantRequest{Method: "DELETE", Path: "/clients/t1"}, ErrForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, h := setup(t)
+			h.answer(tc.pattern, tc.code, tc.body)
+			err := tc.call(c)
+			if !errors.Is(err, tc.wantErr) { // errors.Is(err, nil) is err == nil
+				t.Fatalf("%s = %v, want %v", tc.name, err, tc.wantErr)
+			}
+			checkRequest(t, h.only(), tc.want)
+		})
+	}
+}
+
+func TestClientsIsDeletable(t *testing.T) {
+	t.Parallel()
+	c, h := setup(t)
+	h.answer("GET /clients/{id}/is-deletable", http.StatusOK, `{"isDeletable":false,"blockers":["Client has 2 active collection case(s)"]}`)
+	got, err := c.Clients.IsDeletable(t.Context(), "t1")
+	if err != nil {
+		t.Fatalf("Clients.IsDeletable: %v", err)
+	}
+	checkRequest(t, h.only(), wantRequest{Method: "GET", Path: "/clients/t1/is-deletable"})
+	want := &Deletability{Blockers: []string{"Client has 2 active collection case(s)"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Clients.IsDeletable mismatch (-want +got):\n%s", diff)
+	}
 }
 
 const kycAnswer = `{"directorFullName":"Jane Director","directorHomeAddress":"1 Main St, London",
@@ -407,18 +401,8 @@ func TestClientsSubmitKYC(t *testing.T) {
 func TestClientsSubmitKYCRetryReusesKey(t *testing.T) {
 	t.Parallel()
 	c, h := setup(t)
-	var n int
-	h.mux.HandleFunc("POST /clients/{id}/kyc-verification", func(w http.ResponseWriter, r *http.Request) {
-		n++
-		w.Header().Set("Content-Type", "application/json")
-		if n == 1 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"error":"busy","message":"busy","businessErrors":null}`))
-			return
-		}
-		w.WriteHeader(http.StatusCreated)
-		_, _ = w.Write([]byte(kycAnswer))
-	})
+	h.script(status(http.StatusServiceUnavailable, `{"error":"busy","message":"busy","businessErrors":null}`),
+		status(http.StatusCreated, kycAnswer))
 	req := &KYCRequest{DirectorFullName: "Jane Director", DirectorHomeAddress: "1 Main St", DirectorDateOfBirth: Date{1980, time.May, 17}}
 	if _, err := c.Clients.SubmitKYC(t.Context(), "t1", req, nil); err != nil {
 		t.Fatalf("Clients.SubmitKYC: %v", err)
@@ -440,13 +424,25 @@ func TestValidationBeforeSend(t *testing.T) {
 	c, h := setup(t)
 	h.refuseAll()
 	ctx := t.Context()
-	mod := func(f func(r *ClientCreateRequest)) *ClientCreateRequest {
-		r := fullCreateRequest()
-		f(r)
-		return r
+	// create and kyc call the operation with a valid request that f breaks.
+	create := func(f func(r *ClientCreateRequest)) func() error {
+		return func() error {
+			r := fullCreateRequest()
+			f(r)
+			_, err := c.Clients.Create(ctx, r)
+			return err
+		}
 	}
 	goodKYC := func() *KYCRequest {
 		return &KYCRequest{DirectorFullName: "J D", DirectorHomeAddress: "addr", DirectorDateOfBirth: Date{1980, 1, 2}}
+	}
+	kyc := func(f func(r *KYCRequest)) func() error {
+		return func() error {
+			r := goodKYC()
+			f(r)
+			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
+			return err
+		}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -454,74 +450,23 @@ func TestValidationBeforeSend(t *testing.T) {
 		field string
 	}{
 		{"create nil", func() error { _, err := c.Clients.Create(ctx, nil); return err }, "request"},
-		{"create no tenant id", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.ExternalTenantID = "" }))
-			return err
-		}, "externalTenantId"},
-		{"create no name", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.Name = " " }))
-			return err
-		}, "client.name"},
-		{"create no country", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.Country = "" }))
-			return err
-		}, "client.country"},
-		{"create no support email", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.SupportEmail = "" }))
-			return err
-		}, "client.supportEmail"},
-		{"create bad support email", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.SupportEmail = "Billing <b@x.io>" }))
-			return err
-		}, "client.supportEmail"},
-		{"create zip too long", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.ZipCode = strings.Repeat("9", 21) }))
-			return err
-		}, "client.zipCode"},
-		{"create address too long", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Client.Address = strings.Repeat("é", 501) }))
-			return err
-		}, "client.address"},
-		{"create no users", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users = nil }))
-			return err
-		}, "users"},
-		{"create user without email", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users[1].Email = "" }))
-			return err
-		}, "users[1].email"},
-		{"create user without name", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users[0].Name = "" }))
-			return err
-		}, "users[0].name"},
-		{"create two users, no onboarding user", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users[0].IsOnboardingUser = false }))
-			return err
-		}, "users"},
-		{"create two onboarding users", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Users[1].IsOnboardingUser = true }))
-			return err
-		}, "users"},
-		{"create case without currency", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases[0].CurrencyCode = "" }))
-			return err
-		}, "cases[0].currencyCode"},
-		{"create case reference too long", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases[0].CreditorReference = strings.Repeat("r", 51) }))
-			return err
-		}, "cases[0].creditorReference"},
-		{"create duplicate case reference", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases = append(r.Cases, r.Cases[0]) }))
-			return err
-		}, "cases[1].creditorReference"},
-		{"create debtor without type", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases[0].Debtor.Type = "" }))
-			return err
-		}, "cases[0].debtor.type"},
-		{"create 12 without 24 months", func() error {
-			_, err := c.Clients.Create(ctx, mod(func(r *ClientCreateRequest) { r.Cases[0].AmountToRecoverOver24Months = nil }))
-			return err
-		}, "cases[0].amountToRecoverOver12Months"},
+		{"create no tenant id", create(func(r *ClientCreateRequest) { r.ExternalTenantID = "" }), "externalTenantId"},
+		{"create no name", create(func(r *ClientCreateRequest) { r.Client.Name = " " }), "client.name"},
+		{"create no country", create(func(r *ClientCreateRequest) { r.Client.Country = "" }), "client.country"},
+		{"create no support email", create(func(r *ClientCreateRequest) { r.Client.SupportEmail = "" }), "client.supportEmail"},
+		{"create bad support email", create(func(r *ClientCreateRequest) { r.Client.SupportEmail = "Billing <b@x.io>" }), "client.supportEmail"},
+		{"create zip too long", create(func(r *ClientCreateRequest) { r.Client.ZipCode = strings.Repeat("9", 21) }), "client.zipCode"},
+		{"create address too long", create(func(r *ClientCreateRequest) { r.Client.Address = strings.Repeat("é", 501) }), "client.address"},
+		{"create no users", create(func(r *ClientCreateRequest) { r.Users = nil }), "users"},
+		{"create user without email", create(func(r *ClientCreateRequest) { r.Users[1].Email = "" }), "users[1].email"},
+		{"create user without name", create(func(r *ClientCreateRequest) { r.Users[0].Name = "" }), "users[0].name"},
+		{"create two users, no onboarding user", create(func(r *ClientCreateRequest) { r.Users[0].IsOnboardingUser = false }), "users"},
+		{"create two onboarding users", create(func(r *ClientCreateRequest) { r.Users[1].IsOnboardingUser = true }), "users"},
+		{"create case without currency", create(func(r *ClientCreateRequest) { r.Cases[0].CurrencyCode = "" }), "cases[0].currencyCode"},
+		{"create case reference too long", create(func(r *ClientCreateRequest) { r.Cases[0].CreditorReference = strings.Repeat("r", 51) }), "cases[0].creditorReference"},
+		{"create duplicate case reference", create(func(r *ClientCreateRequest) { r.Cases = append(r.Cases, r.Cases[0]) }), "cases[1].creditorReference"},
+		{"create debtor without type", create(func(r *ClientCreateRequest) { r.Cases[0].Debtor.Type = "" }), "cases[0].debtor.type"},
+		{"create 12 without 24 months", create(func(r *ClientCreateRequest) { r.Cases[0].AmountToRecoverOver24Months = nil }), "cases[0].amountToRecoverOver12Months"},
 		{"get empty id", func() error { _, err := c.Clients.Get(ctx, ""); return err }, "externalTenantId"},
 		{"get control character", func() error { _, err := c.Clients.Get(ctx, "a\nb"); return err }, "externalTenantId"},
 		{"get dot-dot", func() error { _, err := c.Clients.Get(ctx, ".."); return err }, "externalTenantId"},
@@ -538,36 +483,11 @@ func TestValidationBeforeSend(t *testing.T) {
 			_, err := c.Clients.List(ctx, &ClientListOptions{DateCreatedFrom: time.Now(), DateCreatedTo: time.Now().Add(-time.Hour)})
 			return err
 		}, "DateCreatedTo"},
-		{"kyc empty name", func() error {
-			r := goodKYC()
-			r.DirectorFullName = ""
-			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
-			return err
-		}, "directorFullName"},
-		{"kyc name too long", func() error {
-			r := goodKYC()
-			r.DirectorFullName = strings.Repeat("n", 501)
-			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
-			return err
-		}, "directorFullName"},
-		{"kyc address too long", func() error {
-			r := goodKYC()
-			r.DirectorHomeAddress = strings.Repeat("a", 1001)
-			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
-			return err
-		}, "directorHomeAddress"},
-		{"kyc no birth date", func() error {
-			r := goodKYC()
-			r.DirectorDateOfBirth = Date{}
-			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
-			return err
-		}, "directorDateOfBirth"},
-		{"kyc impossible birth date", func() error {
-			r := goodKYC()
-			r.DirectorDateOfBirth = Date{1980, 2, 30}
-			_, err := c.Clients.SubmitKYC(ctx, "t1", r, nil)
-			return err
-		}, "directorDateOfBirth"},
+		{"kyc empty name", kyc(func(r *KYCRequest) { r.DirectorFullName = "" }), "directorFullName"},
+		{"kyc name too long", kyc(func(r *KYCRequest) { r.DirectorFullName = strings.Repeat("n", 501) }), "directorFullName"},
+		{"kyc address too long", kyc(func(r *KYCRequest) { r.DirectorHomeAddress = strings.Repeat("a", 1001) }), "directorHomeAddress"},
+		{"kyc no birth date", kyc(func(r *KYCRequest) { r.DirectorDateOfBirth = Date{} }), "directorDateOfBirth"},
+		{"kyc impossible birth date", kyc(func(r *KYCRequest) { r.DirectorDateOfBirth = Date{1980, 2, 30} }), "directorDateOfBirth"},
 		{"kyc key too long", func() error {
 			_, err := c.Clients.SubmitKYC(ctx, "t1", goodKYC(), WithIdempotencyKey(strings.Repeat("k", 256)))
 			return err

@@ -264,18 +264,11 @@ func Example_webhooks() {
 
 	// A customer that already has a Debitura account approves the link request (on the mock's
 	// approval page; here the mock plays the customer).
-	if _, err := srv.AddCreditor(mockserver.CreditorSpec{
+	req := existingAccount(srv, "tenant-7", mockserver.CreditorSpec{
 		CompanyName:    "Nordic Widgets A/S",
 		Emails:         []string{"finance@nordicwidgets.example"},
 		OnboardingDone: true, // it signed Debitura's agreement long ago
-	}); err != nil {
-		log.Fatal(err)
-	}
-	req := &debitura.ClientCreateRequest{
-		ExternalTenantID: "tenant-7",
-		Client:           debitura.ClientDetails{Name: "Nordic Widgets", Country: "DK", SupportEmail: "finance@nordicwidgets.example"},
-		Users:            []debitura.ClientUser{{Name: "Freja Holm", Email: "finance@nordicwidgets.example"}},
-	}
+	})
 	out, err := c.Clients.EnsureLinked(ctx, req)
 	if err != nil {
 		log.Fatal(err)

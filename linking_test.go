@@ -296,6 +296,18 @@ func TestEnsureLinkedErrors(t *testing.T) {
 	}
 }
 
+// checkCounts checks how many requests of each operation (mockserver.Op...) the mock served.
+func checkCounts(t testing.TB, srv *mockserver.Server, want map[string]int) {
+	t.Helper()
+	got := make(map[string]int, len(want))
+	for op := range want {
+		got[op] = srv.Count(op)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests per operation (-want +got):\n%s", diff)
+	}
+}
+
 // TestEnsureLinkedSingleflight: 50 concurrent calls for one new id make one GET and one POST.
 func TestEnsureLinkedSingleflight(t *testing.T) {
 	t.Parallel()
@@ -331,12 +343,7 @@ func TestEnsureLinkedSingleflight(t *testing.T) {
 	if diff := cmp.Diff(viewOf(outs[0]), viewOf(outs[n-1])); diff != "" {
 		t.Errorf("callers disagree (-first +last):\n%s", diff)
 	}
-	if got, want := srv.Count(mockserver.OpGetClient), 1; got != want {
-		t.Errorf("Count(GET /clients/{id}) = %d, want %d", got, want)
-	}
-	if got, want := srv.Count(mockserver.OpPostClients), 1; got != want {
-		t.Errorf("Count(POST /clients) = %d, want %d", got, want)
-	}
+	checkCounts(t, srv, map[string]int{mockserver.OpGetClient: 1, mockserver.OpPostClients: 1})
 }
 
 // TestEnsureLinkedCancelledWaiter: the caller that started the flight gives up; the others
@@ -385,12 +392,7 @@ func TestEnsureLinkedCancelledWaiter(t *testing.T) {
 			t.Errorf("waiter %d: EnsureLinked = %+v, %v; want onboarding required", i, viewOf(r.out), r.err)
 		}
 	}
-	if got := srv.Count(mockserver.OpGetClient); got != 1 {
-		t.Errorf("Count(GET /clients/{id}) = %d, want 1", got)
-	}
-	if got := srv.Count(mockserver.OpPostClients); got != 1 {
-		t.Errorf("Count(POST /clients) = %d, want 1", got)
-	}
+	checkCounts(t, srv, map[string]int{mockserver.OpGetClient: 1, mockserver.OpPostClients: 1})
 
 	// A caller whose ctx has already ended starts nothing.
 	srv.ResetJournal()

@@ -60,6 +60,14 @@ func (s *listServer) handler(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// serveList returns a Client whose server answers GET /clients with ls.
+func serveList(t *testing.T, ls *listServer) *Client {
+	t.Helper()
+	c, h := setup(t)
+	h.mux.HandleFunc("GET /clients", ls.handler)
+	return c
+}
+
 func ids(prefix string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -98,9 +106,8 @@ func TestClientsAllWalksEveryPage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, h := setup(t)
 			ls := &listServer{ids: ids("t", tc.n)}
-			h.mux.HandleFunc("GET /clients", ls.handler)
+			c := serveList(t, ls)
 			var before ClientListOptions
 			if tc.opts != nil {
 				before = *tc.opts
@@ -133,7 +140,6 @@ func TestClientsAllWalksEveryPage(t *testing.T) {
 
 func TestClientsAllStopsAfterFirstError(t *testing.T) {
 	t.Parallel()
-	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250), before: func(n int, w http.ResponseWriter) bool {
 		if n == 2 {
 			w.Header().Set("Content-Type", "application/json")
@@ -143,7 +149,7 @@ func TestClientsAllStopsAfterFirstError(t *testing.T) {
 		}
 		return true
 	}}
-	h.mux.HandleFunc("GET /clients", ls.handler)
+	c := serveList(t, ls)
 	got, errs := collect(t, c.Clients.All(t.Context(), nil))
 	if len(got) != 100 {
 		t.Errorf("Clients.All yielded %d clients before the error, want 100", len(got))
@@ -169,9 +175,8 @@ func TestClientsAllBadOptionsYieldValidationError(t *testing.T) {
 
 func TestClientsAllEarlyBreak(t *testing.T) {
 	t.Parallel()
-	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250)}
-	h.mux.HandleFunc("GET /clients", ls.handler)
+	c := serveList(t, ls)
 	n := 0
 	for c, err := range c.Clients.All(t.Context(), nil) {
 		if err != nil {
@@ -192,7 +197,6 @@ func TestClientsAllEarlyBreak(t *testing.T) {
 // the walk going forever, and no client may be yielded twice.
 func TestClientsAllTerminatesOnGrowingList(t *testing.T) {
 	t.Parallel()
-	c, h := setup(t)
 	ls := &listServer{ids: ids("old", 300)}
 	ls.before = func(n int, _ http.ResponseWriter) bool {
 		if n > 1 {
@@ -200,7 +204,7 @@ func TestClientsAllTerminatesOnGrowingList(t *testing.T) {
 		}
 		return true
 	}
-	h.mux.HandleFunc("GET /clients", ls.handler)
+	c := serveList(t, ls)
 	got, errs := collect(t, c.Clients.All(t.Context(), nil))
 	if len(errs) != 0 {
 		t.Fatalf("Clients.All errors: %v", errs)
@@ -234,7 +238,6 @@ func TestClientsAllYieldsEveryExistingClientWhileTheListGrows(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, h := setup(t)
 			ls := &listServer{ids: ids("old", 300)}
 			ls.before = func(n int, _ http.ResponseWriter) bool {
 				if n != 2 {
@@ -250,7 +253,7 @@ func TestClientsAllYieldsEveryExistingClientWhileTheListGrows(t *testing.T) {
 				}
 				return true
 			}
-			h.mux.HandleFunc("GET /clients", ls.handler)
+			c := serveList(t, ls)
 			got, errs := collect(t, c.Clients.All(t.Context(), &ClientListOptions{Sort: tt.sort}))
 			if len(errs) != 0 {
 				t.Fatalf("Clients.All errors: %v", errs)
@@ -304,9 +307,8 @@ func TestClientsAllCopiesPointerOptions(t *testing.T) {
 // A server that ignores Page (always the first page) ends the walk: a page without anything new.
 func TestClientsAllTerminatesWhenServerIgnoresPage(t *testing.T) {
 	t.Parallel()
-	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250), ignorePage: true}
-	h.mux.HandleFunc("GET /clients", ls.handler)
+	c := serveList(t, ls)
 	got, errs := collect(t, c.Clients.All(t.Context(), nil))
 	if len(errs) != 0 || len(got) != 100 {
 		t.Errorf("Clients.All = %d clients, errors %v; want the 100 of the first page", len(got), errs)
@@ -318,9 +320,8 @@ func TestClientsAllTerminatesWhenServerIgnoresPage(t *testing.T) {
 
 func TestClientsAllCanceledContext(t *testing.T) {
 	t.Parallel()
-	c, h := setup(t)
 	ls := &listServer{ids: ids("t", 250)}
-	h.mux.HandleFunc("GET /clients", ls.handler)
+	c := serveList(t, ls)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	n := 0

@@ -100,7 +100,7 @@ func goBlocks(md string) []readmeBlock {
 // codeLines returns the lines of s, whitespace-trimmed, without blank lines.
 func codeLines(s string) []string {
 	var out []string
-	for _, l := range strings.Split(s, "\n") {
+	for l := range strings.Lines(s) {
 		if l = strings.TrimSpace(l); l != "" {
 			out = append(out, l)
 		}

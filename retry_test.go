@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -385,21 +384,15 @@ func TestRetryTransportErrorIsWrapped(t *testing.T) {
 
 func TestRetryConnectionRefusedIsNotUncertain(t *testing.T) {
 	t.Parallel()
-	// A request that never reached a server: dial fails, and a later 404 of a delete is a 404.
-	clock := newFakeClock()
-	srv := httptest.NewServer(http.NotFoundHandler())
-	addr := srv.URL
-	srv.Close()
-	c, err := New(testAPIKey, WithBaseURL(addr+"/base"), withClock(clock.Now, clock.Sleep), WithMaxRetries(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.do(t.Context(), opReset(), nil)
+	// A request that never reached a server: dial fails (nothing listens on port 1), and a later
+	// 404 of a delete is a 404.
+	c, h := setup(t, WithBaseURL("http://127.0.0.1:1/base"), WithMaxRetries(1))
+	_, err := c.do(t.Context(), opReset(), nil)
 	if err == nil || errors.Is(err, ErrNotFound) {
 		t.Fatalf("do() = %v, want a connection error", err)
 	}
-	if len(clock.Waits()) != 1 {
-		t.Errorf("waits = %v, want one retry", clock.Waits())
+	if waits := h.fake().Waits(); len(waits) != 1 {
+		t.Errorf("waits = %v, want one retry", waits)
 	}
 }
 

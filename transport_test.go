@@ -3,7 +3,6 @@ package debitura
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -32,11 +31,10 @@ func (c *customerAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusCreated)
 }
 
-func newCustomerAPI(t *testing.T, reject func(string) bool) (*customerAPI, *httptest.Server) {
+// newCustomerAPI starts a customerAPI on 127.0.0.1 and returns it with its URL.
+func newCustomerAPI(t *testing.T, reject func(string) bool) (*customerAPI, string) {
 	c := &customerAPI{reject: reject}
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	return c, srv
+	return c, newServerOn(t, "127.0.0.1", c).URL
 }
 
 func TestTransport(t *testing.T) {
@@ -64,7 +62,7 @@ func TestTransport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, _, m := newMintAPI(t)
-			cust, srv := newCustomerAPI(t, tc.reject)
+			cust, apiURL := newCustomerAPI(t, tc.reject)
 			hc := &http.Client{Transport: c.Tokens.Transport("t1", ownTransport(t))}
 			var body io.Reader
 			method := http.MethodGet
@@ -72,7 +70,7 @@ func TestTransport(t *testing.T) {
 				body, _ = tc.body()
 				method = http.MethodPost
 			}
-			req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+"/cases", body)
+			req, err := http.NewRequestWithContext(t.Context(), method, apiURL+"/cases", body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,9 +107,9 @@ func TestTransportTokenErrorCarriesNoToken(t *testing.T) {
 	t.Parallel()
 	c, h := setup(t)
 	h.answer("POST /oauth/token", http.StatusNotFound, `{"error":"No active client link","message":"No active client link","businessErrors":null}`)
-	_, srv := newCustomerAPI(t, func(string) bool { return false })
+	_, apiURL := newCustomerAPI(t, func(string) bool { return false })
 	hc := &http.Client{Transport: c.Tokens.Transport("t1", ownTransport(t))}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/cases", nil)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, apiURL+"/cases", nil)
 	_, err := hc.Do(req)
 	if err == nil {
 		t.Fatal("Do succeeded without a token")
@@ -139,7 +137,7 @@ func TestTransportTokenStaysOnItsOrigin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c, _, m := newMintAPI(t)
-			other, portSrv := newCustomerAPI(t, func(string) bool { return false }) // 127.0.0.1, another port
+			other, portURL := newCustomerAPI(t, func(string) bool { return false }) // 127.0.0.1, another port
 			var first []string
 			var mu sync.Mutex
 			var target string
@@ -159,7 +157,7 @@ func TestTransportTokenStaysOnItsOrigin(t *testing.T) {
 			case "host":
 				target = newServerOn(t, "127.0.0.2", other).URL + "/cases/moved"
 			case "port":
-				target = portSrv.URL + "/cases/moved"
+				target = portURL + "/cases/moved"
 			default:
 				target = origin.URL + "/cases/moved"
 			}

@@ -183,6 +183,16 @@ func TestWebhooksServiceValidation(t *testing.T) {
 	t.Parallel()
 	long := "https://partner.example/" + strings.Repeat("a", maxWebhookURLLen)
 	okEvents := []webhook.EventType{webhook.ClientLinked}
+	// create, update and test call the operation with r.
+	create := func(r *WebhookCreateRequest) func(c *Client) error {
+		return func(c *Client) error { _, err := c.Webhooks.Create(t.Context(), r); return err }
+	}
+	update := func(id string, r *WebhookUpdateRequest) func(c *Client) error {
+		return func(c *Client) error { _, err := c.Webhooks.Update(t.Context(), id, r); return err }
+	}
+	test := func(r *WebhookTestRequest) func(c *Client) error {
+		return func(c *Client) error { _, err := c.Webhooks.Test(t.Context(), r); return err }
+	}
 	tests := []struct {
 		name      string
 		call      func(c *Client) error
@@ -196,93 +206,30 @@ func TestWebhooksServiceValidation(t *testing.T) {
 			return err
 		}, "Webhooks.Get", "id"},
 		{"Delete bad id", func(c *Client) error { return c.Webhooks.Delete(t.Context(), "7b0c6d2e-5f1a-4c3b-9d8e-0a1b2c3d4e5g") }, "Webhooks.Delete", "id"},
-		{"Create nil", func(c *Client) error { _, err := c.Webhooks.Create(t.Context(), nil); return err }, "Webhooks.Create", "request"},
-		{"Create no URL", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{Events: okEvents})
-			return err
-		}, "Webhooks.Create", "url"},
-		{"Create relative URL", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "/hooks", Events: okEvents})
-			return err
-		}, "Webhooks.Create", "url"},
-		{"Create http URL", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "http://partner.example/hooks", Events: okEvents})
-			return err
-		}, "Webhooks.Create", "url"},
-		{"Create http on private IP", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "http://10.0.0.1/hooks", Events: okEvents})
-			return err
-		}, "Webhooks.Create", "url"},
-		{"Create ftp URL", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "ftp://partner.example/hooks", Events: okEvents})
-			return err
-		}, "Webhooks.Create", "url"},
-		{"Create URL without host", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https:///hooks", Events: okEvents})
-			return err
-		}, "Webhooks.Create", "url"},
-		{"Create URL too long", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: long, Events: okEvents})
-			return err
-		}, "Webhooks.Create", "url"},
-		{"Create no events", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h"})
-			return err
-		}, "Webhooks.Create", "events"},
-		{"Create empty event name", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{webhook.ClientLinked, ""}})
-			return err
-		}, "Webhooks.Create", "events[1]"},
-		{"Create blank event name", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{" "}})
-			return err
-		}, "Webhooks.Create", "events[0]"},
-		{"Create padded event name", func(c *Client) error {
-			_, err := c.Webhooks.Create(t.Context(), &WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{"client.linked "}})
-			return err
-		}, "Webhooks.Create", "events[0]"},
-		{"Update bad id", func(c *Client) error {
-			_, err := c.Webhooks.Update(t.Context(), "nope", &WebhookUpdateRequest{IsActive: Ptr(true)})
-			return err
-		}, "Webhooks.Update", "id"},
-		{"Update nil", func(c *Client) error { _, err := c.Webhooks.Update(t.Context(), whID, nil); return err }, "Webhooks.Update", "request"},
-		{"Update nothing", func(c *Client) error {
-			_, err := c.Webhooks.Update(t.Context(), whID, &WebhookUpdateRequest{})
-			return err
-		}, "Webhooks.Update", "request"},
-		{"Update http URL", func(c *Client) error {
-			_, err := c.Webhooks.Update(t.Context(), whID, &WebhookUpdateRequest{URL: Ptr("http://partner.example/h")})
-			return err
-		}, "Webhooks.Update", "url"},
-		{"Update empty URL", func(c *Client) error {
-			_, err := c.Webhooks.Update(t.Context(), whID, &WebhookUpdateRequest{URL: Ptr("")})
-			return err
-		}, "Webhooks.Update", "url"},
-		{"Update empty event", func(c *Client) error {
-			_, err := c.Webhooks.Update(t.Context(), whID, &WebhookUpdateRequest{Events: []webhook.EventType{""}})
-			return err
-		}, "Webhooks.Update", "events[0]"},
-		{"Test nil", func(c *Client) error { _, err := c.Webhooks.Test(t.Context(), nil); return err }, "Webhooks.Test", "request"},
-		{"Test no event type", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{ExternalTenantID: "t-1"})
-			return err
-		}, "Webhooks.Test", "eventType"},
-		{"Test client event without tenant", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinkExpired})
-			return err
-		}, "Webhooks.Test", "externalTenantId"},
-		{"Test client event with control character", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "t\n1"})
-			return err
-		}, "Webhooks.Test", "externalTenantId"},
-		{"Test case event without case", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.CaseUpdated})
-			return err
-		}, "Webhooks.Test", "caseId"},
-		{"Test case id not a UUID", func(c *Client) error {
-			_, err := c.Webhooks.Test(t.Context(), &WebhookTestRequest{EventType: webhook.CaseCreated, CaseID: "case-1"})
-			return err
-		}, "Webhooks.Test", "caseId"},
+		{"Create nil", create(nil), "Webhooks.Create", "request"},
+		{"Create no URL", create(&WebhookCreateRequest{Events: okEvents}), "Webhooks.Create", "url"},
+		{"Create relative URL", create(&WebhookCreateRequest{URL: "/hooks", Events: okEvents}), "Webhooks.Create", "url"},
+		{"Create http URL", create(&WebhookCreateRequest{URL: "http://partner.example/hooks", Events: okEvents}), "Webhooks.Create", "url"},
+		{"Create http on private IP", create(&WebhookCreateRequest{URL: "http://10.0.0.1/hooks", Events: okEvents}), "Webhooks.Create", "url"},
+		{"Create ftp URL", create(&WebhookCreateRequest{URL: "ftp://partner.example/hooks", Events: okEvents}), "Webhooks.Create", "url"},
+		{"Create URL without host", create(&WebhookCreateRequest{URL: "https:///hooks", Events: okEvents}), "Webhooks.Create", "url"},
+		{"Create URL too long", create(&WebhookCreateRequest{URL: long, Events: okEvents}), "Webhooks.Create", "url"},
+		{"Create no events", create(&WebhookCreateRequest{URL: "https://partner.example/h"}), "Webhooks.Create", "events"},
+		{"Create empty event name", create(&WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{webhook.ClientLinked, ""}}), "Webhooks.Create", "events[1]"},
+		{"Create blank event name", create(&WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{" "}}), "Webhooks.Create", "events[0]"},
+		{"Create padded event name", create(&WebhookCreateRequest{URL: "https://partner.example/h", Events: []webhook.EventType{"client.linked "}}), "Webhooks.Create", "events[0]"},
+		{"Update bad id", update("nope", &WebhookUpdateRequest{IsActive: Ptr(true)}), "Webhooks.Update", "id"},
+		{"Update nil", update(whID, nil), "Webhooks.Update", "request"},
+		{"Update nothing", update(whID, &WebhookUpdateRequest{}), "Webhooks.Update", "request"},
+		{"Update http URL", update(whID, &WebhookUpdateRequest{URL: Ptr("http://partner.example/h")}), "Webhooks.Update", "url"},
+		{"Update empty URL", update(whID, &WebhookUpdateRequest{URL: Ptr("")}), "Webhooks.Update", "url"},
+		{"Update empty event", update(whID, &WebhookUpdateRequest{Events: []webhook.EventType{""}}), "Webhooks.Update", "events[0]"},
+		{"Test nil", test(nil), "Webhooks.Test", "request"},
+		{"Test no event type", test(&WebhookTestRequest{ExternalTenantID: "t-1"}), "Webhooks.Test", "eventType"},
+		{"Test client event without tenant", test(&WebhookTestRequest{EventType: webhook.ClientLinkExpired}), "Webhooks.Test", "externalTenantId"},
+		{"Test client event with control character", test(&WebhookTestRequest{EventType: webhook.ClientLinked, ExternalTenantID: "t\n1"}), "Webhooks.Test", "externalTenantId"},
+		{"Test case event without case", test(&WebhookTestRequest{EventType: webhook.CaseUpdated}), "Webhooks.Test", "caseId"},
+		{"Test case id not a UUID", test(&WebhookTestRequest{EventType: webhook.CaseCreated, CaseID: "case-1"}), "Webhooks.Test", "caseId"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -241,28 +241,12 @@ func TestMiddleware(t *testing.T) {
 			srv := httptest.NewServer(Middleware(rec, next))
 			defer srv.Close()
 
-			req, err := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("XApiKey", secretKey)
-			req.Header.Set("Authorization", "Bearer "+secretKey)
-			for k, vs := range tt.reqHeader {
-				req.Header[k] = vs
-			}
-			resp, err := srv.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-
+			status, b := send(t, srv.Client(), tt.method, srv.URL+tt.path, tt.body, tt.reqHeader)
 			if gotBody != tt.body {
 				t.Errorf("next handler got body %q, want %q", gotBody, tt.body)
 			}
-			if string(b) != tt.resp.body || resp.StatusCode != tt.resp.status {
-				t.Errorf("client got %d %q, want %d %q", resp.StatusCode, b, tt.resp.status, tt.resp.body)
+			if b != tt.resp.body || status != tt.resp.status {
+				t.Errorf("client got %d %q, want %d %q", status, b, tt.resp.status, tt.resp.body)
 			}
 			checkViolations(t, rec.got(), tt.want)
 		})
@@ -284,6 +268,34 @@ func checkViolations(t *testing.T, got, want []string) {
 	if !matched {
 		t.Errorf("violations mismatch (-want substrings +got):\n%s", cmp.Diff(want, got))
 	}
+}
+
+// send sends method url with body (none when "") through hc, with the headers the SDK sends (the
+// key in XApiKey, and in Authorization as a Customer API call carries a token) and then extra,
+// and returns the answer's status and body.
+func send(t *testing.T, hc *http.Client, method, url, body string, extra http.Header) (int, string) {
+	t.Helper()
+	var rb io.Reader
+	if body != "" {
+		rb = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("XApiKey", secretKey)
+	req.Header.Set("Authorization", "Bearer "+secretKey)
+	for k, vs := range extra {
+		req.Header[k] = vs
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // roundTripFunc adapts a function to http.RoundTripper.
@@ -342,26 +354,11 @@ func TestTransport(t *testing.T) {
 				}, nil
 			})
 			client := &http.Client{Transport: Transport(rec, base)}
-			var body io.Reader
-			if tt.body != "" {
-				body = strings.NewReader(tt.body)
-			}
-			req, err := http.NewRequest(tt.method, "https://referral-api.debitura.com"+tt.path, body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("XApiKey", secretKey)
-			resp, err := client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			_, b := send(t, client, tt.method, "https://referral-api.debitura.com"+tt.path, tt.body, nil)
 			if sentBody != tt.body {
 				t.Errorf("base got body %q, want %q", sentBody, tt.body)
 			}
-			if string(b) != tt.resp.body {
+			if b != tt.resp.body {
 				t.Errorf("caller got body %q, want %q", b, tt.resp.body)
 			}
 			checkViolations(t, rec.got(), tt.want)
