@@ -29,7 +29,12 @@ func TestInterruptDuringAWindowWait(t *testing.T) {
 
 	r := inBackground(t, []string{"--base-url", srv.URL, "link", "--in", in, "--out", out, "--concurrency", "2",
 		"--call-max-wait", "100ms", "--max-wait", "5m", "--progress-interval", "0"}, map[string]string{keyEnv: mockserver.DefaultAPIKey})
-	r.waitFor(t, "window wait", func() bool { return strings.Contains(r.stderr.String(), "window wait: ") })
+	// The 6th request meets the window while the 5th may still be in flight: signal once the
+	// wait has begun and the 5 admitted rows are written (an in-flight row would be left
+	// unsettled by the interrupt, rightly, and make the count below a race).
+	r.waitFor(t, "window wait with 5 rows written", func() bool {
+		return strings.Contains(r.stderr.String(), "window wait: ") && completeLines(out) == 5
+	})
 	if code := r.signal(t, 5*time.Second); code != exitInterrupted {
 		t.Errorf("interrupted in a window wait = exit %d, want 130\nstderr:\n%s", code, r.stderr.String())
 	}
