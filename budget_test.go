@@ -495,3 +495,12 @@ func TestBudgetHoldThroughClient(t *testing.T) {
 		t.Errorf("call took %v (RateLimitWait %v, hits %d), want it held by the shared budget", d, resp.RateLimitWait, hits.Load())
 	}
 }
+
+// A Lane prints its name in log records and errors; a value outside the two lanes prints its
+// number.
+func TestLaneString(t *testing.T) {
+	got := []string{LaneInteractive.String(), LaneBulk.String(), Lane(7).String()}
+	if diff := cmp.Diff([]string{"interactive", "bulk", "Lane(7)"}, got); diff != "" {
+		t.Errorf("Lane names (-want +got):\n%s", diff)
+	}
+}

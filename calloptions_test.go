@@ -222,6 +222,7 @@ func TestCallOptionErrors(t *testing.T) {
 			_, err := c.Partner.Me(t.Context(), WithCallAttemptTimeout(0))
 			return err
 		}, "Partner.Me", "not positive"},
+		{"unknown lane", func(c *Client) error { _, err := c.Partner.Me(t.Context(), WithLane(Lane(7))); return err }, "Partner.Me", "WithLane: unknown lane 7"},
 		{"nil WithResponse", func(c *Client) error { _, err := c.Partner.Me(t.Context(), WithResponse(nil)); return err }, "Partner.Me", "nil"},
 		{"WithResponse on LinkMany", func(c *Client) error {
 			var resp Response

@@ -1,13 +1,12 @@
 package debitura_test
 
-// The fleet hooks of fleet.go (WithTokenCache, WithLinkLocker and the budget options) with
-// in-memory implementations, so that the root package checks what it promises to redisfleet
-// without a Redis server.
+// The fleet hooks of fleet.go (WithTokenCache, WithLinkLocker) with in-memory implementations,
+// so that the root package checks what it promises to redisfleet without a Redis server. (The
+// fleet options' refusals are rows of TestNewOptionsValidation and TestCallOptionErrors.)
 
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -203,40 +202,5 @@ func TestWithTokenCache(t *testing.T) {
 	}
 	if n := len(srv.Requests(mockserver.OpToken)); n != 2 {
 		t.Errorf("POST /oauth/token sent %d times after Invalidate, want 2", n)
-	}
-}
-
-// TestFleetOptionsRefuseBadValues checks that each fleet option names itself in the error New
-// or the call returns for a value it cannot use.
-func TestFleetOptionsRefuseBadValues(t *testing.T) {
-	tests := []struct {
-		name string
-		opt  debitura.Option
-		want string
-	}{
-		{"nil budget", debitura.WithBudget(nil), "WithBudget: nil Budget"},
-		{"nil token cache", debitura.WithTokenCache(nil), "WithTokenCache: nil TokenCache"},
-		{"nil locker", debitura.WithLinkLocker(nil), "WithLinkLocker: nil Locker"},
-		{"zero bulk wait", debitura.WithBulkMaxWait(0), "WithBulkMaxWait: 0s is not positive"},
-		{"invalid limits", debitura.WithLimits(debitura.Limits{}), "WithLimits:"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := debitura.New(mockserver.DefaultAPIKey, tt.opt)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("New() error = %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
-
-	_, c := setupMock(t)
-	_, err := c.Clients.Get(t.Context(), "tenant-1", debitura.WithLane(debitura.Lane(7)))
-	if err == nil || !strings.Contains(err.Error(), "WithLane: unknown lane 7") {
-		t.Errorf("Get with WithLane(7): error = %v, want one naming the lane", err)
-	}
-	for _, l := range []debitura.Lane{debitura.LaneInteractive, debitura.LaneBulk, debitura.Lane(7)} {
-		if l.String() == "" {
-			t.Errorf("Lane(%d).String() is empty", int(l))
-		}
 	}
 }

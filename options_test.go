@@ -51,6 +51,11 @@ func TestNewOptionsValidation(t *testing.T) {
 		{name: "rate limit burst 0", key: "key", opts: []Option{WithRateLimit(1, 0)}, wantErr: "WithRateLimit"},
 		{name: "logger", key: "key", opts: []Option{WithLogger(slog.Default())}},
 		{name: "nil logger", key: "key", opts: []Option{WithLogger(nil)}},
+		{name: "nil budget", key: "key", opts: []Option{WithBudget(nil)}, wantErr: "WithBudget: nil Budget"},
+		{name: "nil token cache", key: "key", opts: []Option{WithTokenCache(nil)}, wantErr: "WithTokenCache: nil TokenCache"},
+		{name: "nil link locker", key: "key", opts: []Option{WithLinkLocker(nil)}, wantErr: "WithLinkLocker: nil Locker"},
+		{name: "bulk max wait 0", key: "key", opts: []Option{WithBulkMaxWait(0)}, wantErr: "WithBulkMaxWait: 0s is not positive"},
+		{name: "limits unset", key: "key", opts: []Option{WithLimits(Limits{})}, wantErr: "WithLimits:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
