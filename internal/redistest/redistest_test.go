@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -68,5 +69,54 @@ func TestStartWithoutBinary(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "--- FAIL") || !strings.Contains(string(out), "apt-get install redis-server") {
 		t.Fatalf("with CI set: err %v, output:\n%s\nwant a failure that says how to install redis-server", err, out)
+	}
+}
+
+// TestStartCluster: keys of different slots are stored on different nodes, each node holding
+// only its own, and the cleanup stops every node.
+func TestStartCluster(t *testing.T) {
+	var addrs []string
+	t.Run("cluster", func(t *testing.T) {
+		cl := StartCluster(t, 3)
+		addrs = cl.Addrs
+		if len(cl.Nodes) != 3 || len(addrs) != 3 {
+			t.Fatalf("%d nodes, addresses %q; want 3", len(cl.Nodes), addrs)
+		}
+		c := cl.Client(t)
+		ctx := context.Background()
+		// Write keys until every node holds one; each is on the node its slot maps to.
+		holders := map[string]string{} // node address → a key it holds
+		for i := 0; len(holders) < 3 && i < 100; i++ {
+			key := fmt.Sprintf("key-%d", i)
+			if err := c.Set(ctx, key, i, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			slot, err := c.ClusterKeySlot(ctx, key).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			node := cl.Nodes[slot*3/16384] // the slots are split evenly, in node order
+			if n, err := node.Client(t).Exists(ctx, key).Result(); err != nil || n != 1 {
+				t.Fatalf("%s (slot %d) is not on %s: EXISTS = %d, %v", key, slot, node.Addr, n, err)
+			}
+			holders[node.Addr] = key
+		}
+		if len(holders) != 3 {
+			t.Fatalf("100 keys landed on %d nodes (%v), want 3", len(holders), holders)
+		}
+		// A node refuses the keys of the others' slots.
+		for _, s := range cl.Nodes {
+			for addr, key := range holders {
+				err := s.Client(t).Get(ctx, key).Err()
+				if moved := err != nil && strings.HasPrefix(err.Error(), "MOVED"); moved != (addr != s.Addr) {
+					t.Errorf("GET %s on %s: %v (the key is on %s)", key, s.Addr, err, addr)
+				}
+			}
+		}
+	})
+	for _, a := range addrs {
+		if ping(a) {
+			t.Errorf("node %s still answers after the test's cleanup", a)
+		}
 	}
 }
