@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // clockBase is 2025-01-01T10:00:00Z: a multiple of every scaled window, so offsets from it read
@@ -41,8 +43,25 @@ type budgetStep struct {
 	window Window
 }
 
+// budgetCase is a scripted budget test: limits (from scaledLimits) and the steps, on the fake
+// clock, with the API key "key of <name>".
+type budgetCase struct {
+	name   string
+	limits func(*Limits)
+	steps  []budgetStep
+}
+
+// TestBudgetWindows runs budgetCases on one redis-server, each on a client of its own.
 func TestBudgetWindows(t *testing.T) {
 	srv := fleetSrv(t)
+	for _, tt := range budgetCases() {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, srv.Client(t)) })
+	}
+}
+
+// budgetCases check every window, both lanes and the gate: what is admitted, what is refused,
+// by which window and for how long.
+func budgetCases() []budgetCase {
 	ok := func(at time.Duration, lane Lane, n int) budgetStep {
 		return budgetStep{at: at, lane: lane, n: n, admit: true}
 	}
@@ -53,11 +72,7 @@ func TestBudgetWindows(t *testing.T) {
 	ms := time.Millisecond
 	I, B := Interactive, Bulk
 
-	tests := []struct {
-		name   string
-		limits func(*Limits)
-		steps  []budgetStep
-	}{
+	return []budgetCase{
 		{
 			name:   "sliding minute frees the oldest segment when it slides out",
 			limits: func(l *Limits) { l.PerMinute = 5 },
@@ -128,37 +143,37 @@ func TestBudgetWindows(t *testing.T) {
 			},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			l := scaledLimits()
-			tt.limits(&l)
-			f, err := New(srv.Client(t), "key of "+tt.name, WithOpTimeout(testOpTimeout))
+}
+
+// run plays tt's steps on a budget of its own API key on rdb.
+func (tt budgetCase) run(t *testing.T, rdb redis.UniversalClient) {
+	l := scaledLimits()
+	tt.limits(&l)
+	f, err := New(rdb, "key of "+tt.name, WithOpTimeout(testOpTimeout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, clock := budgetOnFakeClock(t, f, l)
+	ctx := context.Background()
+	for i, s := range tt.steps {
+		at := clockBase.Add(s.at)
+		clock.set(at)
+		if s.hold > 0 {
+			if _, err := b.Hold(ctx, s.hold); err != nil {
+				t.Fatalf("step %d: Hold: %v", i, err)
+			}
+			continue
+		}
+		for j := 0; j < s.n; j++ {
+			g, err := b.Take(ctx, s.lane)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("step %d: Take: %v", i, err)
 			}
-			b, clock := budgetOnFakeClock(t, f, l)
-			ctx := context.Background()
-			for i, s := range tt.steps {
-				at := clockBase.Add(s.at)
-				clock.set(at)
-				if s.hold > 0 {
-					if _, err := b.Hold(ctx, s.hold); err != nil {
-						t.Fatalf("step %d: Hold: %v", i, err)
-					}
-					continue
-				}
-				for j := 0; j < s.n; j++ {
-					g, err := b.Take(ctx, s.lane)
-					if err != nil {
-						t.Fatalf("step %d: Take: %v", i, err)
-					}
-					want := Grant{Admitted: s.admit, At: at, Wait: s.wait, Window: s.window}
-					if !g.At.Equal(want.At) || g.Admitted != want.Admitted || g.Wait != want.Wait || g.Window != want.Window {
-						t.Fatalf("step %d (+%v %v), take %d: got %+v, want %+v", i, s.at, s.lane, j+1, g, want)
-					}
-				}
+			want := Grant{Admitted: s.admit, At: at, Wait: s.wait, Window: s.window}
+			if !g.At.Equal(want.At) || g.Admitted != want.Admitted || g.Wait != want.Wait || g.Window != want.Window {
+				t.Fatalf("step %d (+%v %v), take %d: got %+v, want %+v", i, s.at, s.lane, j+1, g, want)
 			}
-		})
+		}
 	}
 }
 
@@ -220,16 +235,10 @@ func TestBudgetUsesRedisTime(t *testing.T) {
 
 // TestGateSharedAcrossClients: a Hold by one replica (its own connections) holds another's Takes,
 // in real time, and Wait returns once the gate opens.
-func TestGateSharedAcrossClients(t *testing.T) {
-	srv := fleetSrv(t)
-	a, err := fleetOn(t, srv).Budget(DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := fleetOn(t, srv).Budget(DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestGateSharedAcrossClients(t *testing.T) { gateShared(t, onServer(t)) }
+
+func gateShared(t *testing.T, fleet fleetFunc) {
+	a, b := mustBudget(t, fleet(t)), mustBudget(t, fleet(t))
 	ctx := context.Background()
 	const hold = 200 * time.Millisecond
 	opens, err := a.Hold(ctx, hold)

@@ -8,11 +8,12 @@ import (
 )
 
 // TestDeduperSemantics follows the in-memory WebhookDeduper's semantics across two replicas.
-func TestDeduperSemantics(t *testing.T) {
-	srv := fleetSrv(t)
+func TestDeduperSemantics(t *testing.T) { deduperSemantics(t, onServer(t)) }
+
+func deduperSemantics(t *testing.T, fleet fleetFunc) {
 	ctx := context.Background()
 	newD := func(cfg DeduperConfig) *Deduper {
-		d, err := fleetOn(t, srv).Deduper(cfg)
+		d, err := fleet(t).Deduper(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +69,7 @@ func TestDeduperSemantics(t *testing.T) {
 	claim(short, "evt_4", Claimed)
 	claim(short, "evt_5", Claimed)
 
-	if _, err := fleetOn(t, srv).Deduper(DeduperConfig{ProcessingLease: time.Microsecond}); err == nil {
+	if _, err := fleet(t).Deduper(DeduperConfig{ProcessingLease: time.Microsecond}); err == nil {
 		t.Fatal("a sub-millisecond lease was accepted")
 	}
 }

@@ -76,39 +76,55 @@ func TestFleetOutputHidesSecrets(t *testing.T) {
 // (so the scripts work on Cluster), with a TTL, and free of the API key, the names and the token.
 func TestKeyLayout(t *testing.T) {
 	f := fleetOn(t, fleetSrv(t), WithSealingKey(testSealingKey))
-	ctx := context.Background()
-	const tenant = "customer-4711@example.com"
-	b, err := f.Budget(DefaultLimits())
+	useEveryPrimitive(t, f)
+	keys, err := f.rdb.Keys(context.Background(), "*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkKeyLayout(t, f, keys)
+}
+
+// layoutTenant is the name useEveryPrimitive gives the token cache, the lock and the deduper.
+const layoutTenant = "customer-4711@example.com"
+
+// useEveryPrimitive has f write each of its keys once: a Take, a Hold, a holder's heartbeat, a
+// token, a held lock and a claimed webhook event (8 keys).
+func useEveryPrimitive(t *testing.T, f *Fleet) {
+	t.Helper()
+	ctx := context.Background()
+	b := mustBudget(t, f)
 	if _, err := b.Take(ctx, Bulk); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Hold(ctx, time.Second); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := b.beat(ctx, newHolderID(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	c := tokenCache(t, f)
-	if _, err := c.GetOrFill(ctx, tenant, func(context.Context) ([]byte, time.Time, error) {
+	if _, err := c.GetOrFill(ctx, layoutTenant, func(context.Context) ([]byte, time.Time, error) {
 		return []byte(testToken), time.Now().Add(time.Hour), nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Locks().Acquire(ctx, tenant, time.Minute); err != nil {
+	if _, err := f.Locks().Acquire(ctx, layoutTenant, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	d, err := f.Deduper(DeduperConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Claim(ctx, "evt_"+tenant); err != nil {
+	if _, err := d.Claim(ctx, "evt_"+layoutTenant); err != nil {
 		t.Fatal(err)
 	}
+}
 
-	keys, err := f.rdb.Keys(ctx, "*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
+// checkKeyLayout checks the keys useEveryPrimitive left: under f's namespace and its one hash
+// tag, with a TTL, free of the API key, the names and the token, and no lease left behind.
+func checkKeyLayout(t *testing.T, f *Fleet, keys []string) {
+	t.Helper()
+	ctx := context.Background()
 	for _, k := range keys {
 		if !strings.HasPrefix(k, f.Namespace()) {
 			t.Errorf("key %q is outside the namespace %q", k, f.Namespace())
@@ -116,7 +132,7 @@ func TestKeyLayout(t *testing.T) {
 		if hashTag(k) != hashTag(f.Namespace()) {
 			t.Errorf("key %q has hash tag %q, want %q", k, hashTag(k), hashTag(f.Namespace()))
 		}
-		for _, secret := range []string{testAPIKey, "TESTKEY", tenant, "4711", testToken} {
+		for _, secret := range []string{testAPIKey, "TESTKEY", layoutTenant, "4711", testToken} {
 			if strings.Contains(k, secret) {
 				t.Errorf("key %q contains %q", k, secret)
 			}
@@ -125,8 +141,8 @@ func TestKeyLayout(t *testing.T) {
 			t.Errorf("key %q has no TTL (%v, %v)", k, ttl, err)
 		}
 	}
-	if len(keys) != 7 { // no lease is left behind
-		t.Errorf("got %d keys %q, want 7 (minute, hour, day, gate, token, lock, webhook)", len(keys), keys)
+	if len(keys) != 8 { // no lease is left behind
+		t.Errorf("got %d keys %q, want 8 (minute, hour, day, gate, holders, token, lock, webhook)", len(keys), keys)
 	}
 }
 

@@ -43,11 +43,29 @@ const testOpTimeout = 2 * time.Second
 // opts set another.
 func fleetOn(t *testing.T, srv *redistest.Server, opts ...Option) *Fleet {
 	t.Helper()
-	f, err := New(srv.Client(t), testAPIKey, append([]Option{WithOpTimeout(testOpTimeout)}, opts...)...)
+	return fleetOnClient(t, srv.Client(t), opts...)
+}
+
+// fleetOnClient returns testAPIKey's Fleet on rdb, with testOpTimeout unless opts set another.
+func fleetOnClient(t *testing.T, rdb redis.UniversalClient, opts ...Option) *Fleet {
+	t.Helper()
+	f, err := New(rdb, testAPIKey, append([]Option{WithOpTimeout(testOpTimeout)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// fleetFunc returns testAPIKey's Fleet on a new client (new connections, as another replica
+// would have) to one Redis deployment: a single server (onServer) or a cluster
+// (TestFleetOnRedisCluster). Tests written against a fleetFunc run on both.
+type fleetFunc func(t *testing.T, opts ...Option) *Fleet
+
+// onServer starts a redis-server for t and returns the fleetFunc of it.
+func onServer(t *testing.T) fleetFunc {
+	t.Helper()
+	srv := fleetSrv(t)
+	return func(t *testing.T, opts ...Option) *Fleet { t.Helper(); return fleetOn(t, srv, opts...) }
 }
 
 // scaledLimits are small windows for tests: 100 ms segments, a 600 ms sliding window, a 2 s

@@ -10,10 +10,11 @@ import (
 
 // TestLockExclusive: replicas with their own connections hold a lock one at a time, and a waiter
 // gives up with its ctx.
-func TestLockExclusive(t *testing.T) {
-	srv := fleetSrv(t)
+func TestLockExclusive(t *testing.T) { lockExclusive(t, onServer(t)) }
+
+func lockExclusive(t *testing.T, fleet fleetFunc) {
 	ctx := context.Background()
-	a, b := fleetOn(t, srv).Locks(), fleetOn(t, srv).Locks()
+	a, b := fleet(t).Locks(), fleet(t).Locks()
 	release, err := a.Acquire(ctx, "tenant-1", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +45,7 @@ func TestLockExclusive(t *testing.T) {
 	var inside, maxInside, total atomic.Int32
 	locks := make([]*Locks, 6)
 	for i := range locks {
-		locks[i] = fleetOn(t, srv).Locks()
+		locks[i] = fleet(t).Locks()
 	}
 	onReplicas(len(locks), func(i int) {
 		for range 5 {

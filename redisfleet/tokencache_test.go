@@ -36,12 +36,13 @@ func countingFill(calls *atomic.Int32, delay time.Duration) FillFunc {
 
 // TestTokenCacheOneRefresher: replicas with their own connections ask for one name at once; one
 // fills, the others get its value; later calls read it from Redis.
-func TestTokenCacheOneRefresher(t *testing.T) {
-	srv := fleetSrv(t)
+func TestTokenCacheOneRefresher(t *testing.T) { tokenCacheOneRefresher(t, onServer(t)) }
+
+func tokenCacheOneRefresher(t *testing.T, fleet fleetFunc) {
 	const replicas = 8
 	caches := make([]*TokenCache, replicas)
 	for i := range caches {
-		caches[i] = tokenCache(t, fleetOn(t, srv, WithSealingKey(testSealingKey)))
+		caches[i] = tokenCache(t, fleet(t, WithSealingKey(testSealingKey)))
 	}
 	var calls atomic.Int32
 	fill := countingFill(&calls, 50*time.Millisecond)
@@ -65,9 +66,10 @@ func TestTokenCacheOneRefresher(t *testing.T) {
 
 // TestTokenCacheSealing: Redis holds no plaintext; a value copied to another name, corrupted, or
 // sealed under another key does not open and is refilled.
-func TestTokenCacheSealing(t *testing.T) {
-	srv := fleetSrv(t)
-	f := fleetOn(t, srv, WithSealingKey(testSealingKey))
+func TestTokenCacheSealing(t *testing.T) { tokenCacheSealing(t, onServer(t)) }
+
+func tokenCacheSealing(t *testing.T, fleet fleetFunc) {
+	f := fleet(t, WithSealingKey(testSealingKey))
 	c := tokenCache(t, f)
 	ctx := context.Background()
 	var calls atomic.Int32
@@ -124,7 +126,7 @@ func TestTokenCacheSealing(t *testing.T) {
 		}
 	}
 	// Another sealing key (a replica misconfigured, or a rotated key) reads a miss.
-	other := tokenCache(t, fleetOn(t, srv, WithSealingKey(bytes.Repeat([]byte{7}, 32))))
+	other := tokenCache(t, fleet(t, WithSealingKey(bytes.Repeat([]byte{7}, 32))))
 	before := calls.Load()
 	if _, err := other.GetOrFill(ctx, "tenant-a", fill); err != nil || calls.Load() != before+1 {
 		t.Fatalf("other sealing key: err %v, fills %d → %d; want a refill", err, before, calls.Load())
