@@ -21,7 +21,9 @@
 // Every key of one API key lives under one namespace, "debitura:{<digest>}:", where the digest
 // is SHA-256 of the API key (domain-separated) truncated to 16 bytes, in hex. The braces make it
 // the Redis Cluster hash tag: all keys of one API key hash to one slot, which the Lua scripts
-// need. The API key itself never reaches Redis, and neither do tenant ids, event ids, lock names
+// need (the tests run every primitive on a real three-master Redis Cluster and check that every
+// key a fleet writes has that one slot; [WithPrefix] keeps it, as it may not contain a brace).
+// The API key itself never reaches Redis, and neither do tenant ids, event ids, lock names
 // or tokens: names are HMAC-SHA256 digests under a key derived from the API key, so a dump of
 // Redis cannot be matched against guessed customer ids. The keys:
 //
