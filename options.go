@@ -254,12 +254,14 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	return option(err, func(cfg *config) { cfg.rateLimit, cfg.rateBurst = perSecond, burst })
 }
 
-// WithAdaptivePacing turns on (the default) or off the correction of the in-memory budget: a
-// 429 that the budget did not expect (the budget admitted the request and no hold was in force)
-// means the server's limits are lower than the configured ones, so the budget lowers the limit
-// of the window the 429 belongs to to 95 % of what that window had admitted; the lowered limit
-// rises back by 5 % of the configured one per window length. Turning it off leaves the budget at
-// its configured limits, with the shared 429 gate alone handling a server that is stricter.
+// WithAdaptivePacing turns on (the default) or off the correction of the in-memory budget for a
+// server stricter than the configured limits. A 429 that the budget did not expect (it had
+// admitted the request and no hold was in force) shows the server's real rate: the requests it
+// let through since the budget last started counting, over the time until the 429's retryAfter
+// ends. The budget then also paces a little below that rate, and relaxes the learned limit
+// gradually until the configured limits alone apply again; a further unexpected 429 lowers it
+// once more. Turning it off leaves the budget at its configured limits, with the shared 429 gate
+// alone handling a server that is stricter.
 //
 // Deprecated: the adaptive pacer is replaced by the [Budget], which paces to the configured
 // windows from the first request; this option now only turns the budget's correction on or off.
