@@ -365,7 +365,7 @@ func TestClientLanes(t *testing.T) {
 	srv, hits := okServer(t)
 	l := Limits{PerMinute: 5, PerHour: 1000, PerDay: 1000, Segment: 100 * time.Millisecond, Minute: 300 * time.Millisecond,
 		Hour: time.Hour, Day: 24 * time.Hour, BulkReserve: 0.4} // bulk: 3
-	c, err := New(testAPIKey, WithBaseURL(srv.URL), WithLimits(l), WithMaxRetryWait(time.Millisecond))
+	c, err := New(testAPIKey, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithLimits(l), WithMaxRetryWait(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestClientLanes(t *testing.T) {
 	}
 
 	// WithBulkMaxWait: the bulk lane waits for the window instead.
-	c2, err := New(testAPIKey, WithBaseURL(srv.URL), WithLimits(l), WithMaxRetryWait(time.Millisecond), WithBulkMaxWait(time.Second))
+	c2, err := New(testAPIKey, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithLimits(l), WithMaxRetryWait(time.Millisecond), WithBulkMaxWait(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +482,7 @@ func TestBudgetHoldThroughClient(t *testing.T) {
 	b := newMemoryBudget(DefaultLimits(), time.Now)
 	_ = b.Hold(context.Background(), 200*time.Millisecond)
 	srv, hits := okServer(t)
-	c, err := New(testAPIKey, WithBaseURL(srv.URL), WithBudget(b))
+	c, err := New(testAPIKey, WithBaseURL(srv.URL), WithHTTPClient(srv.Client()), WithBudget(b))
 	if err != nil {
 		t.Fatal(err)
 	}

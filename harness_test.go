@@ -90,7 +90,10 @@ func setup(t *testing.T, opts ...Option) (*Client, *harness) {
 	// Through h.fake, so that useClock reaches the Client.
 	now := func() time.Time { return h.fake().Now() }
 	sleep := func(ctx context.Context, d time.Duration) error { return h.fake().Sleep(ctx, d) }
-	all := append([]Option{WithBaseURL(srv.URL + "/base"), withClock(now, sleep), withJitter(maxJitter)}, opts...)
+	// srv.Client has a connection pool of its own: the parallel tests' servers come and go on
+	// reused loopback ports, and a pool shared through http.DefaultTransport (which every
+	// httptest.Server.Close also empties) would hand one test a connection of another's.
+	all := append([]Option{WithBaseURL(srv.URL + "/base"), WithHTTPClient(srv.Client()), withClock(now, sleep), withJitter(maxJitter)}, opts...)
 	c, err := New(testAPIKey, all...)
 	if err != nil {
 		t.Fatalf("New() = %v", err)
