@@ -185,7 +185,7 @@ func (b *memoryBudget) takeLocked(now time.Time, lane Lane) time.Duration {
 	l := b.limits
 	limMin, limHour, limDay := l.PerMinute, l.PerHour, l.PerDay
 	if lane == LaneBulk {
-		limMin, limHour, limDay = bulkShare(limMin, l.BulkReserve), bulkShare(limHour, l.BulkReserve), bulkShare(limDay, l.BulkReserve)
+		limMin, limHour, limDay = l.BulkLimits()
 	}
 	ns := now.UnixNano()
 
