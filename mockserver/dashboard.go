@@ -253,7 +253,7 @@ func (b *Backend) dashboardStoreView(v *dashboardView) (partnerNames, map[string
 		}
 		v.Clients = append(v.Clients, dashClient{
 			Partner: names.of(l.PartnerID), PartnerID: l.PartnerID, ExternalTenantID: l.ExternalTenantID, CompanyName: c.CompanyName,
-			CreditorID: l.CreditorID, Onboarding: dashOnboarding(st, c), KYC: dashKYC(c.KYC), Attributed: l.Attributed, Suspended: l.Suspended,
+			CreditorID: l.CreditorID, Onboarding: dashOnboarding(st, c), KYC: dashKYC(c), Attributed: l.Attributed, Suspended: l.Suspended,
 			Fee: l.ReferralFeePercentage, Cases: len(c.CaseIDs), Created: l.Created,
 		})
 	}
@@ -309,15 +309,12 @@ func dashOnboarding(st *store, c *creditorRec) string {
 	return "not started"
 }
 
-// dashKYC describes a creditor's KYC state (k is nil when KYC was never asked for).
-func dashKYC(k *kycRec) string {
-	switch {
-	case k == nil:
-		return "not_required"
-	case k.VerificationStatus == "Completed":
-		return "verified"
-	case k.VerificationStatus != "":
-		return "pending (" + k.VerificationStatus + ")"
+// dashKYC describes creditor c's KYC state: the API's kycStatus, with the review status of a
+// pending verification when there is one.
+func dashKYC(c *creditorRec) string {
+	st := kycStatus(c)
+	if st == "pending" && c.KYC.VerificationStatus != "" {
+		st += " (" + c.KYC.VerificationStatus + ")"
 	}
-	return "pending"
+	return st
 }
